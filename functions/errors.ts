@@ -1,0 +1,155 @@
+/**
+ * The named errors of rollgate. Every refusal the domain, the ledger or an
+ * adapter can make is one of these classes; each sets `name` to its class name
+ * so the state machine's Catch/Retry lists can use it verbatim (Lambda reports
+ * `errorType` from `name`), and each keeps the underlying `cause`.
+ */
+
+/** Base class of every rollgate error. */
+export class RollgateError extends Error {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An input failed validation; `field` is the dotted path of the bad field. */
+export class InvalidInputError extends RollgateError {
+  public constructor(
+    public readonly operation: string,
+    public readonly field: string,
+    public readonly problem: string,
+  ) {
+    super(`${operation}: ${field === '' ? 'input' : field}: ${problem}`);
+  }
+}
+
+/** Another release holds the service+environment lock. */
+export class ReleaseInProgressError extends RollgateError {
+  public constructor(
+    public readonly service: string,
+    public readonly environment: string,
+    public readonly activeReleaseId: string,
+    public readonly leaseExpiresAt: string,
+    leaseExpired: boolean,
+  ) {
+    super(
+      `release ${activeReleaseId} is in progress for ${service}/${environment}` +
+        (leaseExpired
+          ? ` (its lease expired at ${leaseExpiresAt}; start with a takeover to replace it)`
+          : ` (lease valid until ${leaseExpiresAt})`),
+    );
+  }
+}
+
+/** The requested status change is not one of the legal transitions. */
+export class IllegalTransitionError extends RollgateError {
+  public constructor(
+    public readonly from: string,
+    public readonly to: string,
+  ) {
+    super(`illegal status transition ${from} -> ${to}`);
+  }
+}
+
+/** A writer expected a status that is no longer the release's current one. */
+export class StaleStatusError extends RollgateError {
+  public constructor(
+    public readonly releaseId: string,
+    public readonly expected: string,
+    public readonly actual: string,
+  ) {
+    super(`release ${releaseId} is ${actual}, not ${expected} as the writer expected`);
+  }
+}
+
+/** The release does not exist. */
+export class ReleaseNotFoundError extends RollgateError {
+  public constructor(public readonly releaseId: string) {
+    super(`release ${releaseId} not found`);
+  }
+}
+
+/** The release has ended; it can no longer be changed. */
+export class ReleaseNotActiveError extends RollgateError {
+  public constructor(
+    public readonly releaseId: string,
+    public readonly status: string,
+  ) {
+    super(`release ${releaseId} is ${status} and can no longer be changed`);
+  }
+}
+
+/** Only the release that holds a lock may release it. */
+export class LockNotOwnedError extends RollgateError {
+  public constructor(
+    public readonly releaseId: string,
+    public readonly holderReleaseId: string | undefined,
+  ) {
+    super(
+      holderReleaseId === undefined
+        ? `release ${releaseId} does not hold the lock`
+        : `release ${releaseId} does not hold the lock; ${holderReleaseId} does`,
+    );
+  }
+}
+
+/** A waiting task token to clear is not the one the release records. */
+export class WaitTokenMismatchError extends RollgateError {
+  public constructor(public readonly releaseId: string) {
+    super(`release ${releaseId} is not waiting on that task token`);
+  }
+}
+
+/** DynamoDB kept cancelling a transaction on conflicting writes. */
+export class LedgerConflictError extends RollgateError {
+  public constructor(operation: string, attempts: number, options?: { cause?: unknown }) {
+    super(`${operation}: transaction conflicted ${attempts} times; giving up`, options);
+  }
+}
+
+/** A pagination cursor that this query did not produce. */
+export class InvalidCursorError extends RollgateError {
+  public constructor(reason: string) {
+    super(`invalid cursor: ${reason}`);
+  }
+}
+
+/** The approval does not exist (or its record has expired away). */
+export class ApprovalNotFoundError extends RollgateError {
+  public constructor(public readonly approvalId: string) {
+    super(`approval ${approvalId} not found`);
+  }
+}
+
+/** The approval was already decided; `decision` is the earlier decision. */
+export class AlreadyDecidedError extends RollgateError {
+  public constructor(
+    public readonly approvalId: string,
+    public readonly decision: { readonly outcome: string; readonly by: string; readonly at: string },
+  ) {
+    super(
+      `approval ${approvalId} was already ${decision.outcome.toLowerCase()} by ${decision.by} at ${decision.at}`,
+    );
+  }
+}
+
+/** The approval expired before it was decided. */
+export class ApprovalExpiredError extends RollgateError {
+  public constructor(
+    public readonly approvalId: string,
+    public readonly expiresAt: string,
+  ) {
+    super(`approval ${approvalId} expired at ${expiresAt}`);
+  }
+}
+
+/** An item read from the ledger does not have the shape rollgate wrote. */
+export class CorruptRecordError extends RollgateError {
+  public constructor(
+    public readonly key: string,
+    public readonly problem: string,
+  ) {
+    super(`ledger item ${key} is malformed: ${problem}`);
+  }
+}

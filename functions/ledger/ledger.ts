@@ -1,0 +1,1047 @@
+/**
+ * The release ledger: the durable record of every release, its audit log, the
+ * per-service+environment lock, the stable version, and pending approvals, in
+ * one DynamoDB table (layout in ../../ARCHITECTURE: "The ledger").
+ *
+ * Every write that could race is conditional, and every refusal is a named
+ * error from ../errors.ts. Item layout:
+ *
+ *   release   pk=SVC#<service>#<env>  sk=REL#<releaseId>     gsi1pk=RELEASE gsi1sk=<releaseId>
+ *   lock      pk=SVC#<service>#<env>  sk=LOCK
+ *   stable    pk=SVC#<service>#<env>  sk=STABLE
+ *   event     pk=REL#<releaseId>      sk=EVT#<at>#<eventId>
+ *   event id  pk=REL#<releaseId>      sk=EID#<eventId>         (dedup marker)
+ *   approval  pk=APR#<approvalId>     sk=APPROVAL             ttl=<epoch s>
+ *
+ * Release ids are ULIDs, so sorting by sort key is sorting by start time.
+ * All releases share one partition of the recent-releases index: releases are
+ * started at human rates (far below the 1,000 writes/s a partition takes), and
+ * one partition gives a single newest-first order across services.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { monotonicFactory } from 'ulid';
+import { z } from 'zod';
+import {
+  ACTIVE_STATUSES,
+  isLegalTransition,
+  isTerminalStatus,
+  type ReleaseStatus,
+  type TerminalStatus,
+} from '../domain/status.js';
+import {
+  AlreadyDecidedError,
+  ApprovalExpiredError,
+  ApprovalNotFoundError,
+  CorruptRecordError,
+  IllegalTransitionError,
+  InvalidCursorError,
+  InvalidInputError,
+  LedgerConflictError,
+  LockNotOwnedError,
+  ReleaseInProgressError,
+  ReleaseNotActiveError,
+  ReleaseNotFoundError,
+  StaleStatusError,
+  WaitTokenMismatchError,
+} from '../errors.js';
+import { parseInput } from '../validation.js';
+import {
+  ActorSchema,
+  ApprovalSchema,
+  ApproversSchema,
+  DecisionSchema,
+  FleetRefSchema,
+  LockSchema,
+  NameSchema,
+  ReasonSchema,
+  ReleaseEventSchema,
+  ReleaseIdSchema,
+  ReleaseRefShape,
+  ReleaseSchema,
+  ReleaseStatusSchema,
+  StableSchema,
+  StepSchema,
+  TerminalStatusSchema,
+  TriggerSchema,
+  VersionSchema,
+  WaitSchema,
+  WeightsSchema,
+  type Approval,
+  type Decision,
+  type Lock,
+  type Page,
+  type Release,
+  type ReleaseEvent,
+  type ReleaseRef,
+  type Stable,
+} from './records.js';
+import { LEDGER_TABLE } from './table.js';
+
+const PK = LEDGER_TABLE.partitionKey.name;
+const SK = LEDGER_TABLE.sortKey.name;
+const GSI_PK = LEDGER_TABLE.recentReleasesIndex.partitionKey.name;
+const GSI_SK = LEDGER_TABLE.recentReleasesIndex.sortKey.name;
+const TTL = LEDGER_TABLE.timeToLiveAttribute;
+
+const RECENT_RELEASES_PARTITION = 'RELEASE';
+const LOCK_SK = 'LOCK';
+const STABLE_SK = 'STABLE';
+const APPROVAL_SK = 'APPROVAL';
+/** Approval items stay this long after expiry (for the record), then TTL removes them. */
+const APPROVAL_RETENTION_SECONDS = 30 * 24 * 3600;
+const DEFAULT_LEASE_SECONDS = 3600;
+const DEFAULT_PAGE_SIZE = 25;
+const MAX_PAGE_SIZE = 100;
+
+const serviceKey = (service: string, environment: string) => `SVC#${service}#${environment}`;
+const releaseSk = (releaseId: string) => `REL#${releaseId}`;
+const eventsKey = (releaseId: string) => `REL#${releaseId}`;
+const approvalKey = (approvalId: string) => `APR#${approvalId}`;
+
+/** Options of a {@link Ledger}. */
+export interface LedgerOptions {
+  /** A DocumentClient built once at module scope by the caller. */
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /**
+   * How often a transaction cancelled by a conflicting concurrent write is
+   * tried in all before {@link LedgerConflictError}.
+   * @default 5
+   */
+  readonly maxTransactionAttempts?: number;
+}
+
+const StartReleaseInput = z.strictObject({
+  service: NameSchema,
+  environment: NameSchema,
+  version: VersionSchema,
+  previousVersion: VersionSchema.optional(),
+  trigger: TriggerSchema,
+  plan: z.unknown().optional(),
+  executionArn: z.string().min(1).max(2048).optional(),
+  /** Pass the same id on a retry to make the start idempotent. */
+  releaseId: ReleaseIdSchema.optional(),
+  leaseSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(DEFAULT_LEASE_SECONDS),
+  /** Take over a lock whose lease has expired; recorded on both releases. */
+  takeover: z.strictObject({ actor: ActorSchema, reason: ReasonSchema }).optional(),
+});
+export type StartReleaseInput = z.input<typeof StartReleaseInput>;
+
+const TransitionInput = z.object({
+  ...ReleaseRefShape,
+  from: ReleaseStatusSchema,
+  to: ReleaseStatusSchema,
+  actor: ActorSchema.optional(),
+  reason: ReasonSchema.optional(),
+});
+export type TransitionInput = z.input<typeof TransitionInput>;
+
+const FinishInput = z.object({
+  ...ReleaseRefShape,
+  from: ReleaseStatusSchema,
+  status: TerminalStatusSchema,
+  outcome: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an UPPER_SNAKE_CASE outcome code'),
+  reason: ReasonSchema,
+  actor: ActorSchema.optional(),
+});
+export type FinishInput = z.input<typeof FinishInput>;
+
+const AppendEventInput = z.strictObject({
+  releaseId: ReleaseIdSchema,
+  /** Same id twice → stored once. Defaults to a fresh ULID. */
+  eventId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:@/-]{1,200}$/, 'must be 1-200 characters of letters, digits and ._:@/-')
+    .optional(),
+  type: ReleaseEventSchema.shape.type,
+  actor: ActorSchema.optional(),
+  message: ReasonSchema.optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type AppendEventInput = z.input<typeof AppendEventInput>;
+
+const ProgressInput = z.object({ ...ReleaseRefShape, step: StepSchema, weights: WeightsSchema });
+export type ProgressInput = z.input<typeof ProgressInput>;
+
+const RecordWaitInput = z.object({
+  ...ReleaseRefShape,
+  wait: WaitSchema.omit({ since: true }),
+});
+export type RecordWaitInput = z.input<typeof RecordWaitInput>;
+
+const ClearWaitInput = z.object({ ...ReleaseRefShape, taskToken: WaitSchema.shape.taskToken });
+export type ClearWaitInput = z.input<typeof ClearWaitInput>;
+
+const LockInput = z.object(ReleaseRefShape);
+const RenewLeaseInput = z.object({
+  ...ReleaseRefShape,
+  leaseSeconds: StartReleaseInput.shape.leaseSeconds,
+});
+export type RenewLeaseInput = z.input<typeof RenewLeaseInput>;
+
+const ServiceEnvInput = z.strictObject({ service: NameSchema, environment: NameSchema });
+
+const SetStableInput = z.strictObject({
+  service: NameSchema,
+  environment: NameSchema,
+  version: VersionSchema,
+  fleet: FleetRefSchema,
+  /** The lock-holding release that makes this version stable; omit at onboarding (no release may be running). */
+  releaseId: ReleaseIdSchema.optional(),
+});
+export type SetStableInput = z.input<typeof SetStableInput>;
+
+const ListInput = z.strictObject({
+  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().max(4096).optional(),
+});
+const ListReleasesInput = ListInput.extend({ service: NameSchema, environment: NameSchema });
+export type ListReleasesInput = z.input<typeof ListReleasesInput>;
+export type ListRecentInput = z.input<typeof ListInput>;
+
+const CreateApprovalInput = z.object({
+  ...ReleaseRefShape,
+  stepIndex: z.number().int().min(0),
+  taskToken: WaitSchema.shape.taskToken,
+  approvers: ApproversSchema,
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600),
+});
+export type CreateApprovalInput = z.input<typeof CreateApprovalInput>;
+
+const ApprovalIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'is not an approval id');
+const DecideInput = z.strictObject({
+  approvalId: ApprovalIdSchema,
+  outcome: DecisionSchema.shape.outcome,
+  by: ActorSchema,
+  comment: ReasonSchema.optional(),
+  via: z.string().max(64).optional(),
+});
+export type DecideInput = z.input<typeof DecideInput>;
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A cancelled transaction: one reason per item, in order. */
+interface Cancellation {
+  readonly codes: readonly (string | undefined)[];
+  readonly items: readonly (Record<string, unknown> | undefined)[];
+}
+
+/** The release ledger repository. Construct once per container; it is stateless. */
+export class Ledger {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly now: () => Date;
+  private readonly maxTransactionAttempts: number;
+  private readonly ulid = monotonicFactory();
+
+  public constructor(options: LedgerOptions) {
+    this.client = options.client;
+    this.tableName = parseInput(z.string().min(3).max(255), options.tableName, 'Ledger');
+    this.now = options.now ?? (() => new Date());
+    this.maxTransactionAttempts = options.maxTransactionAttempts ?? 5;
+  }
+
+  // ───────────────────────────── releases and the lock ─────────────────────────────
+
+  /**
+   * Creates the release record (status PENDING) and takes the
+   * service+environment lock in one transaction.
+   *
+   * @throws ReleaseInProgressError another release holds the lock (also when its
+   *   lease expired, unless `takeover` is given).
+   */
+  public async startRelease(raw: StartReleaseInput): Promise<Release> {
+    const input = parseInput(StartReleaseInput, raw, 'startRelease');
+    const releaseId = input.releaseId ?? this.ulid(this.now().getTime());
+    const startEventId = this.ulid(this.now().getTime());
+
+    return this.withConflictRetry('startRelease', async () => {
+      const now = this.now();
+      const at = now.toISOString();
+      const pk = serviceKey(input.service, input.environment);
+
+      let previousHolder: Lock | undefined;
+      if (input.takeover !== undefined) {
+        const lock = await this.getLock(input);
+        if (lock?.releaseId === releaseId) return this.requireRelease({ ...input, releaseId });
+        if (lock !== undefined && Date.parse(lock.leaseExpiresAt) > now.getTime()) {
+          throw new ReleaseInProgressError(input.service, input.environment, lock.releaseId, lock.leaseExpiresAt, false);
+        }
+        previousHolder = lock;
+      }
+
+      const release: Release = {
+        releaseId,
+        service: input.service,
+        environment: input.environment,
+        version: input.version,
+        previousVersion: input.previousVersion,
+        trigger: input.trigger,
+        plan: input.plan,
+        executionArn: input.executionArn,
+        status: 'PENDING',
+        createdAt: at,
+        updatedAt: at,
+      };
+      const lock: Lock = {
+        service: input.service,
+        environment: input.environment,
+        releaseId,
+        acquiredAt: at,
+        leaseExpiresAt: new Date(now.getTime() + input.leaseSeconds * 1000).toISOString(),
+        takenOverFrom:
+          previousHolder === undefined || input.takeover === undefined
+            ? undefined
+            : { releaseId: previousHolder.releaseId, by: input.takeover.actor, reason: input.takeover.reason, at },
+      };
+
+      const items: TransactItem[] = [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { [PK]: pk, [SK]: releaseSk(releaseId), [GSI_PK]: RECENT_RELEASES_PARTITION, [GSI_SK]: releaseId, ...release },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { [PK]: pk, [SK]: LOCK_SK, ...lock, leaseExpiresAtMs: Date.parse(lock.leaseExpiresAt) },
+            ...(previousHolder === undefined
+              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+              : {
+                  ConditionExpression: 'releaseId = :holder AND leaseExpiresAtMs < :now',
+                  ExpressionAttributeValues: { ':holder': previousHolder.releaseId, ':now': now.getTime() },
+                }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        ...this.eventItems({
+          releaseId,
+          eventId: startEventId,
+          at,
+          type: 'RELEASE_STARTED',
+          actor: input.trigger.author,
+          message: `release of ${input.version} to ${input.service}/${input.environment} started`,
+          data: { version: input.version, previousVersion: input.previousVersion, trigger: input.trigger },
+        }),
+      ];
+      if (previousHolder !== undefined && input.takeover !== undefined) {
+        const takeover = { actor: input.takeover.actor, reason: input.takeover.reason };
+        items.push(
+          ...this.eventItems({
+            releaseId,
+            eventId: `lock-takeover:${previousHolder.releaseId}`,
+            at,
+            type: 'LOCK_TAKEN_OVER',
+            actor: takeover.actor,
+            message: `took the lock over from ${previousHolder.releaseId} (lease expired ${previousHolder.leaseExpiresAt}): ${takeover.reason}`,
+            data: { from: previousHolder.releaseId, leaseExpiredAt: previousHolder.leaseExpiresAt },
+          }),
+          ...this.eventItems({
+            releaseId: previousHolder.releaseId,
+            eventId: `lock-lost:${releaseId}`,
+            at,
+            type: 'LOCK_LOST',
+            actor: takeover.actor,
+            message: `lock taken over by ${releaseId} after the lease expired: ${takeover.reason}`,
+            data: { to: releaseId },
+          }),
+        );
+      }
+
+      const cancellation = await this.transact(items);
+      if (cancellation === undefined) return release;
+
+      const [releaseCode, lockCode] = cancellation.codes;
+      if (lockCode === 'ConditionalCheckFailed') {
+        const holder = cancellation.items[1] === undefined ? undefined : this.parse(LockSchema, cancellation.items[1]);
+        if (holder === undefined) return RETRY; // the lock vanished in between: try again
+        if (holder.releaseId === releaseId) return this.requireRelease({ ...input, releaseId });
+        if (previousHolder !== undefined) return RETRY; // someone else took or renewed it meanwhile: look again
+        const expired = Date.parse(holder.leaseExpiresAt) <= now.getTime();
+        throw new ReleaseInProgressError(input.service, input.environment, holder.releaseId, holder.leaseExpiresAt, expired);
+      }
+      if (releaseCode === 'ConditionalCheckFailed') {
+        const existing = await this.requireRelease({ ...input, releaseId });
+        if (existing.version === input.version) return existing;
+        throw new InvalidInputError('startRelease', 'releaseId', `is already used by the release of ${existing.version}`);
+      }
+      return RETRY;
+    });
+  }
+
+  /** Extends the lock's lease; only the holder may. */
+  public async renewLease(raw: RenewLeaseInput): Promise<Lock> {
+    const input = parseInput(RenewLeaseInput, raw, 'renewLease');
+    const expires = new Date(this.now().getTime() + input.leaseSeconds * 1000);
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: serviceKey(input.service, input.environment), [SK]: LOCK_SK },
+          UpdateExpression: 'SET leaseExpiresAt = :iso, leaseExpiresAtMs = :ms',
+          ConditionExpression: 'releaseId = :me',
+          ExpressionAttributeValues: { ':iso': expires.toISOString(), ':ms': expires.getTime(), ':me': input.releaseId },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return this.parse(LockSchema, out.Attributes);
+    } catch (error) {
+      throw this.lockNotOwned(error, input.releaseId);
+    }
+  }
+
+  /** The lock of a service+environment, if a release holds it. */
+  public async getLock(raw: { service: string; environment: string }): Promise<Lock | undefined> {
+    const input = parseInput(ServiceEnvInput, { service: raw.service, environment: raw.environment }, 'getLock');
+    return this.getItem(LockSchema, serviceKey(input.service, input.environment), LOCK_SK);
+  }
+
+  /**
+   * Releases the lock. Only the holder may; releasing a lock nobody holds is a
+   * no-op so that a retried step stays harmless.
+   *
+   * @throws LockNotOwnedError another release holds the lock.
+   */
+  public async releaseLock(raw: ReleaseRef): Promise<void> {
+    const input = parseInput(LockInput, raw, 'releaseLock');
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [PK]: serviceKey(input.service, input.environment), [SK]: LOCK_SK },
+          ConditionExpression: 'attribute_not_exists(#pk) OR releaseId = :me',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':me': input.releaseId },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      throw this.lockNotOwned(error, input.releaseId);
+    }
+  }
+
+  /**
+   * Moves a release from `from` to `to` (an active status) and records the
+   * change in its audit log, in one transaction.
+   *
+   * @throws IllegalTransitionError `from -> to` is not a legal transition, or `to` is terminal (use {@link finishRelease}).
+   * @throws StaleStatusError the release is no longer `from`.
+   * @throws ReleaseNotFoundError
+   */
+  public async transition(raw: TransitionInput): Promise<Release> {
+    const input = parseInput(TransitionInput, raw, 'transition');
+    if (!isLegalTransition(input.from, input.to) || isTerminalStatus(input.to)) {
+      throw new IllegalTransitionError(input.from, input.to);
+    }
+    const eventId = this.ulid(this.now().getTime());
+    return this.withConflictRetry('transition', async () => {
+      const at = this.now().toISOString();
+      const cancellation = await this.transact([
+        this.statusUpdate(input, input.from, input.to, at, 'SET #status = :to, updatedAt = :at', {}),
+        ...this.eventItems({
+          releaseId: input.releaseId,
+          eventId,
+          at,
+          type: 'STATUS_CHANGED',
+          actor: input.actor,
+          message: `${input.from} -> ${input.to}${input.reason === undefined ? '' : `: ${input.reason}`}`,
+          data: { from: input.from, to: input.to },
+        }),
+      ]);
+      if (cancellation === undefined) return this.requireRelease(input);
+      if (cancellation.codes[0] === 'ConditionalCheckFailed') throw this.staleStatus(input, input.from, cancellation.items[0]);
+      return RETRY;
+    });
+  }
+
+  /**
+   * Ends a release: sets the terminal status with its outcome and reason,
+   * clears any wait, releases the lock, and records it — one transaction.
+   * A release whose lock was taken over by another is closed without touching
+   * the new holder's lock.
+   *
+   * @throws IllegalTransitionError `from -> status` is not legal.
+   * @throws StaleStatusError the release is no longer `from`.
+   * @throws LockNotOwnedError another release holds the lock and did not take it over from this one.
+   */
+  public async finishRelease(raw: FinishInput): Promise<Release> {
+    const input = parseInput(FinishInput, raw, 'finishRelease');
+    if (!isLegalTransition(input.from, input.status)) throw new IllegalTransitionError(input.from, input.status);
+    const eventId = this.ulid(this.now().getTime());
+
+    return this.withConflictRetry('finishRelease', async () => {
+      const at = this.now().toISOString();
+      const lockKey = { [PK]: serviceKey(input.service, input.environment), [SK]: LOCK_SK };
+      const lock = await this.getLock(input);
+      let lockItem: TransactItem;
+      if (lock === undefined) {
+        lockItem = {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: lockKey,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          },
+        };
+      } else if (lock.releaseId === input.releaseId) {
+        lockItem = {
+          Delete: {
+            TableName: this.tableName,
+            Key: lockKey,
+            ConditionExpression: 'releaseId = :me',
+            ExpressionAttributeValues: { ':me': input.releaseId },
+          },
+        };
+      } else if (lock.takenOverFrom?.releaseId === input.releaseId) {
+        lockItem = {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: lockKey,
+            ConditionExpression: 'releaseId = :holder',
+            ExpressionAttributeValues: { ':holder': lock.releaseId },
+          },
+        };
+      } else {
+        throw new LockNotOwnedError(input.releaseId, lock.releaseId);
+      }
+
+      const cancellation = await this.transact([
+        this.statusUpdate(
+          input,
+          input.from,
+          input.status,
+          at,
+          'SET #status = :to, updatedAt = :at, finishedAt = :at, outcome = :outcome, reason = :reason REMOVE waiting',
+          { ':outcome': input.outcome, ':reason': input.reason },
+        ),
+        lockItem,
+        ...this.eventItems({
+          releaseId: input.releaseId,
+          eventId,
+          at,
+          type: 'RELEASE_FINISHED',
+          actor: input.actor,
+          message: `${input.status} (${input.outcome}): ${input.reason}`,
+          data: { from: input.from, status: input.status, outcome: input.outcome },
+        }),
+      ]);
+      if (cancellation === undefined) return this.requireRelease(input);
+      if (cancellation.codes[0] === 'ConditionalCheckFailed') throw this.staleStatus(input, input.from, cancellation.items[0]);
+      return RETRY; // the lock changed under us, or a conflict: look again
+    });
+  }
+
+  /** Records the step the release is on and the weights now in force. */
+  public async recordProgress(raw: ProgressInput): Promise<Release> {
+    const input = parseInput(ProgressInput, raw, 'recordProgress');
+    return this.updateActiveRelease(input, 'SET currentStep = :step, weights = :weights, updatedAt = :at', {
+      ':step': input.step,
+      ':weights': input.weights,
+    });
+  }
+
+  /** Records the task token of the bake or approval the release now waits on. */
+  public async recordWait(raw: RecordWaitInput): Promise<Release> {
+    const input = parseInput(RecordWaitInput, raw, 'recordWait');
+    const wait = { ...input.wait, since: this.now().toISOString() };
+    return this.updateActiveRelease(input, 'SET waiting = :wait, updatedAt = :at', { ':wait': wait });
+  }
+
+  /**
+   * Clears the recorded wait if it is the given token's. Clearing when nothing
+   * is recorded is a no-op (a retried step stays harmless).
+   *
+   * @throws WaitTokenMismatchError the release waits on another token.
+   */
+  public async clearWait(raw: ClearWaitInput): Promise<Release> {
+    const input = parseInput(ClearWaitInput, raw, 'clearWait');
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.releaseKey(input),
+          UpdateExpression: 'REMOVE waiting SET updatedAt = :at',
+          ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(waiting) OR waiting.taskToken = :token)',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':token': input.taskToken, ':at': this.now().toISOString() },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return this.parse(ReleaseSchema, out.Attributes);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item === undefined) throw new ReleaseNotFoundError(input.releaseId);
+      throw new WaitTokenMismatchError(input.releaseId);
+    }
+  }
+
+  /** A release, or `undefined` if there is none with that id. */
+  public async getRelease(raw: ReleaseRef): Promise<Release | undefined> {
+    const input = parseInput(LockInput, raw, 'getRelease');
+    return this.getItem(ReleaseSchema, serviceKey(input.service, input.environment), releaseSk(input.releaseId));
+  }
+
+  /** The release holding the service+environment lock, if any. */
+  public async getActiveRelease(raw: { service: string; environment: string }): Promise<Release | undefined> {
+    const lock = await this.getLock(raw);
+    return lock === undefined ? undefined : this.getRelease(lock);
+  }
+
+  /** One service+environment's releases, newest first. */
+  public async listReleases(raw: ListReleasesInput): Promise<Page<Release>> {
+    const input = parseInput(ListReleasesInput, raw, 'listReleases');
+    const pk = serviceKey(input.service, input.environment);
+    return this.queryPage(
+      {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :rel)',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': pk, ':rel': 'REL#' },
+      },
+      input,
+      (key) => key[PK] === pk && key[SK]?.startsWith('REL#') === true && Object.keys(key).length === 2,
+    );
+  }
+
+  /** Releases across every service and environment, newest first. */
+  public async listRecentReleases(raw: ListRecentInput = {}): Promise<Page<Release>> {
+    const input = parseInput(ListInput, raw, 'listRecentReleases');
+    return this.queryPage(
+      {
+        IndexName: LEDGER_TABLE.recentReleasesIndex.indexName,
+        KeyConditionExpression: '#gpk = :gpk',
+        ExpressionAttributeNames: { '#gpk': GSI_PK },
+        ExpressionAttributeValues: { ':gpk': RECENT_RELEASES_PARTITION },
+      },
+      input,
+      (key) =>
+        key[GSI_PK] === RECENT_RELEASES_PARTITION &&
+        key[GSI_SK] !== undefined &&
+        key[PK]?.startsWith('SVC#') === true &&
+        key[SK] === `REL#${key[GSI_SK]}` &&
+        Object.keys(key).length === 4,
+    );
+  }
+
+  // ───────────────────────────── audit log ─────────────────────────────
+
+  /**
+   * Appends an event to a release's audit log. The same event id twice is
+   * stored once; `stored` tells which happened.
+   */
+  public async appendEvent(raw: AppendEventInput): Promise<{ stored: boolean; event: ReleaseEvent }> {
+    const input = parseInput(AppendEventInput, raw, 'appendEvent');
+    const event: ReleaseEvent = {
+      ...input,
+      eventId: input.eventId ?? this.ulid(this.now().getTime()),
+      at: this.now().toISOString(),
+    };
+    return this.withConflictRetry('appendEvent', async () => {
+      const cancellation = await this.transact(this.eventItems(event));
+      if (cancellation === undefined) return { stored: true, event };
+      if (cancellation.codes[0] === 'ConditionalCheckFailed') {
+        const earlier = await this.getItem(z.object({ at: z.string() }), eventsKey(event.releaseId), `EID#${event.eventId}`);
+        const stored = earlier === undefined ? undefined : await this.getItem(ReleaseEventSchema, eventsKey(event.releaseId), `EVT#${earlier.at}#${event.eventId}`);
+        return { stored: false, event: stored ?? event };
+      }
+      return RETRY;
+    });
+  }
+
+  /** A release's audit log, oldest first. */
+  public async listEvents(raw: { releaseId: string }): Promise<ReleaseEvent[]> {
+    const releaseId = parseInput(ReleaseIdSchema, raw.releaseId, 'listEvents');
+    const events: ReleaseEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :evt)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': eventsKey(releaseId), ':evt': 'EVT#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) events.push(this.parse(ReleaseEventSchema, item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return events;
+  }
+
+  // ───────────────────────────── stable version ─────────────────────────────
+
+  /** The version and fleet taking traffic for a service+environment. */
+  public async getStable(raw: { service: string; environment: string }): Promise<Stable | undefined> {
+    const input = parseInput(ServiceEnvInput, { service: raw.service, environment: raw.environment }, 'getStable');
+    return this.getItem(StableSchema, serviceKey(input.service, input.environment), STABLE_SK);
+  }
+
+  /**
+   * Records the stable version and fleet. With `releaseId`, only the release
+   * holding the lock may; without (onboarding), only while no release runs.
+   *
+   * @throws LockNotOwnedError
+   */
+  public async setStable(raw: SetStableInput): Promise<Stable> {
+    const input = parseInput(SetStableInput, raw, 'setStable');
+    const pk = serviceKey(input.service, input.environment);
+    const stable: Stable = {
+      service: input.service,
+      environment: input.environment,
+      version: input.version,
+      fleet: input.fleet,
+      releaseId: input.releaseId,
+      updatedAt: this.now().toISOString(),
+    };
+    return this.withConflictRetry('setStable', async () => {
+      const cancellation = await this.transact([
+        {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: { [PK]: pk, [SK]: LOCK_SK },
+            ...(input.releaseId === undefined
+              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+              : { ConditionExpression: 'releaseId = :me', ExpressionAttributeValues: { ':me': input.releaseId } }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        { Put: { TableName: this.tableName, Item: { [PK]: pk, [SK]: STABLE_SK, ...stable } } },
+      ]);
+      if (cancellation === undefined) return stable;
+      if (cancellation.codes[0] === 'ConditionalCheckFailed') {
+        const holder = cancellation.items[0] === undefined ? undefined : this.parse(LockSchema, cancellation.items[0]);
+        throw new LockNotOwnedError(input.releaseId ?? 'onboarding', holder?.releaseId);
+      }
+      return RETRY;
+    });
+  }
+
+  // ───────────────────────────── approvals ─────────────────────────────
+
+  /**
+   * Creates a pending approval with an opaque random id. The task token stays
+   * in the ledger: only the id is ever shown to people.
+   */
+  public async createApproval(raw: CreateApprovalInput): Promise<Approval> {
+    const input = parseInput(CreateApprovalInput, raw, 'createApproval');
+    const now = this.now();
+    const expires = new Date(now.getTime() + input.timeoutSeconds * 1000);
+    const approval: Approval = {
+      approvalId: randomBytes(24).toString('base64url'),
+      releaseId: input.releaseId,
+      service: input.service,
+      environment: input.environment,
+      stepIndex: input.stepIndex,
+      taskToken: input.taskToken,
+      approvers: input.approvers,
+      createdAt: now.toISOString(),
+      expiresAt: expires.toISOString(),
+    };
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          [PK]: approvalKey(approval.approvalId),
+          [SK]: APPROVAL_SK,
+          ...approval,
+          expiresAtMs: expires.getTime(),
+          [TTL]: Math.ceil(expires.getTime() / 1000) + APPROVAL_RETENTION_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      }),
+    );
+    return approval;
+  }
+
+  /** An approval, or `undefined`. */
+  public async getApproval(approvalId: string): Promise<Approval | undefined> {
+    const id = parseInput(ApprovalIdSchema, approvalId, 'getApproval');
+    return this.getItem(ApprovalSchema, approvalKey(id), APPROVAL_SK);
+  }
+
+  /**
+   * Decides an approval, once, and records the decision in the release's
+   * audit log in the same transaction. Whether `by` may decide is the caller's
+   * policy; the ledger makes sure only one decision ever lands.
+   *
+   * @throws AlreadyDecidedError carrying the earlier decision.
+   * @throws ApprovalExpiredError the approval expired undecided.
+   * @throws ApprovalNotFoundError
+   */
+  public async decideApproval(raw: DecideInput): Promise<Approval> {
+    const input = parseInput(DecideInput, raw, 'decideApproval');
+    return this.withConflictRetry('decideApproval', async () => {
+      const approval = await this.getApproval(input.approvalId);
+      if (approval === undefined) throw new ApprovalNotFoundError(input.approvalId);
+      const now = this.now();
+      const decision: Decision = {
+        outcome: input.outcome,
+        by: input.by,
+        at: now.toISOString(),
+        comment: input.comment,
+        via: input.via,
+      };
+      const cancellation = await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
+            UpdateExpression: 'SET decision = :decision',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(decision) AND expiresAtMs > :now',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':decision': decision, ':now': now.getTime() },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        ...this.eventItems({
+          releaseId: approval.releaseId,
+          eventId: `approval-decided:${input.approvalId}`,
+          at: decision.at,
+          type: input.outcome === 'APPROVED' ? 'APPROVAL_GRANTED' : 'APPROVAL_REJECTED',
+          actor: input.by,
+          message: `step ${approval.stepIndex} ${input.outcome.toLowerCase()} by ${input.by}${input.comment === undefined ? '' : `: ${input.comment}`}`,
+          data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, via: input.via },
+        }),
+      ]);
+      if (cancellation === undefined) return { ...approval, decision };
+      if (cancellation.codes[0] === 'ConditionalCheckFailed') {
+        const old = cancellation.items[0];
+        if (old === undefined) throw new ApprovalNotFoundError(input.approvalId);
+        const current = this.parse(ApprovalSchema, old);
+        if (current.decision !== undefined) throw new AlreadyDecidedError(input.approvalId, current.decision);
+        throw new ApprovalExpiredError(input.approvalId, current.expiresAt);
+      }
+      return RETRY;
+    });
+  }
+
+  // ───────────────────────────── internals ─────────────────────────────
+
+  private releaseKey(ref: ReleaseRef): Record<string, string> {
+    return { [PK]: serviceKey(ref.service, ref.environment), [SK]: releaseSk(ref.releaseId) };
+  }
+
+  /** The conditional status change shared by transition and finish. */
+  private statusUpdate(
+    ref: ReleaseRef,
+    from: ReleaseStatus,
+    to: ReleaseStatus | TerminalStatus,
+    at: string,
+    updateExpression: string,
+    values: Record<string, unknown>,
+  ): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: this.releaseKey(ref),
+        UpdateExpression: updateExpression,
+        // The legality of from -> to was checked before; this makes sure `from` is still the truth.
+        ConditionExpression: 'attribute_exists(#pk) AND #status = :from',
+        ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
+        ExpressionAttributeValues: { ':from': from, ':to': to, ':at': at, ...values },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  private staleStatus(ref: ReleaseRef, expected: ReleaseStatus, old: Record<string, unknown> | undefined): Error {
+    if (old === undefined) return new ReleaseNotFoundError(ref.releaseId);
+    return new StaleStatusError(ref.releaseId, expected, this.parse(ReleaseSchema, old).status);
+  }
+
+  private lockNotOwned(error: unknown, releaseId: string): unknown {
+    if (!(error instanceof ConditionalCheckFailedException)) return error;
+    const holder = error.Item === undefined ? undefined : this.parse(LockSchema, unmarshallItem(error.Item));
+    return new LockNotOwnedError(releaseId, holder?.releaseId);
+  }
+
+  private async updateActiveRelease(
+    ref: ReleaseRef,
+    updateExpression: string,
+    values: Record<string, unknown>,
+  ): Promise<Release> {
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.releaseKey(ref),
+          UpdateExpression: updateExpression,
+          ConditionExpression: `attribute_exists(#pk) AND #status IN (${ACTIVE_STATUSES.map((_, i) => `:active${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(ACTIVE_STATUSES.map((s, i) => [`:active${i}`, s])),
+            ':at': this.now().toISOString(),
+            ...values,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return this.parse(ReleaseSchema, out.Attributes);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item === undefined) throw new ReleaseNotFoundError(ref.releaseId);
+      const current = this.parse(ReleaseSchema, unmarshallItem(error.Item));
+      throw new ReleaseNotActiveError(ref.releaseId, current.status);
+    }
+  }
+
+  /** The two items of one audit event: the dedup marker (conditional) and the event. */
+  private eventItems(event: ReleaseEvent): TransactItem[] {
+    const pk = eventsKey(event.releaseId);
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { [PK]: pk, [SK]: `EID#${event.eventId}`, at: event.at },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        },
+      },
+      { Put: { TableName: this.tableName, Item: { [PK]: pk, [SK]: `EVT#${event.at}#${event.eventId}`, ...event } } },
+    ];
+  }
+
+  /** Runs a transaction; returns `undefined` on success or the cancellation reasons. */
+  private async transact(items: TransactItem[]): Promise<Cancellation | undefined> {
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      return {
+        codes: items.map((_, i) => reasons[i]?.Code),
+        items: items.map((_, i) => {
+          const item = reasons[i]?.Item;
+          return item === undefined ? undefined : unmarshallItem(item);
+        }),
+      };
+    }
+  }
+
+  /**
+   * Runs `attempt` until it returns something other than {@link RETRY}, with
+   * jittered exponential backoff. `RETRY` means "a concurrent write got in the
+   * way (TransactionConflict, or state changed between read and write): look
+   * again". DynamoDB cancels a transaction with TransactionConflict when another
+   * transaction or write touches one of its items at the same time.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling
+   */
+  private async withConflictRetry<T>(operation: string, attempt: () => Promise<T | typeof RETRY>): Promise<T> {
+    for (let n = 1; n <= this.maxTransactionAttempts; n++) {
+      const result = await attempt();
+      if (result !== RETRY) return result;
+      if (n < this.maxTransactionAttempts) await sleep(Math.random() * 25 * 2 ** n);
+    }
+    throw new LedgerConflictError(operation, this.maxTransactionAttempts);
+  }
+
+  private async requireRelease(ref: ReleaseRef): Promise<Release> {
+    const release = await this.getRelease(ref);
+    if (release === undefined) throw new ReleaseNotFoundError(ref.releaseId);
+    return release;
+  }
+
+  private async getItem<S extends z.ZodType>(schema: S, pk: string, sk: string): Promise<z.output<S> | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: pk, [SK]: sk }, ConsistentRead: true }),
+    );
+    return out.Item === undefined ? undefined : this.parse(schema, out.Item);
+  }
+
+  private async queryPage(
+    query: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey' | 'ScanIndexForward'>,
+    page: { limit: number; cursor?: string | undefined },
+    isOwnKey: (key: Record<string, string | undefined>) => boolean,
+  ): Promise<Page<Release>> {
+    const startKey = page.cursor === undefined ? undefined : decodeCursor(page.cursor, isOwnKey);
+    const out = await this.client.send(
+      new QueryCommand({
+        ...query,
+        TableName: this.tableName,
+        Limit: page.limit,
+        ScanIndexForward: false,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map((item) => this.parse(ReleaseSchema, item)),
+      cursor: out.LastEvaluatedKey === undefined ? undefined : encodeCursor(out.LastEvaluatedKey),
+    };
+  }
+
+  private parse<S extends z.ZodType>(schema: S, item: unknown): z.output<S> {
+    const result = schema.safeParse(item);
+    if (result.success) return result.data;
+    const record = (item ?? {}) as Record<string, unknown>;
+    const issue = result.error.issues[0];
+    throw new CorruptRecordError(
+      `${String(record[PK])} / ${String(record[SK])}`,
+      `${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+}
+
+/** Returned by a transaction attempt to ask {@link Ledger.withConflictRetry} for another try. */
+const RETRY: unique symbol = Symbol('retry');
+
+function unmarshallItem(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return unmarshall(item);
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** Cursors are opaque to callers but checked here: a cursor from another listing is refused. */
+function decodeCursor(
+  cursor: string,
+  isOwnKey: (key: Record<string, string | undefined>) => boolean,
+): Record<string, string> {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('not a cursor this ledger produced');
+  }
+  const parsed = z.record(z.string(), z.string()).safeParse(key);
+  if (!parsed.success || !isOwnKey(parsed.data)) {
+    throw new InvalidCursorError('it belongs to another listing or was altered');
+  }
+  return parsed.data;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

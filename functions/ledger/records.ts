@@ -1,0 +1,187 @@
+/**
+ * What the ledger stores: releases, their audit events, the per-service lock,
+ * the stable version, and approvals. Schemas validate what callers hand in and
+ * what comes back from the table, so a malformed item fails loudly with the
+ * field that is wrong instead of travelling on.
+ */
+import { z } from 'zod';
+import { RELEASE_STATUSES, TERMINAL_STATUSES } from '../domain/status.js';
+
+/** Service and environment names end up inside keys, so `#` and spaces are out. */
+export const NameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+    'must be 1-63 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+export const ReleaseIdSchema = z.ulid('must be a ULID');
+
+/** Free text that lands in the audit log: bounded, no control characters. */
+const TextSchema = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, 'must not contain control characters');
+
+export const VersionSchema = TextSchema(256);
+export const ActorSchema = TextSchema(256);
+export const ReasonSchema = TextSchema(2048);
+
+export const ReleaseStatusSchema = z.enum(RELEASE_STATUSES);
+export const TerminalStatusSchema = z.enum(TERMINAL_STATUSES);
+
+/** What started the release. */
+export const TriggerSchema = z.strictObject({
+  source: TextSchema(64),
+  commit: TextSchema(128).optional(),
+  buildId: TextSchema(256).optional(),
+  author: TextSchema(256).optional(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+/** An immutable fleet: an ECS task set or an EC2 Auto Scaling group, behind a target group. */
+export const FleetRefSchema = z.strictObject({
+  kind: z.enum(['ecs-task-set', 'auto-scaling-group']),
+  id: TextSchema(512),
+  targetGroup: TextSchema(512),
+});
+export type FleetRef = z.infer<typeof FleetRefSchema>;
+
+/** Traffic split in percent; the two always add up to 100. */
+export const WeightsSchema = z
+  .strictObject({
+    stable: z.number().int().min(0).max(100),
+    canary: z.number().int().min(0).max(100),
+  })
+  .refine((w) => w.stable + w.canary === 100, { message: 'stable + canary must be 100' });
+export type Weights = z.infer<typeof WeightsSchema>;
+
+export const StepSchema = z.strictObject({
+  index: z.number().int().min(0),
+  name: TextSchema(128),
+});
+export type Step = z.infer<typeof StepSchema>;
+
+/** The callback task a release is waiting on: a bake or an approval. */
+export const WaitSchema = z.strictObject({
+  kind: z.enum(['BAKE', 'APPROVAL']),
+  /** Step Functions task token; stays in the backend, never logged or sent out. */
+  taskToken: z.string().min(1).max(8192),
+  stepIndex: z.number().int().min(0),
+  since: z.string(),
+  timeoutAt: z.string(),
+  approvalId: z.string().optional(),
+});
+export type Wait = z.infer<typeof WaitSchema>;
+
+export const ReleaseSchema = z.object({
+  releaseId: ReleaseIdSchema,
+  service: NameSchema,
+  environment: NameSchema,
+  version: VersionSchema,
+  previousVersion: VersionSchema.optional(),
+  trigger: TriggerSchema,
+  /** The release plan as the flow resolved it (typed by the flow, opaque here). */
+  plan: z.unknown().optional(),
+  executionArn: z.string().optional(),
+  status: ReleaseStatusSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  currentStep: StepSchema.optional(),
+  weights: WeightsSchema.optional(),
+  waiting: WaitSchema.optional(),
+  outcome: z.string().optional(),
+  reason: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type Release = z.infer<typeof ReleaseSchema>;
+
+/** Identifies one release: releases live under their service+environment. */
+export interface ReleaseRef {
+  readonly service: string;
+  readonly environment: string;
+  readonly releaseId: string;
+}
+
+export const ReleaseRefShape = {
+  service: NameSchema,
+  environment: NameSchema,
+  releaseId: ReleaseIdSchema,
+};
+
+export const ReleaseEventSchema = z.object({
+  eventId: z.string().min(1).max(256),
+  releaseId: ReleaseIdSchema,
+  at: z.string(),
+  type: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an UPPER_SNAKE_CASE event type'),
+  actor: z.string().optional(),
+  message: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type ReleaseEvent = z.infer<typeof ReleaseEventSchema>;
+
+export const LockSchema = z.object({
+  service: NameSchema,
+  environment: NameSchema,
+  releaseId: ReleaseIdSchema,
+  acquiredAt: z.string(),
+  leaseExpiresAt: z.string(),
+  takenOverFrom: z
+    .object({ releaseId: ReleaseIdSchema, by: z.string(), reason: z.string(), at: z.string() })
+    .optional(),
+});
+export type Lock = z.infer<typeof LockSchema>;
+
+export const StableSchema = z.object({
+  service: NameSchema,
+  environment: NameSchema,
+  version: VersionSchema,
+  fleet: FleetRefSchema,
+  /** The release that made this version stable; absent when set at onboarding. */
+  releaseId: ReleaseIdSchema.optional(),
+  updatedAt: z.string(),
+});
+export type Stable = z.infer<typeof StableSchema>;
+
+export const ApproversSchema = z
+  .strictObject({
+    users: z.array(TextSchema(128)).max(100).default([]),
+    groups: z.array(TextSchema(128)).max(20).default([]),
+  })
+  .refine((a) => a.users.length + a.groups.length > 0, {
+    message: 'name at least one approver user or group',
+  });
+export type Approvers = z.infer<typeof ApproversSchema>;
+
+export const DecisionSchema = z.object({
+  outcome: z.enum(['APPROVED', 'REJECTED']),
+  by: z.string(),
+  at: z.string(),
+  comment: z.string().optional(),
+  via: z.string().optional(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;
+
+export const ApprovalSchema = z.object({
+  approvalId: z.string(),
+  releaseId: ReleaseIdSchema,
+  service: NameSchema,
+  environment: NameSchema,
+  stepIndex: z.number().int().min(0),
+  /** Step Functions task token; stays in the backend, never logged or sent out. */
+  taskToken: z.string(),
+  approvers: ApproversSchema,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  decision: DecisionSchema.optional(),
+});
+export type Approval = z.infer<typeof ApprovalSchema>;
+
+/** One page of a listing; pass `cursor` back to get the next page. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor?: string;
+}
