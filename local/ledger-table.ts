@@ -1,0 +1,22 @@
+/**
+ * The ledger on DynamoDB Local: a client with fake credentials that only ever
+ * talks to the local endpoint, and the table created from the shared definition.
+ */
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { ledgerCreateTableInput } from '../functions/ledger/table.js';
+
+/** A DynamoDB client for DynamoDB Local at `endpoint`; never reaches AWS. */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+  });
+}
+
+/** Creates the ledger table (same keys and index as the deployed one) and waits until it is active. */
+export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(new CreateTableCommand(ledgerCreateTableInput(tableName)));
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+}
