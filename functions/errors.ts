@@ -153,3 +153,44 @@ export class CorruptRecordError extends RollgateError {
     super(`ledger item ${key} is malformed: ${problem}`);
   }
 }
+
+// ───────────────────────────── adapters ─────────────────────────────
+
+/**
+ * The task token no longer waits: it timed out, its execution ended, it was
+ * already used, or it is not a token (Step Functions TaskTimedOut,
+ * TaskDoesNotExist, InvalidToken).
+ */
+export class TaskAlreadyClosedError extends RollgateError {
+  public constructor(reason: string, options?: { cause?: unknown }) {
+    super(`the waiting task is already closed: ${reason}`, options);
+  }
+}
+
+/** Weights read back after a change are not the weights that were set. */
+export class WeightsNotAppliedError extends RollgateError {
+  public constructor(
+    public readonly expected: { readonly stable: number; readonly canary: number },
+    public readonly actual: { readonly stable: number; readonly canary: number },
+  ) {
+    super(
+      `weights read back as ${actual.stable}/${actual.canary} (stable/canary), expected ${expected.stable}/${expected.canary}`,
+    );
+  }
+}
+
+/** A routing configuration the load balancer cannot take (beyond ALB limits or malformed). */
+export class TrafficConfigError extends RollgateError {}
+
+/** A cloud API refused a call for a reason retries will not fix. */
+export class CloudProviderError extends RollgateError {
+  public constructor(
+    public readonly service: string,
+    public readonly operation: string,
+    public readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${service} ${operation} failed: ${code}: ${message}`, options);
+  }
+}
