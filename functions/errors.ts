@@ -154,6 +154,20 @@ export class CorruptRecordError extends RollgateError {
   }
 }
 
+/** The service+environment is not onboarded. */
+export class UnknownServiceError extends RollgateError {
+  public constructor(
+    public readonly service: string,
+    public readonly environment: string,
+    known: readonly string[],
+  ) {
+    super(
+      `${service}/${environment} is not an onboarded service+environment` +
+        (known.length === 0 ? '' : ` (onboarded: ${known.join(', ')})`),
+    );
+  }
+}
+
 // ───────────────────────────── adapters ─────────────────────────────
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * Service configuration: for each onboarded service+environment, where its
+ * fleet, target groups, listener (or rule), alarms, migration and default
+ * plan are. One typed config, validated with zod at synth (infra/) and at cold
+ * start (functions), so a mistake fails loudly with the path of the bad field.
+ */
+import { z } from 'zod';
+import { PlanSchema } from './domain/plan.js';
+import { UnknownServiceError } from './errors.js';
+import { NameSchema } from './ledger/records.js';
+import { parseInput } from './validation.js';
+
+const arn = (service: string, resource: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:${resource}`),
+      `must be an ${service} ${resource.replace(/[\\^$]/g, '').replace('/', '')} ARN`,
+    );
+
+const TargetGroupArn = arn('elasticloadbalancing', 'targetgroup/');
+const Ids = (prefix: string) =>
+  z
+    .array(z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be ${prefix}-… ids`))
+    .min(1)
+    .max(16);
+
+export const EcsFleetSchema = z.strictObject({
+  kind: z.literal('ecs'),
+  cluster: z.string().min(1),
+  service: z.string().min(1),
+  containerName: z.string().min(1).max(255),
+  containerPort: z.number().int().min(1).max(65_535),
+  imageRepository: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, 'must be an image repository URI without tag'),
+});
+
+export const AsgFleetSchema = z.strictObject({
+  kind: z.literal('asg'),
+  launchTemplateId: z.string().regex(/^lt-[0-9a-f]{8,17}$/, 'must be a launch template id (lt-…)'),
+  groupNamePrefix: z.string().regex(/^[A-Za-z0-9-]{1,200}$/, 'must be 1-200 letters, digits or "-"'),
+  subnetIds: Ids('subnet'),
+});
+
+export const ServiceConfigSchema = z.strictObject({
+  service: NameSchema,
+  environment: NameSchema,
+  fleet: z.discriminatedUnion('kind', [EcsFleetSchema, AsgFleetSchema]),
+  traffic: z.strictObject({
+    listenerArn: arn('elasticloadbalancing', 'listener/'),
+    ruleArn: arn('elasticloadbalancing', 'listener-rule/').optional(),
+    /** The two target groups the fleets alternate between (blue/green). */
+    targetGroupArns: z
+      .tuple([TargetGroupArn, TargetGroupArn])
+      .refine(([a, b]) => a !== b, { message: 'must be two different target groups' }),
+    stickiness: z.strictObject({ enabled: z.boolean(), durationSeconds: z.number().int().min(1).max(604_800) }).optional(),
+  }),
+  /** CloudWatch alarm names (metric or composite) that roll a release back. */
+  alarms: z.array(z.string().min(1).max(255)).min(1, 'onboard at least one alarm').max(100),
+  migration: z
+    .strictObject({
+      cluster: z.string().min(1),
+      taskDefinition: z.string().min(1),
+      containerName: z.string().min(1),
+      imageRepository: EcsFleetSchema.shape.imageRepository,
+      subnetIds: Ids('subnet'),
+      securityGroupIds: Ids('sg'),
+      command: z.array(z.string()).optional(),
+    })
+    .optional(),
+  /** The plan a release follows unless its trigger overrides it. */
+  plan: PlanSchema,
+  healthGate: z
+    .strictObject({
+      timeoutSeconds: z.number().int().min(10).max(3600).default(600),
+      intervalSeconds: z.number().int().min(1).max(300).default(15),
+    })
+    .default({ timeoutSeconds: 600, intervalSeconds: 15 }),
+  /** How long the old fleet is kept after promotion before it is retired. */
+  terminationWaitSeconds: z.number().int().min(0).max(86_400).default(300),
+});
+
+export const RollgateConfigSchema = z
+  .strictObject({ services: z.array(ServiceConfigSchema).min(1, 'onboard at least one service') })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.services.forEach((s, index) => {
+      const key = `${s.service}/${s.environment}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['services', index], message: `${key} is onboarded twice` });
+      seen.add(key);
+    });
+  });
+
+export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
+export type RollgateConfig = z.output<typeof RollgateConfigSchema>;
+export type RollgateConfigInput = z.input<typeof RollgateConfigSchema>;
+
+/** Validates a whole configuration; the error names the bad field's path. */
+export function parseConfig(raw: unknown): RollgateConfig {
+  return parseInput(RollgateConfigSchema, raw, 'config');
+}
+
+/** The configuration of one service+environment, or {@link UnknownServiceError}. */
+export function findService(config: RollgateConfig, service: string, environment: string): ServiceConfig {
+  const found = config.services.find((s) => s.service === service && s.environment === environment);
+  if (found === undefined) {
+    throw new UnknownServiceError(
+      service,
+      environment,
+      config.services.map((s) => `${s.service}/${s.environment}`),
+    );
+  }
+  return found;
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { findService, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
+import { InvalidInputError, UnknownServiceError } from '../../functions/errors.js';
+
+const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/checkout-prod';
+const sampleConfig: RollgateConfigInput = {
+  services: [
+    {
+      service: 'checkout',
+      environment: 'prod',
+      fleet: {
+        kind: 'ecs',
+        cluster: 'prod',
+        service: 'checkout',
+        containerName: 'app',
+        containerPort: 8080,
+        imageRepository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout',
+      },
+      traffic: {
+        listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod/50dc6c495c0c9188/f2f7dc8efc522ab2',
+        targetGroupArns: [`${TG}-blue/73e2d6bc24d8a067`, `${TG}-green/73e2d6bc24d8a068`],
+      },
+      alarms: ['checkout-prod-5xx', 'checkout-prod-p99'],
+      plan: { steps: [{ type: 'traffic', weight: 10 }, { type: 'traffic', weight: 100 }] },
+    },
+  ],
+};
+
+function configError(mutate: (config: RollgateConfigInput) => void): InvalidInputError {
+  const config = structuredClone(sampleConfig);
+  mutate(config);
+  try {
+    parseConfig(config);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error;
+    throw error;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('service configuration', () => {
+  it('parses the sample and applies defaults', () => {
+    const config = parseConfig(sampleConfig);
+    const checkout = findService(config, 'checkout', 'prod');
+    expect(checkout.healthGate).toEqual({ timeoutSeconds: 600, intervalSeconds: 15 });
+    expect(checkout.terminationWaitSeconds).toBe(300);
+    expect(checkout.plan.steps[0]).toEqual({ type: 'traffic', weight: 10, bakeSeconds: 300 });
+  });
+
+  it('names an unknown service or environment and lists the onboarded ones', () => {
+    const config = parseConfig(sampleConfig);
+    for (const [service, environment] of [['checkout', 'staging'], ['payments', 'prod']] as const) {
+      const error = (() => {
+        try {
+          return findService(config, service, environment);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(UnknownServiceError);
+      expect((error as Error).message).toBe(`${service}/${environment} is not an onboarded service+environment (onboarded: checkout/prod)`);
+    }
+  });
+
+  it.each<[string, (c: RollgateConfigInput) => void, string]>([
+    ['a listener that is not a listener ARN', (c) => { if (c.services[0]) c.services[0].traffic.listenerArn = 'listener-1'; }, 'services.0.traffic.listenerArn'],
+    ['the same target group twice', (c) => { const t = c.services[0]?.traffic; if (t) t.targetGroupArns = [t.targetGroupArns[0], t.targetGroupArns[0]]; }, 'services.0.traffic.targetGroupArns'],
+    ['no alarms', (c) => { if (c.services[0]) c.services[0].alarms = []; }, 'services.0.alarms'],
+    ['a bad plan step', (c) => { if (c.services[0]) c.services[0].plan = { steps: [{ type: 'traffic', weight: 50 }] }; }, 'services.0.plan.steps.0.weight'],
+    ['a service onboarded twice', (c) => { const s = c.services[0]; if (s) c.services.push(structuredClone(s)); }, 'services.1'],
+    ['an unknown fleet kind', (c) => { if (c.services[0]) (c.services[0].fleet as { kind: string }).kind = 'lambda'; }, 'services.0.fleet.kind'],
+  ])('refuses %s, naming the field', (_, mutate, field) => {
+    expect(configError(mutate).field).toBe(field);
+  });
+});
