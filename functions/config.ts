@@ -53,6 +53,8 @@ export const ServiceConfigSchema = z.strictObject({
       .tuple([TargetGroupArn, TargetGroupArn])
       .refine(([a, b]) => a !== b, { message: 'must be two different target groups' }),
     stickiness: z.strictObject({ enabled: z.boolean(), durationSeconds: z.number().int().min(1).max(604_800) }).optional(),
+    /** Base URL of the service behind the listener; dark-canary smoke checks are sent here. */
+    publicUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   }),
   /** CloudWatch alarm names (metric or composite) that roll a release back. */
   alarms: z.array(z.string().min(1).max(255)).min(1, 'onboard at least one alarm').max(100),

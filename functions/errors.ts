@@ -168,6 +168,54 @@ export class UnknownServiceError extends RollgateError {
   }
 }
 
+// ───────────────────────────── the release flow ─────────────────────────────
+
+/** The service+environment has no stable version recorded; onboard it first. */
+export class NoStableVersionError extends RollgateError {
+  public constructor(service: string, environment: string) {
+    super(`${service}/${environment} has no stable version recorded: record the version and fleet taking traffic now before the first release`);
+  }
+}
+
+/** Alarms of the service are already in ALARM at preflight (and the release is not expedited). */
+export class AlarmsFiringError extends RollgateError {
+  public constructor(public readonly alarmNames: readonly string[]) {
+    super(`alarms already in ALARM: ${alarmNames.join(', ')}; fix them or start the release with expedite`);
+  }
+}
+
+/** An alarm went to ALARM during the release. */
+export class AlarmFiredError extends RollgateError {
+  public constructor(public readonly alarmNames: readonly string[], where: string) {
+    super(`${alarmNames.join(', ')} in ALARM ${where}`);
+  }
+}
+
+/** The migration task did not exit 0. */
+export class MigrationFailedError extends RollgateError {
+  public constructor(
+    public readonly exitCode: number | null,
+    reason: string,
+  ) {
+    super(`migration failed (exit code ${exitCode === null ? 'none' : String(exitCode)}): ${reason}`);
+  }
+}
+
+/** The new fleet did not become healthy within the health gate. */
+export class FleetUnhealthyError extends RollgateError {}
+
+/** A dark-canary smoke check failed. */
+export class SmokeCheckFailedError extends RollgateError {}
+
+/** An approver rejected the release. */
+export class ApprovalRejectedError extends RollgateError {}
+
+/** Someone aborted the release. */
+export class ReleaseAbortedError extends RollgateError {}
+
+/** The release was put into ROLLING_BACK out of band (alarm handler, abort) while a step ran. */
+export class RollbackRequestedError extends RollgateError {}
+
 // ───────────────────────────── adapters ─────────────────────────────
 
 /**
@@ -206,5 +254,81 @@ export class CloudProviderError extends RollgateError {
     options?: { cause?: unknown },
   ) {
     super(`${service} ${operation} failed: ${code}: ${message}`, options);
+  }
+}
+
+/**
+ * A cloud API kept failing for a reason that may pass (throttling, a server
+ * fault, a network error) after the client's own retries were exhausted. The
+ * state machine may retry this one; every other {@link CloudProviderError} is final.
+ */
+export class CloudProviderUnavailableError extends CloudProviderError {}
+
+/**
+ * A fleet (or the migration task) cannot be created as configured: nothing to
+ * copy from, a container missing from the task definition, an unusable version.
+ */
+export class FleetConfigError extends RollgateError {}
+
+/** The fleet (ECS task set or Auto Scaling group) does not exist. */
+export class FleetNotFoundError extends RollgateError {
+  public constructor(
+    public readonly fleetId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`fleet ${fleetId} not found`, options);
+  }
+}
+
+/** The migration task does not exist (never started, or stopped too long ago for ECS to remember). */
+export class MigrationTaskNotFoundError extends RollgateError {
+  public constructor(
+    public readonly taskArn: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`migration task ${taskArn} not found`, options);
+  }
+}
+
+// ───────────────────────────── local engine ─────────────────────────────
+
+/**
+ * A state machine definition the local engine cannot run: not valid ASL, a Task
+ * resource it does not know, or a Lambda function no handler was given for.
+ * Raised before any execution starts, naming the state at fault.
+ */
+export class StateMachineDefinitionError extends RollgateError {
+  public constructor(
+    public readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`state machine definition: ${problem}`, options);
+  }
+}
+
+/** A `${Placeholder}` of the definition has no definitionSubstitutions value. */
+export class UnsubstitutedPlaceholderError extends StateMachineDefinitionError {
+  public constructor(public readonly placeholders: readonly string[]) {
+    super(
+      `no substitution for ${placeholders.map((name) => `\${${name}}`).join(', ')}; ` +
+        'pass a value for each in substitutions (CDK definitionSubstitutions)',
+    );
+  }
+}
+
+/**
+ * An execution of that name already exists on the state machine and was not
+ * started with the same input, or has ended (Step Functions ExecutionAlreadyExists).
+ */
+export class ExecutionAlreadyExistsError extends RollgateError {
+  public constructor(public readonly executionArn: string) {
+    super(`execution ${executionArn} already exists`);
+  }
+}
+
+/** No execution has that ARN (Step Functions ExecutionDoesNotExist). */
+export class ExecutionDoesNotExistError extends RollgateError {
+  public constructor(public readonly executionArn: string) {
+    super(`execution ${executionArn} does not exist`);
   }
 }

@@ -159,3 +159,53 @@ export interface Callbacks {
   /** Keeps a long wait's heartbeat alive. */
   heartbeat(taskToken: string): Promise<void>;
 }
+
+// ───────────────────────────── SmokeChecker ─────────────────────────────
+
+export interface SmokeCheck {
+  readonly path: string;
+  readonly expectStatus: number;
+}
+
+export interface SmokeResult {
+  readonly path: string;
+  readonly ok: boolean;
+  /** The status received, or null when the request failed outright. */
+  readonly status: number | null;
+  readonly detail: string;
+}
+
+/** Requests through the service's public endpoint carrying the dark-canary header. */
+export interface SmokeChecker {
+  run(baseUrl: string, route: HeaderRoute, checks: readonly SmokeCheck[]): Promise<SmokeResult[]>;
+}
+
+// ───────────────────────────── Notifier ─────────────────────────────
+
+/** What approvers are shown; never the task token. */
+export interface ApprovalRequest {
+  readonly approvalId: string;
+  readonly service: string;
+  readonly environment: string;
+  readonly version: string;
+  readonly previousVersion: string | undefined;
+  readonly commit: string | undefined;
+  readonly author: string | undefined;
+  readonly stepIndex: number;
+  readonly weights: Weights | undefined;
+  readonly expiresAt: string;
+}
+
+/** The approval channel (Slack in AWS). */
+export interface Notifier {
+  requestApproval(request: ApprovalRequest): Promise<void>;
+}
+
+// ───────────────────────────── Executions ─────────────────────────────
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** Whether a release's state machine execution is still alive (SFN DescribeExecution). */
+export interface Executions {
+  status(executionArn: string): Promise<ExecutionStatus | 'NOT_FOUND'>;
+}

@@ -138,6 +138,8 @@ const StartReleaseInput = z.strictObject({
   trigger: TriggerSchema,
   plan: z.unknown().optional(),
   executionArn: z.string().min(1).max(2048).optional(),
+  stableFleet: FleetRefSchema.optional(),
+  canaryTargetGroup: z.string().min(1).max(2048).optional(),
   /** Pass the same id on a retry to make the start idempotent. */
   releaseId: ReleaseIdSchema.optional(),
   leaseSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(DEFAULT_LEASE_SECONDS),
@@ -181,6 +183,9 @@ export type AppendEventInput = z.input<typeof AppendEventInput>;
 
 const ProgressInput = z.object({ ...ReleaseRefShape, step: StepSchema, weights: WeightsSchema });
 export type ProgressInput = z.input<typeof ProgressInput>;
+
+const RecordFleetInput = z.object({ ...ReleaseRefShape, fleet: FleetRefSchema });
+export type RecordFleetInput = z.input<typeof RecordFleetInput>;
 
 const RecordWaitInput = z.object({
   ...ReleaseRefShape,
@@ -302,6 +307,8 @@ export class Ledger {
         trigger: input.trigger,
         plan: input.plan,
         executionArn: input.executionArn,
+        stableFleet: input.stableFleet,
+        canaryTargetGroup: input.canaryTargetGroup,
         status: 'PENDING',
         createdAt: at,
         updatedAt: at,
@@ -464,7 +471,11 @@ export class Ledger {
     return this.withConflictRetry('transition', async () => {
       const at = this.now().toISOString();
       const cancellation = await this.transact([
-        this.statusUpdate(input, input.from, input.to, at, 'SET #status = :to, updatedAt = :at', {}),
+        input.reason === undefined
+          ? this.statusUpdate(input, input.from, input.to, at, 'SET #status = :to, updatedAt = :at REMOVE statusReason', {})
+          : this.statusUpdate(input, input.from, input.to, at, 'SET #status = :to, updatedAt = :at, statusReason = :reason', {
+              ':reason': input.reason,
+            }),
         ...this.eventItems({
           releaseId: input.releaseId,
           eventId,
@@ -565,6 +576,12 @@ export class Ledger {
       ':step': input.step,
       ':weights': input.weights,
     });
+  }
+
+  /** Records the release's new fleet once it exists, so a rollback or the reconciler can remove it. */
+  public async recordFleet(raw: RecordFleetInput): Promise<Release> {
+    const input = parseInput(RecordFleetInput, raw, 'recordFleet');
+    return this.updateActiveRelease(input, 'SET newFleet = :fleet, updatedAt = :at', { ':fleet': input.fleet });
   }
 
   /** Records the task token of the bake or approval the release now waits on. */

@@ -87,7 +87,14 @@ export const ReleaseSchema = z.object({
   /** The release plan as the flow resolved it (typed by the flow, opaque here). */
   plan: z.unknown().optional(),
   executionArn: z.string().optional(),
+  /** The fleet that took traffic when the release started, and the idle target group the new fleet goes behind. */
+  stableFleet: FleetRefSchema.optional(),
+  canaryTargetGroup: z.string().optional(),
+  /** The new fleet, once created: what a rollback or the reconciler removes. */
+  newFleet: FleetRefSchema.optional(),
   status: ReleaseStatusSchema,
+  /** Why the last status change happened (e.g. the alarm that started a rollback). */
+  statusReason: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   currentStep: StepSchema.optional(),

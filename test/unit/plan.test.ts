@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PlanSchema, weightsBefore, weightsFor, type PlanInput } from '../../functions/domain/plan.js';
 import { parseInput } from '../../functions/validation.js';
 
-const approval = { type: 'approval', approvers: { users: ['U01ALICE'] } } as const;
+const approval = { type: 'approval' as const, approvers: { users: ['U01ALICE'] } };
 const traffic = (weight: number, bakeSeconds = 60) => ({ type: 'traffic', weight, bakeSeconds }) as const;
 
 function planError(plan: unknown): { field: string; message: string } {

@@ -1,0 +1,84 @@
+/**
+ * The step driver. After a bake it checks the alarms one last time (a bake
+ * that timed out baked clean only if nothing fires now); then it takes the
+ * next plan step: a traffic step sets the weights, reads them back, records
+ * them and asks for a bake; an approval step asks for a decision; past the
+ * last step it hands over to Finalize.
+ */
+import { z } from 'zod';
+import { stepName, weightsFor } from '../domain/plan.js';
+import { AlarmFiredError, WeightsNotAppliedError } from '../errors.js';
+import type { Weights } from '../ledger/records.js';
+import type { TrafficRouter, TrafficSplit, TrafficTarget } from '../ports.js';
+import {
+  assertNotRollingBack,
+  CursorSchema,
+  defineStep,
+  DeploySchema,
+  ensureStatus,
+  newAlarms,
+  refOf,
+  ReleaseContextSchema,
+  serviceOf,
+  splitOf,
+  trafficOf,
+  type Cursor,
+} from './step.js';
+
+/** Set, then verify: a traffic change is always read back. */
+export async function setAndVerifyWeights(
+  router: TrafficRouter,
+  target: TrafficTarget,
+  split: TrafficSplit,
+  weights: Weights,
+): Promise<void> {
+  await router.setWeights(target, split, weights);
+  const actual = await router.getWeights(target, split);
+  if (actual.stable !== weights.stable || actual.canary !== weights.canary) throw new WeightsNotAppliedError(weights, actual);
+}
+
+export const advance = defineStep({
+  name: 'advance',
+  input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema, cursor: CursorSchema }),
+  async run(deps, { release, cursor }): Promise<Cursor> {
+    const ref = refOf(release);
+    const service = serviceOf(deps, release);
+    const current = await assertNotRollingBack(deps, ref);
+    if (current.waiting !== undefined) await deps.ledger.clearWait({ ...ref, taskToken: current.waiting.taskToken });
+
+    if (cursor.action === 'bake') {
+      const firing = await newAlarms(deps, service, release.ignoredAlarms);
+      if (firing.length > 0) throw new AlarmFiredError(firing, `at the end of the bake of step ${String(cursor.stepIndex)}`);
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: `baked:${String(cursor.stepIndex)}`,
+        type: 'BAKED',
+        message: `step ${String(cursor.stepIndex)} baked with no alarm`,
+      });
+    }
+
+    const index = cursor.next;
+    const step = release.plan.steps[index];
+    if (step === undefined) return { next: index, action: 'finalize' };
+
+    if (step.type === 'approval') {
+      await ensureStatus(deps, ref, 'AWAITING_APPROVAL', 'flow');
+      return { next: index + 1, action: 'approval', stepIndex: index, waitSeconds: step.timeoutSeconds };
+    }
+
+    await ensureStatus(deps, ref, 'SHIFTING', 'flow');
+    const weights = weightsFor(step.weight);
+    await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(release), weights);
+    await deps.ledger.recordProgress({ ...ref, step: { index, name: stepName(step) }, weights });
+    await deps.ledger.appendEvent({
+      releaseId: release.releaseId,
+      eventId: `weights:${String(index)}`,
+      type: 'WEIGHTS_SET',
+      message: `step ${String(index)}: ${String(weights.stable)}% ${release.previousVersion ?? 'stable'} / ${String(weights.canary)}% ${release.version} (verified)`,
+      data: { step: index, weights },
+    });
+    return step.bakeSeconds > 0
+      ? { next: index + 1, action: 'bake', stepIndex: index, waitSeconds: step.bakeSeconds }
+      : { next: index + 1, action: 'continue', stepIndex: index };
+  },
+});

@@ -1,0 +1,85 @@
+/**
+ * The alarm handler, fed by EventBridge "CloudWatch Alarm State Change"
+ * events. An onboarded alarm going to ALARM while its service has an active
+ * release puts all traffic back on the stable fleet at once (the fast path, no
+ * waiting for the flow), records it, marks the release ROLLING_BACK and fails
+ * the flow's waiting token so the flow runs its rollback. Anything else is
+ * logged and ignored; a redelivered event changes nothing twice.
+ * Event shape: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ */
+import { z } from 'zod';
+import { ALL_STABLE } from '../domain/plan.js';
+import { TaskAlreadyClosedError } from '../errors.js';
+import { setAndVerifyWeights } from './advance.js';
+import { markRollingBack } from './rollback.js';
+import { defineStep, refOf, trafficOf } from './step.js';
+
+export const AlarmStateChangeSchema = z.object({
+  id: z.string(),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  time: z.string(),
+  detail: z.object({
+    alarmName: z.string(),
+    state: z.object({ value: z.string(), reason: z.string().optional(), timestamp: z.string().optional() }),
+  }),
+});
+
+export type AlarmOutcome =
+  | { readonly action: 'ignored'; readonly reason: string }
+  | { readonly action: 'rolled-back'; readonly releaseId: string; readonly service: string; readonly environment: string };
+
+/** Statuses in which the fast path applies: traffic may be on the new fleet and the old one is intact. */
+const FAST_PATH = new Set(['SHIFTING', 'AWAITING_APPROVAL', 'VERIFYING', 'DEPLOYING', 'MIGRATING', 'PENDING']);
+
+export const alarmHandler = defineStep({
+  name: 'alarmHandler',
+  input: AlarmStateChangeSchema,
+  async run(deps, event): Promise<AlarmOutcome[]> {
+    const { alarmName, state } = event.detail;
+    if (state.value !== 'ALARM') return [{ action: 'ignored', reason: `${alarmName} went to ${state.value}` }];
+    const services = deps.config.services.filter((s) => s.alarms.includes(alarmName));
+    if (services.length === 0) return [{ action: 'ignored', reason: `${alarmName} is not an onboarded alarm` }];
+
+    const outcomes: AlarmOutcome[] = [];
+    for (const service of services) {
+      const release = await deps.ledger.getActiveRelease(service);
+      if (release === undefined) {
+        outcomes.push({ action: 'ignored', reason: `${service.service}/${service.environment} has no active release` });
+        continue;
+      }
+      const reason = `${alarmName} in ALARM${release.currentStep === undefined ? '' : ` at step ${String(release.currentStep.index)} (${release.currentStep.name})`}`;
+      const { stored } = await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: `alarm:${event.id}`,
+        type: 'ALARM_FIRED',
+        actor: 'cloudwatch',
+        message: `${reason}: ${state.reason ?? ''}`.trim(),
+        data: { alarmName, at: state.timestamp ?? event.time },
+      });
+      if (FAST_PATH.has(release.status) && release.stableFleet !== undefined && release.canaryTargetGroup !== undefined) {
+        const split = { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroup };
+        await setAndVerifyWeights(deps.router, trafficOf(service), split, ALL_STABLE);
+        if (stored) {
+          await deps.ledger.appendEvent({
+            releaseId: release.releaseId,
+            eventId: `alarm-restored:${event.id}`,
+            type: 'TRAFFIC_RESTORED',
+            actor: 'alarm-handler',
+            message: `100% back on ${release.stableFleet.id} (verified) after ${alarmName}`,
+          });
+        }
+      }
+      const marked = await markRollingBack(deps, release, reason, 'alarm-handler');
+      const token = marked.waiting?.taskToken;
+      if (token !== undefined) {
+        try {
+          await deps.callbacks.failure(token, 'AlarmFiredError', reason);
+        } catch (error) {
+          if (!(error instanceof TaskAlreadyClosedError)) throw error;
+        }
+      }
+      outcomes.push({ action: 'rolled-back', ...refOf(release) });
+    }
+    return outcomes;
+  },
+});

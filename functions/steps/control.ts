@@ -1,0 +1,86 @@
+/**
+ * Acting on a running release from outside the flow: decide an approval,
+ * promote now (skip the rest of the current bake), abort. Each resumes the
+ * flow's waiting task token; the ledger makes sure a decision lands once.
+ */
+import { z } from 'zod';
+import { ApprovalRejectedError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
+import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, type Approval } from '../ledger/records.js';
+import { markRollingBack } from './rollback.js';
+import { defineStep, requireRelease } from './step.js';
+import { ABORT_REASON_PREFIX } from '../domain/verdict.js';
+
+/** Resumes a waiting task; a token that no longer waits (timed out, execution ended) is not an error here. */
+async function resume(resumeWith: () => Promise<void>): Promise<boolean> {
+  try {
+    await resumeWith();
+    return true;
+  } catch (error) {
+    if (error instanceof TaskAlreadyClosedError) return false;
+    throw error;
+  }
+}
+
+export const decideApproval = defineStep({
+  name: 'decideApproval',
+  input: z.strictObject({
+    approvalId: z.string(),
+    outcome: z.enum(['APPROVED', 'REJECTED']),
+    by: ActorSchema,
+    comment: ReasonSchema.optional(),
+    via: z.string().max(64).optional(),
+  }),
+  async run(deps, input): Promise<{ approval: Omit<Approval, 'taskToken'>; resumed: boolean }> {
+    const decided = await deps.ledger.decideApproval(input);
+    const { taskToken, ...approval } = decided;
+    const resumed =
+      input.outcome === 'APPROVED'
+        ? await resume(() => deps.callbacks.success(taskToken, { decision: 'APPROVED', by: input.by }))
+        : await resume(() =>
+            deps.callbacks.failure(
+              taskToken,
+              new ApprovalRejectedError('').name,
+              `rejected by ${input.by}${input.comment === undefined ? '' : `: ${input.comment}`}`,
+            ),
+          );
+    return { approval, resumed };
+  },
+});
+
+const ControlInput = z.strictObject({
+  service: NameSchema,
+  environment: NameSchema,
+  releaseId: ReleaseIdSchema,
+  by: ActorSchema,
+  reason: ReasonSchema.optional(),
+});
+
+export const promoteNow = defineStep({
+  name: 'promoteNow',
+  input: ControlInput,
+  async run(deps, input): Promise<{ resumed: boolean }> {
+    const release = await requireRelease(deps, input);
+    const wait = release.waiting;
+    if (wait?.kind !== 'BAKE') throw new ReleaseNotActiveError(input.releaseId, `${release.status}, not baking`);
+    await deps.ledger.appendEvent({
+      releaseId: release.releaseId,
+      type: 'PROMOTE_NOW',
+      actor: input.by,
+      message: `skip the rest of the bake of step ${String(wait.stepIndex)}${input.reason === undefined ? '' : `: ${input.reason}`}`,
+    });
+    return { resumed: await resume(() => deps.callbacks.success(wait.taskToken, { promoteNow: true, by: input.by })) };
+  },
+});
+
+export const abortRelease = defineStep({
+  name: 'abortRelease',
+  input: ControlInput,
+  async run(deps, input): Promise<{ resumed: boolean }> {
+    const release = await requireRelease(deps, input);
+    const reason = `${ABORT_REASON_PREFIX}${input.by}${input.reason === undefined ? '' : `: ${input.reason}`}`;
+    const marked = await markRollingBack(deps, release, reason, input.by);
+    const token = marked.waiting?.taskToken;
+    if (token === undefined) return { resumed: false };
+    return { resumed: await resume(() => deps.callbacks.failure(token, 'ReleaseAbortedError', reason)) };
+  },
+});

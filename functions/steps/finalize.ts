@@ -1,0 +1,86 @@
+/**
+ * Promote and retire. Finalize puts 100% on the new fleet (verified), makes it
+ * the primary and records it as stable; the old fleet is kept through the
+ * termination wait (so a late alarm can still go back to it), then Retire
+ * removes it and closes the release, which releases the lock.
+ */
+import { z } from 'zod';
+import { weightsFor } from '../domain/plan.js';
+import { StaleStatusError } from '../errors.js';
+import { setAndVerifyWeights } from './advance.js';
+import {
+  defineStep,
+  DeploySchema,
+  ensureStatus,
+  fleetFor,
+  refOf,
+  ReleaseContextSchema,
+  requireRelease,
+  serviceOf,
+  splitOf,
+  trafficOf,
+} from './step.js';
+
+export const finalize = defineStep({
+  name: 'finalize',
+  input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
+  async run(deps, { release, deploy }): Promise<{ terminationWaitSeconds: number }> {
+    const ref = refOf(release);
+    const service = serviceOf(deps, release);
+    await ensureStatus(deps, ref, 'FINALIZING', 'flow');
+    const weights = weightsFor(100);
+    await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(release), weights);
+    await deps.ledger.recordProgress({ ...ref, step: { index: release.plan.steps.length, name: 'promote' }, weights });
+    await fleetFor(deps, service.fleet).promote(service.fleet, deploy.fleet);
+    await deps.ledger.setStable({ ...ref, version: release.version, fleet: deploy.fleet });
+    await deps.ledger.appendEvent({
+      releaseId: release.releaseId,
+      eventId: 'promoted',
+      type: 'PROMOTED',
+      message: `${release.version} on ${deploy.fleet.id} is stable; ${release.stableFleet.id} is kept ${String(service.terminationWaitSeconds)} s before it is retired`,
+    });
+    return { terminationWaitSeconds: service.terminationWaitSeconds };
+  },
+});
+
+export const retire = defineStep({
+  name: 'retire',
+  input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
+  async run(deps, { release }): Promise<{ retired: string }> {
+    const ref = refOf(release);
+    const service = serviceOf(deps, release);
+    const current = await requireRelease(deps, ref);
+    if (current.status === 'SUCCEEDED') return { retired: release.stableFleet.id };
+    try {
+      await fleetFor(deps, service.fleet).retire(service.fleet, release.stableFleet);
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: 'old-fleet-retired',
+        type: 'FLEET_RETIRED',
+        message: `${release.stableFleet.id} (${release.previousVersion ?? 'previous version'}) retired`,
+      });
+    } catch (error) {
+      // The new version is live and stable: a fleet that would not go away is
+      // left for a person to remove, and said so, rather than failing the release.
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: 'old-fleet-retire-failed',
+        type: 'FLEET_RETIRE_FAILED',
+        message: `could not retire ${release.stableFleet.id}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      });
+    }
+    try {
+      await deps.ledger.finishRelease({
+        ...ref,
+        from: 'FINALIZING',
+        status: 'SUCCEEDED',
+        outcome: 'PROMOTED',
+        reason: `${release.version} promoted after ${String(release.plan.steps.length)} plan steps`,
+        actor: 'flow',
+      });
+    } catch (error) {
+      if (!(error instanceof StaleStatusError && error.actual === 'SUCCEEDED')) throw error;
+    }
+    return { retired: release.stableFleet.id };
+  },
+});

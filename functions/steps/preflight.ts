@@ -1,0 +1,121 @@
+/**
+ * Preflight and lock: validate the release input, refuse while the service's
+ * alarms already fire (unless expedited), resolve the plan, and start the
+ * release in the ledger — which takes the service+environment lock. Nothing is
+ * touched before the lock is held.
+ */
+import { createHash } from 'node:crypto';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import { PlanSchema } from '../domain/plan.js';
+import { AlarmsFiringError, InvalidInputError, NoStableVersionError } from '../errors.js';
+import { NameSchema, TriggerSchema, VersionSchema } from '../ledger/records.js';
+import { parseInput } from '../validation.js';
+import { defineStep, newAlarms, serviceOf, type Cursor, type ReleaseContext } from './step.js';
+
+/** What starts a release (the execution input). */
+export const ReleaseInputSchema = z.strictObject({
+  service: NameSchema,
+  environment: NameSchema,
+  /** Image tag or digest (ECS), launch-template version (Auto Scaling group). */
+  version: VersionSchema,
+  trigger: TriggerSchema,
+  /** Replaces the service's default plan for this release. */
+  plan: z.unknown().optional(),
+  /** Start even though alarms fire; the ones firing now are recorded and only new transitions count. */
+  expedite: z.boolean().default(false),
+});
+export type ReleaseInput = z.input<typeof ReleaseInputSchema>;
+
+const PreflightInput = z.object({
+  input: z.unknown(),
+  executionArn: z.string().min(1),
+  startTime: z.string().min(1),
+});
+
+/** The flow's state after preflight. */
+export interface FlowStart {
+  readonly release: ReleaseContext;
+  readonly cursor: Cursor;
+}
+
+/**
+ * The release id of an execution: a ULID whose time is the execution's start
+ * and whose randomness is drawn from its ARN, so a retried preflight starts the
+ * same release instead of a second one.
+ */
+export function releaseIdFor(executionArn: string, startTime: string): string {
+  const seed = createHash('sha256').update(executionArn).digest();
+  let i = 0;
+  return ulid(Date.parse(startTime), () => (seed[i++ % seed.length] ?? 0) / 256);
+}
+
+export const preflight = defineStep({
+  name: 'preflight',
+  input: PreflightInput,
+  async run(deps, { input: raw, executionArn, startTime }): Promise<FlowStart> {
+    const input = parseInput(ReleaseInputSchema, raw, 'release input');
+    const service = serviceOf(deps, input);
+    const plan = input.plan === undefined ? service.plan : parseInput(PlanSchema, input.plan, 'release input plan');
+    if (plan.darkCanary !== undefined && service.traffic.publicUrl === undefined) {
+      throw new InvalidInputError('release input plan', 'darkCanary', `needs traffic.publicUrl in the configuration of ${input.service}/${input.environment}`);
+    }
+    const stable = await deps.ledger.getStable(input);
+    if (stable === undefined) throw new NoStableVersionError(input.service, input.environment);
+    const canaryTargetGroupArn = service.traffic.targetGroupArns.find((arn) => arn !== stable.fleet.targetGroup);
+    if (canaryTargetGroupArn === undefined || !service.traffic.targetGroupArns.includes(stable.fleet.targetGroup)) {
+      throw new InvalidInputError(
+        'preflight',
+        'traffic.targetGroupArns',
+        `the stable fleet's target group ${stable.fleet.targetGroup} is not one of the configured pair`,
+      );
+    }
+
+    const firing = await newAlarms(deps, service, []);
+    if (firing.length > 0 && !input.expedite) throw new AlarmsFiringError(firing);
+
+    const release = await deps.ledger.startRelease({
+      releaseId: releaseIdFor(executionArn, startTime),
+      service: input.service,
+      environment: input.environment,
+      version: input.version,
+      previousVersion: stable.version,
+      trigger: input.trigger,
+      plan,
+      executionArn,
+      stableFleet: stable.fleet,
+      canaryTargetGroup: canaryTargetGroupArn,
+      // Long enough to cover the longest wait of the plan; steps renew it as they go.
+      leaseSeconds: Math.min(30 * 86_400, 3600 + Math.max(0, ...plan.steps.map((s) => (s.type === 'approval' ? s.timeoutSeconds : s.bakeSeconds)))),
+    });
+    if (firing.length > 0) {
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: 'expedited',
+        type: 'EXPEDITED',
+        actor: input.trigger.author,
+        message: `expedited while ${firing.join(', ')} in ALARM; only new alarm transitions count`,
+        data: { ignoredAlarms: firing },
+      });
+    }
+    return {
+      release: {
+        releaseId: release.releaseId,
+        service: input.service,
+        environment: input.environment,
+        version: input.version,
+        previousVersion: stable.version,
+        commit: input.trigger.commit,
+        author: input.trigger.author,
+        plan,
+        ignoredAlarms: firing,
+        stableFleet: stable.fleet,
+        canaryTargetGroupArn,
+        hasMigration: service.migration !== undefined,
+        hasDarkCanary: plan.darkCanary !== undefined,
+        pollSeconds: service.healthGate.intervalSeconds,
+      },
+      cursor: { next: 0, action: 'start' },
+    };
+  },
+});

@@ -1,0 +1,164 @@
+/**
+ * What every release step shares: the dependencies it is given (ports, the
+ * ledger, the configuration, a clock), the release context the flow carries
+ * from state to state, and `defineStep`, which parses a step's input with its
+ * schema before the step runs — the same in Lambda and in the local runtime.
+ */
+import { z } from 'zod';
+import type { RollgateConfig, ServiceConfig } from '../config.js';
+import { findService } from '../config.js';
+import { PlanSchema } from '../domain/plan.js';
+import { isLegalTransition, type ActiveStatus } from '../domain/status.js';
+import { IllegalTransitionError, ReleaseNotFoundError, RollbackRequestedError, StaleStatusError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { FleetRefSchema, type Release, type ReleaseRef } from '../ledger/records.js';
+import type {
+  AlarmSource,
+  Callbacks,
+  Executions,
+  Fleet,
+  FleetTarget,
+  Migrator,
+  Notifier,
+  SmokeChecker,
+  TrafficRouter,
+  TrafficSplit,
+  TrafficTarget,
+} from '../ports.js';
+import { parseInput } from '../validation.js';
+
+/** Everything a step may touch. Built once per container (Lambda) or per runtime (local). */
+export interface StepDeps {
+  readonly config: RollgateConfig;
+  readonly ledger: Ledger;
+  readonly fleets: { readonly ecs: Fleet; readonly asg: Fleet };
+  readonly router: TrafficRouter;
+  readonly alarms: AlarmSource;
+  readonly migrator: Migrator;
+  readonly smoke: SmokeChecker;
+  readonly notifier: Notifier;
+  readonly callbacks: Callbacks;
+  readonly executions: Executions;
+  readonly now: () => Date;
+}
+
+/** A step: its input schema and what it does. */
+export interface Step<S extends z.ZodType, R> {
+  readonly name: string;
+  readonly input: S;
+  run(deps: StepDeps, input: z.output<S>): Promise<R>;
+}
+
+/** A step with its input parsed (errors name the bad field) before it runs. */
+export interface DefinedStep<R> {
+  readonly name: string;
+  invoke(deps: StepDeps, event: unknown): Promise<R>;
+}
+
+export function defineStep<S extends z.ZodType, R>(step: Step<S, R>): DefinedStep<R> {
+  return {
+    name: step.name,
+    invoke: (deps, event) => step.run(deps, parseInput(step.input, event, step.name)),
+  };
+}
+
+/** What the flow carries from state to state about the release (`$.release`). */
+export const ReleaseContextSchema = z.object({
+  releaseId: z.string(),
+  service: z.string(),
+  environment: z.string(),
+  version: z.string(),
+  previousVersion: z.string().optional(),
+  commit: z.string().optional(),
+  author: z.string().optional(),
+  plan: PlanSchema,
+  /** Alarms already in ALARM when an expedited release started: only new transitions count. */
+  ignoredAlarms: z.array(z.string()),
+  stableFleet: FleetRefSchema,
+  canaryTargetGroupArn: z.string(),
+  hasMigration: z.boolean(),
+  hasDarkCanary: z.boolean(),
+  pollSeconds: z.number().int().min(1),
+});
+export type ReleaseContext = z.output<typeof ReleaseContextSchema>;
+
+/** `$.deploy`: the new fleet and the health gate's deadline. */
+export const DeploySchema = z.object({
+  fleet: FleetRefSchema,
+  healthDeadline: z.string(),
+});
+export type Deployment = z.output<typeof DeploySchema>;
+
+/** `$.cursor`: where the flow is in the plan and what the next state does. */
+export const CursorSchema = z.object({
+  /** Index of the next plan step to take. */
+  next: z.number().int().min(0),
+  action: z.enum(['start', 'bake', 'approval', 'continue', 'finalize']),
+  /** The plan step the action belongs to (bake/approval), if any. */
+  stepIndex: z.number().int().min(0).optional(),
+  /** Bake length or approval timeout, in seconds (TimeoutSecondsPath). */
+  waitSeconds: z.number().int().min(1).optional(),
+});
+export type Cursor = z.output<typeof CursorSchema>;
+
+export function serviceOf(deps: StepDeps, release: { service: string; environment: string }): ServiceConfig {
+  return findService(deps.config, release.service, release.environment);
+}
+
+export function refOf(release: ReleaseContext | Release): ReleaseRef {
+  return { service: release.service, environment: release.environment, releaseId: release.releaseId };
+}
+
+export function fleetFor(deps: StepDeps, target: FleetTarget): Fleet {
+  return target.kind === 'ecs' ? deps.fleets.ecs : deps.fleets.asg;
+}
+
+export function trafficOf(service: ServiceConfig): TrafficTarget {
+  const { listenerArn, ruleArn, stickiness } = service.traffic;
+  return { listenerArn, ...(ruleArn === undefined ? {} : { ruleArn }), ...(stickiness === undefined ? {} : { stickiness }) };
+}
+
+export function splitOf(release: { stableFleet: { targetGroup: string }; canaryTargetGroupArn: string }): TrafficSplit {
+  return { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroupArn };
+}
+
+export async function requireRelease(deps: StepDeps, ref: ReleaseRef): Promise<Release> {
+  const release = await deps.ledger.getRelease(ref);
+  if (release === undefined) throw new ReleaseNotFoundError(ref.releaseId);
+  return release;
+}
+
+/**
+ * Moves the release to `to` unless it is there already (a retried step), and
+ * refuses to go on when something out of band (an alarm, an abort) has put it
+ * into ROLLING_BACK.
+ */
+export async function ensureStatus(deps: StepDeps, ref: ReleaseRef, to: ActiveStatus, actor: string): Promise<Release> {
+  for (;;) {
+    const release = await requireRelease(deps, ref);
+    if (release.status === to) return release;
+    if (release.status === 'ROLLING_BACK') {
+      throw new RollbackRequestedError(release.statusReason ?? 'rollback requested');
+    }
+    if (!isLegalTransition(release.status, to)) throw new IllegalTransitionError(release.status, to);
+    try {
+      return await deps.ledger.transition({ ...ref, from: release.status, to, actor });
+    } catch (error) {
+      if (!(error instanceof StaleStatusError)) throw error;
+      // Someone else changed the status between our read and write: look again.
+    }
+  }
+}
+
+/** Throws when the release was put into ROLLING_BACK out of band. */
+export async function assertNotRollingBack(deps: StepDeps, ref: ReleaseRef): Promise<Release> {
+  const release = await requireRelease(deps, ref);
+  if (release.status === 'ROLLING_BACK') throw new RollbackRequestedError(release.statusReason ?? 'rollback requested');
+  return release;
+}
+
+/** Alarms of the service in ALARM now, minus those an expedited release started with. */
+export async function newAlarms(deps: StepDeps, service: ServiceConfig, ignored: readonly string[]): Promise<string[]> {
+  const firing = await deps.alarms.alarmsInAlarm(service.alarms);
+  return firing.filter((name) => !ignored.includes(name));
+}

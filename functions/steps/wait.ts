@@ -1,0 +1,85 @@
+/**
+ * The two callback tasks. Each registers its task token in the ledger and
+ * returns; the flow then waits on the token. A bake's timeout means baked
+ * clean; an alarm or an abort fails the token, "promote now" resumes it. An
+ * approval's token is resumed by the approval decision.
+ *
+ * Registering and then re-reading the status closes the race with the alarm
+ * handler: whichever of the two writes second sees the other's write.
+ */
+import { z } from 'zod';
+import { RollbackRequestedError } from '../errors.js';
+import { assertNotRollingBack, CursorSchema, defineStep, refOf, ReleaseContextSchema, requireRelease } from './step.js';
+
+const CallbackInput = z.object({ release: ReleaseContextSchema, cursor: CursorSchema, taskToken: z.string().min(1) });
+
+function timeoutAt(now: Date, seconds: number | undefined): string {
+  return new Date(now.getTime() + (seconds ?? 0) * 1000).toISOString();
+}
+
+export const bake = defineStep({
+  name: 'bake',
+  input: CallbackInput,
+  async run(deps, { release, cursor, taskToken }): Promise<{ waiting: true }> {
+    const ref = refOf(release);
+    await assertNotRollingBack(deps, ref);
+    await deps.ledger.recordWait({
+      ...ref,
+      wait: { kind: 'BAKE', taskToken, stepIndex: cursor.stepIndex ?? 0, timeoutAt: timeoutAt(deps.now(), cursor.waitSeconds) },
+    });
+    const after = await requireRelease(deps, ref);
+    if (after.status === 'ROLLING_BACK') throw new RollbackRequestedError(after.statusReason ?? 'rollback requested');
+    return { waiting: true };
+  },
+});
+
+export const approval = defineStep({
+  name: 'approval',
+  input: CallbackInput,
+  async run(deps, { release, cursor, taskToken }): Promise<{ approvalId: string }> {
+    const ref = refOf(release);
+    const current = await assertNotRollingBack(deps, ref);
+    const stepIndex = cursor.stepIndex ?? 0;
+    const step = release.plan.steps[stepIndex];
+    if (step?.type !== 'approval') throw new RollbackRequestedError(`plan step ${String(stepIndex)} is not an approval`);
+    // A retried invocation for the same token reuses its approval instead of asking twice.
+    const earlier =
+      current.waiting?.taskToken === taskToken && current.waiting.approvalId !== undefined
+        ? await deps.ledger.getApproval(current.waiting.approvalId)
+        : undefined;
+    if (earlier !== undefined) return { approvalId: earlier.approvalId };
+    const created = await deps.ledger.createApproval({
+      ...ref,
+      stepIndex,
+      taskToken,
+      approvers: step.approvers,
+      timeoutSeconds: step.timeoutSeconds,
+    });
+    await deps.ledger.recordWait({
+      ...ref,
+      wait: { kind: 'APPROVAL', taskToken, stepIndex, timeoutAt: created.expiresAt, approvalId: created.approvalId },
+    });
+    const after = await requireRelease(deps, ref);
+    if (after.status === 'ROLLING_BACK') throw new RollbackRequestedError(after.statusReason ?? 'rollback requested');
+    await deps.ledger.appendEvent({
+      releaseId: release.releaseId,
+      eventId: `approval-requested:${created.approvalId}`,
+      type: 'APPROVAL_REQUESTED',
+      message: `step ${String(stepIndex)} waits for ${[...step.approvers.users, ...step.approvers.groups].join(', ')} until ${created.expiresAt}`,
+      data: { approvalId: created.approvalId, stepIndex },
+    });
+    await deps.notifier.requestApproval({
+      approvalId: created.approvalId,
+      service: release.service,
+      environment: release.environment,
+      version: release.version,
+      previousVersion: release.previousVersion,
+      commit: release.commit,
+      author: release.author,
+      stepIndex,
+      weights: current.weights,
+      expiresAt: created.expiresAt,
+    });
+    return { approvalId: created.approvalId };
+  },
+});
