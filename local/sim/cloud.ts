@@ -1,0 +1,245 @@
+/**
+ * The simulated cloud: in-memory Fleet, TrafficRouter, AlarmSource, Migrator,
+ * SmokeChecker and Notifier that model the AWS behaviour the release flow
+ * depends on — immutable fleets that take time to become healthy (or never
+ * do), a listener whose weights are read back, a dark-canary header rule,
+ * alarms that are in ALARM or not, a migration task that exits with a code.
+ * Each scenario configures it; tests read its state to assert outcomes.
+ */
+import type { FleetRef, Weights } from '../../functions/ledger/records.js';
+import type {
+  AlarmSource,
+  ApprovalRequest,
+  CreateFleetInput,
+  Fleet,
+  FleetHealth,
+  FleetTarget,
+  HeaderRoute,
+  MigrationInput,
+  MigrationStatus,
+  Migrator,
+  Notifier,
+  SmokeCheck,
+  SmokeChecker,
+  SmokeResult,
+  TrafficRouter,
+  TrafficSplit,
+  TrafficTarget,
+} from '../../functions/ports.js';
+
+/** How one version behaves in the simulated cloud. */
+export interface VersionBehaviour {
+  /** Health checks before the fleet is healthy; `'never'` keeps it unhealthy. @default 1 */
+  readonly healthyAfterChecks?: number | 'never';
+  /** Status the dark-canary smoke checks get from this version. @default 200 */
+  readonly smokeStatus?: number;
+}
+
+export interface SimulatedCloudOptions {
+  /** Per version; versions not listed behave with the defaults. */
+  readonly versions?: Readonly<Record<string, VersionBehaviour>>;
+  /** Migration exit code (0 succeeds); `checksToFinish` status checks before it stops. */
+  readonly migration?: { readonly exitCode: number; readonly checksToFinish?: number };
+}
+
+export interface SimFleet {
+  readonly ref: FleetRef;
+  readonly version: string;
+  readonly releaseId: string;
+  healthChecks: number;
+  retired: boolean;
+  primary: boolean;
+}
+
+export interface SimMigration {
+  readonly taskArn: string;
+  readonly releaseId: string;
+  readonly version: string;
+  checks: number;
+}
+
+type WeightListener = (weights: ReadonlyMap<string, number>, listenerArn: string) => void;
+
+export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, SmokeChecker, Notifier {
+  /** Fleets by id, retired ones included. */
+  public readonly fleetsById = new Map<string, SimFleet>();
+  /** Percent per target group, per listener (or rule). */
+  public readonly listeners = new Map<string, Map<string, number>>();
+  public readonly headerRoutes = new Map<string, HeaderRoute & { readonly targetGroupArn: string }>();
+  public readonly alarmsFiring = new Set<string>();
+  public readonly migrations = new Map<string, SimMigration>();
+  public readonly approvalRequests: ApprovalRequest[] = [];
+  /** Every call a port received, in order, e.g. `fleet.create`. */
+  public readonly calls: string[] = [];
+  private readonly weightListeners: WeightListener[] = [];
+
+  public constructor(private readonly options: SimulatedCloudOptions = {}) {}
+
+  /** Puts a fleet in place as if it had been deployed before rollgate (onboarding). */
+  public seedFleet(ref: FleetRef, version: string, target: { listenerArn: string; ruleArn?: string }): void {
+    this.fleetsById.set(ref.id, { ref, version, releaseId: 'onboarding', healthChecks: 0, retired: false, primary: true });
+    this.listeners.set(listenerKey(target), new Map([[ref.targetGroup, 100]]));
+  }
+
+  /** Called after every weight change with the percent per target group. */
+  public onWeightsChanged(listener: WeightListener): void {
+    this.weightListeners.push(listener);
+  }
+
+  /** The live (not retired) fleets. */
+  public liveFleets(): SimFleet[] {
+    return [...this.fleetsById.values()].filter((f) => !f.retired);
+  }
+
+  /** Percent per target group on a listener. */
+  public weightsOn(listenerArn: string, ruleArn?: string): Map<string, number> {
+    return new Map(this.listeners.get(listenerKey({ listenerArn, ...(ruleArn === undefined ? {} : { ruleArn }) })) ?? []);
+  }
+
+  // ───────── Fleet (one adapter serves both kinds) ─────────
+
+  public readonly fleet: Fleet = {
+    create: (input: CreateFleetInput): Promise<FleetRef> => {
+      this.calls.push('fleet.create');
+      const existing = [...this.fleetsById.values()].find((f) => f.releaseId === input.releaseId && !f.retired);
+      if (existing !== undefined) return Promise.resolve(existing.ref);
+      const ref: FleetRef = {
+        kind: input.target.kind === 'ecs' ? 'ecs-task-set' : 'auto-scaling-group',
+        id: `${input.target.kind === 'ecs' ? 'ts' : 'asg'}-${input.service}-${input.releaseId.toLowerCase()}`,
+        targetGroup: input.targetGroupArn,
+      };
+      this.fleetsById.set(ref.id, { ref, version: input.version, releaseId: input.releaseId, healthChecks: 0, retired: false, primary: false });
+      return Promise.resolve(ref);
+    },
+    health: (_target: FleetTarget, ref: FleetRef): Promise<FleetHealth> => {
+      this.calls.push('fleet.health');
+      const fleet = this.requireFleet(ref);
+      fleet.healthChecks++;
+      const after = this.behaviour(fleet.version).healthyAfterChecks ?? 1;
+      const healthy = !fleet.retired && after !== 'never' && fleet.healthChecks >= after;
+      return Promise.resolve({
+        healthy,
+        desired: 2,
+        healthyCount: healthy ? 2 : 0,
+        detail: healthy ? 'STEADY_STATE, 2/2 targets healthy' : `check ${String(fleet.healthChecks)}: 0/2 targets healthy`,
+      });
+    },
+    promote: (_target: FleetTarget, ref: FleetRef): Promise<void> => {
+      this.calls.push('fleet.promote');
+      for (const fleet of this.fleetsById.values()) fleet.primary = fleet.ref.id === ref.id;
+      return Promise.resolve();
+    },
+    retire: (_target: FleetTarget, ref: FleetRef): Promise<void> => {
+      this.calls.push('fleet.retire');
+      const fleet = this.fleetsById.get(ref.id);
+      if (fleet !== undefined) fleet.retired = true;
+      return Promise.resolve();
+    },
+  };
+
+  // ───────── TrafficRouter ─────────
+
+  public setWeights(target: TrafficTarget, split: TrafficSplit, weights: Weights): Promise<void> {
+    this.calls.push('router.setWeights');
+    const percent = new Map([
+      [split.stableTargetGroupArn, weights.stable],
+      [split.canaryTargetGroupArn, weights.canary],
+    ]);
+    this.listeners.set(listenerKey(target), percent);
+    for (const listener of this.weightListeners) listener(percent, target.listenerArn);
+    return Promise.resolve();
+  }
+
+  public getWeights(target: TrafficTarget, split: TrafficSplit): Promise<Weights> {
+    this.calls.push('router.getWeights');
+    const percent = this.listeners.get(listenerKey(target)) ?? new Map<string, number>();
+    return Promise.resolve({ stable: percent.get(split.stableTargetGroupArn) ?? 0, canary: percent.get(split.canaryTargetGroupArn) ?? 0 });
+  }
+
+  public setHeaderRoute(target: TrafficTarget, split: TrafficSplit, route: HeaderRoute): Promise<void> {
+    this.calls.push('router.setHeaderRoute');
+    this.headerRoutes.set(routeKey(target, route), { ...route, targetGroupArn: split.canaryTargetGroupArn });
+    return Promise.resolve();
+  }
+
+  public removeHeaderRoute(target: TrafficTarget, route: HeaderRoute): Promise<void> {
+    this.calls.push('router.removeHeaderRoute');
+    this.headerRoutes.delete(routeKey(target, route));
+    return Promise.resolve();
+  }
+
+  // ───────── AlarmSource ─────────
+
+  public alarmsInAlarm(alarmNames: readonly string[]): Promise<string[]> {
+    this.calls.push('alarms.inAlarm');
+    return Promise.resolve(alarmNames.filter((name) => this.alarmsFiring.has(name)));
+  }
+
+  // ───────── Migrator ─────────
+
+  public start(input: MigrationInput): Promise<MigrationStatus> {
+    this.calls.push('migrator.start');
+    const taskArn = `arn:aws:ecs:us-east-1:000000000000:task/${input.target.cluster}/migrate-${input.releaseId.toLowerCase()}`;
+    if (!this.migrations.has(taskArn)) this.migrations.set(taskArn, { taskArn, releaseId: input.releaseId, version: input.version, checks: 0 });
+    return Promise.resolve({ state: 'RUNNING', taskArn });
+  }
+
+  public status(_input: MigrationInput, taskArn: string): Promise<MigrationStatus> {
+    this.calls.push('migrator.status');
+    const migration = this.migrations.get(taskArn);
+    if (migration === undefined) return Promise.resolve({ state: 'FAILED', taskArn, exitCode: null, reason: 'task not found' });
+    migration.checks++;
+    const { exitCode, checksToFinish = 1 } = this.options.migration ?? { exitCode: 0 };
+    if (migration.checks < checksToFinish) return Promise.resolve({ state: 'RUNNING', taskArn });
+    return Promise.resolve(
+      exitCode === 0
+        ? { state: 'SUCCEEDED', taskArn }
+        : { state: 'FAILED', taskArn, exitCode, reason: `Essential container in task exited (exit code ${String(exitCode)})` },
+    );
+  }
+
+  // ───────── SmokeChecker ─────────
+
+  public run(_baseUrl: string, route: HeaderRoute, checks: readonly SmokeCheck[]): Promise<SmokeResult[]> {
+    this.calls.push('smoke.run');
+    const rule = [...this.headerRoutes.values()].find((r) => r.headerName === route.headerName && r.headerValue === route.headerValue);
+    const fleet = this.liveFleets().find((f) => f.ref.targetGroup === rule?.targetGroupArn && !f.primary);
+    return Promise.resolve(
+      checks.map((check) => {
+        const status = fleet === undefined ? null : (this.behaviour(fleet.version).smokeStatus ?? 200);
+        return {
+          path: check.path,
+          ok: status === check.expectStatus,
+          status,
+          detail: status === null ? 'no fleet behind the header route' : `HTTP ${String(status)}`,
+        };
+      }),
+    );
+  }
+
+  // ───────── Notifier ─────────
+
+  public requestApproval(request: ApprovalRequest): Promise<void> {
+    this.calls.push('notifier.requestApproval');
+    this.approvalRequests.push(request);
+    return Promise.resolve();
+  }
+
+  private behaviour(version: string): VersionBehaviour {
+    return this.options.versions?.[version] ?? {};
+  }
+
+  private requireFleet(ref: FleetRef): SimFleet {
+    const fleet = this.fleetsById.get(ref.id);
+    if (fleet === undefined) throw new Error(`simulated fleet ${ref.id} does not exist`);
+    return fleet;
+  }
+}
+
+function listenerKey(target: { listenerArn: string; ruleArn?: string }): string {
+  return target.ruleArn ?? target.listenerArn;
+}
+
+function routeKey(target: TrafficTarget, route: HeaderRoute): string {
+  return `${target.listenerArn}#${String(route.priority)}`;
+}
