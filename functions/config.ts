@@ -73,7 +73,7 @@ export const ServiceConfigSchema = z.strictObject({
   plan: PlanSchema,
   healthGate: z
     .strictObject({
-      timeoutSeconds: z.number().int().min(10).max(3600).default(600),
+      timeoutSeconds: z.number().int().min(1).max(3600).default(600),
       intervalSeconds: z.number().int().min(1).max(300).default(15),
     })
     .default({ timeoutSeconds: 600, intervalSeconds: 15 }),

@@ -1,0 +1,216 @@
+/**
+ * The local runtime: the release state machine (statemachines/release.asl.json,
+ * unchanged) on the local engine, every Lambda ARN mapped to the same step the
+ * Lambda runs, the ledger on DynamoDB Local, and the simulated cloud behind the
+ * ports. Out-of-band handlers are wired the way EventBridge wires them in AWS:
+ * alarm events go to the alarm handler, an execution that ends FAILED,
+ * TIMED_OUT or ABORTED reaches the reconciler.
+ */
+import './node-compat.js';
+import { fileURLToPath } from 'node:url';
+import { parseConfig, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
+import { ledgerDocumentClient } from '../functions/ledger/client.js';
+import { Ledger } from '../functions/ledger/ledger.js';
+import type { FleetRef } from '../functions/ledger/records.js';
+import { advance } from '../functions/steps/advance.js';
+import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
+import { abortRelease, decideApproval, promoteNow } from '../functions/steps/control.js';
+import { checkHealth, deploy } from '../functions/steps/deploy.js';
+import { darkCanary } from '../functions/steps/dark-canary.js';
+import { finalize, retire } from '../functions/steps/finalize.js';
+import { checkMigration, startMigration } from '../functions/steps/migration.js';
+import { preflight, type ReleaseInput } from '../functions/steps/preflight.js';
+import { reconcile, type ReconcileOutcome } from '../functions/steps/reconcile.js';
+import { rollback } from '../functions/steps/rollback.js';
+import type { DefinedStep, StepDeps } from '../functions/steps/step.js';
+import { approval, bake } from '../functions/steps/wait.js';
+import {
+  LocalStepFunctions,
+  type ExecutionOverrides,
+  type LambdaHandler,
+  type LocalExecution,
+  type StateEntry,
+} from './engine/index.js';
+import { LocalExecutions } from './engine/local-executions.js';
+import { createLedgerTable, localDynamoClient } from './ledger-table.js';
+import { SAMPLE_CONFIG } from './sample-config.js';
+import { SimulatedCloud, type SimulatedCloudOptions } from './sim/cloud.js';
+
+export const RELEASE_ASL = fileURLToPath(new URL('../statemachines/release.asl.json', import.meta.url));
+
+/** Every Task state's function, by the definitionSubstitutions name the ASL uses. */
+export const STEP_FUNCTIONS: Readonly<Record<string, DefinedStep<unknown>>> = {
+  PreflightFunctionArn: preflight,
+  StartMigrationFunctionArn: startMigration,
+  CheckMigrationFunctionArn: checkMigration,
+  DeployFunctionArn: deploy,
+  CheckHealthFunctionArn: checkHealth,
+  DarkCanaryFunctionArn: darkCanary,
+  AdvanceFunctionArn: advance,
+  BakeFunctionArn: bake,
+  ApprovalFunctionArn: approval,
+  FinalizeFunctionArn: finalize,
+  RetireFunctionArn: retire,
+  RollbackFunctionArn: rollback,
+};
+
+/** A fault to inject into a step: the Lambda service throttles the invocation. */
+export interface StepFault {
+  /** How many invocations of the step fail. */
+  readonly times: number;
+  /** Fail before the step runs, or after it ran (its response lost): the retry must be idempotent. */
+  readonly when: 'before' | 'after';
+}
+
+export interface LocalRuntimeOptions {
+  readonly dynamodbEndpoint: string;
+  /** @default a fresh `rollgate-ledger-<random>` table */
+  readonly tableName?: string;
+  /** @default the sample configuration */
+  readonly config?: RollgateConfigInput;
+  readonly cloud?: SimulatedCloudOptions;
+  /** Time compression, in ms by state name. */
+  readonly overrides?: ExecutionOverrides;
+  /** Faults by substitution name (e.g. `AdvanceFunctionArn`). */
+  readonly faults?: Readonly<Record<string, StepFault>>;
+  /** Versions taking traffic at onboarding, by `service/environment`. @default `v1` everywhere */
+  readonly stableVersions?: Readonly<Record<string, string>>;
+}
+
+const functionArn = (substitution: string) =>
+  `arn:aws:lambda:us-east-1:000000000000:function:rollgate-${substitution.replace(/FunctionArn$/, '').replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `-${c.toLowerCase()}`))}`;
+
+export class LocalRuntime {
+  public readonly engine: LocalStepFunctions;
+  public readonly stateMachineArn: string;
+  /** Invocations per step (by substitution name), faults included. */
+  public readonly invocations = new Map<string, number>();
+  /** What the reconciler did after executions ended. */
+  public readonly reconciled: ReconcileOutcome[] = [];
+  /** Errors of reconciler runs triggered by ended executions (a test asserts there are none). */
+  public readonly reconcileErrors: unknown[] = [];
+  private readonly pendingReconciles = new Set<Promise<void>>();
+
+  public readonly deps: StepDeps;
+
+  private constructor(
+    config: RollgateConfig,
+    public readonly ledger: Ledger,
+    public readonly cloud: SimulatedCloud,
+    private readonly options: LocalRuntimeOptions,
+  ) {
+    const handlers: Record<string, LambdaHandler> = {};
+    const substitutions: Record<string, string> = {};
+    for (const [name, step] of Object.entries(STEP_FUNCTIONS)) {
+      substitutions[name] = functionArn(name);
+      handlers[functionArn(name)] = (event) => this.invoke(name, step, event);
+    }
+    this.engine = new LocalStepFunctions({ handlers, ...(options.overrides === undefined ? {} : { overrides: options.overrides }) });
+    this.stateMachineArn = this.engine.createStateMachine({ name: 'rollgate-release', definition: RELEASE_ASL, substitutions }).stateMachineArn;
+    this.deps = {
+      config,
+      ledger,
+      fleets: { ecs: cloud.fleet, asg: cloud.fleet },
+      router: cloud,
+      alarms: cloud,
+      migrator: cloud,
+      smoke: cloud,
+      notifier: cloud,
+      callbacks: this.engine.callbacks,
+      executions: new LocalExecutions(this.engine),
+      now: () => new Date(),
+    };
+    this.engine.onExecutionEnded((execution) => {
+      // EventBridge: "Step Functions Execution Status Change" FAILED/TIMED_OUT/ABORTED → reconciler.
+      if (execution.status === 'SUCCEEDED') return;
+      const run = this.reconcile().then(
+        () => undefined,
+        (error: unknown) => {
+          this.reconcileErrors.push(error);
+        },
+      );
+      this.pendingReconciles.add(run);
+      void run.finally(() => this.pendingReconciles.delete(run));
+    });
+  }
+
+  /** Creates the ledger table, onboards every configured service with a stable fleet, and wires the engine. */
+  public static async create(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const config = parseConfig(options.config ?? SAMPLE_CONFIG);
+    const client = localDynamoClient(options.dynamodbEndpoint);
+    const tableName = options.tableName ?? `rollgate-ledger-${Math.random().toString(36).slice(2, 10)}`;
+    await createLedgerTable(client, tableName);
+    const ledger = new Ledger({ client: ledgerDocumentClient(client), tableName });
+    const cloud = new SimulatedCloud(options.cloud);
+    const runtime = new LocalRuntime(config, ledger, cloud, options);
+
+    for (const service of config.services) {
+      const key = `${service.service}/${service.environment}`;
+      const [blue] = service.traffic.targetGroupArns;
+      const fleet: FleetRef = {
+        kind: service.fleet.kind === 'ecs' ? 'ecs-task-set' : 'auto-scaling-group',
+        id: `${service.fleet.kind === 'ecs' ? 'ts' : 'asg'}-${service.service}-onboarded`,
+        targetGroup: blue,
+      };
+      cloud.seedFleet(fleet, options.stableVersions?.[key] ?? 'v1', service.traffic);
+      await ledger.setStable({ service: service.service, environment: service.environment, version: options.stableVersions?.[key] ?? 'v1', fleet });
+    }
+    return runtime;
+  }
+
+  /** Starts a release: one execution of the release state machine. */
+  public startRelease(input: ReleaseInput, options: { name?: string; onState?: (entry: StateEntry) => void } = {}): LocalExecution {
+    return this.engine.startExecution({ stateMachineArn: this.stateMachineArn, input, ...options });
+  }
+
+  /** Delivers a "CloudWatch Alarm State Change" event to ALARM, as EventBridge would. */
+  public deliverAlarm(alarmName: string, eventId = `alarm-${alarmName}-${String(Date.now())}`): Promise<AlarmOutcome[]> {
+    const time = new Date().toISOString();
+    return alarmHandler.invoke(this.deps, {
+      version: '0',
+      id: eventId,
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account: '000000000000',
+      time,
+      region: 'us-east-1',
+      resources: [`arn:aws:cloudwatch:us-east-1:000000000000:alarm:${alarmName}`],
+      detail: { alarmName, state: { value: 'ALARM', reason: 'Threshold Crossed (local simulation)', timestamp: time } },
+    });
+  }
+
+  public decide(approvalId: string, outcome: 'APPROVED' | 'REJECTED', by: string, comment?: string) {
+    return decideApproval.invoke(this.deps, { approvalId, outcome, by, via: 'local', ...(comment === undefined ? {} : { comment }) });
+  }
+
+  public promoteNow(ref: { service: string; environment: string; releaseId: string }, by: string) {
+    return promoteNow.invoke(this.deps, { ...ref, by });
+  }
+
+  public abort(ref: { service: string; environment: string; releaseId: string }, by: string, reason?: string) {
+    return abortRelease.invoke(this.deps, { ...ref, by, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /** Runs the reconciler now (it also runs whenever an execution ends other than SUCCEEDED). */
+  public async reconcile(): Promise<ReconcileOutcome[]> {
+    const outcomes = await reconcile.invoke(this.deps, { source: 'local' });
+    this.reconciled.push(...outcomes);
+    return outcomes;
+  }
+
+  /** Waits for reconciler runs triggered by ended executions. */
+  public async settled(): Promise<void> {
+    await Promise.all([...this.pendingReconciles]);
+  }
+
+  private async invoke(name: string, step: DefinedStep<unknown>, event: unknown): Promise<unknown> {
+    const count = (this.invocations.get(name) ?? 0) + 1;
+    this.invocations.set(name, count);
+    const fault = this.options.faults?.[name];
+    const throttle = () => Object.assign(new Error(`Rate exceeded (injected into ${name}, invocation ${String(count)})`), { name: 'Lambda.TooManyRequestsException' });
+    if (fault?.when === 'before' && count <= fault.times) throw throttle();
+    const result = await step.invoke(this.deps, event);
+    if (fault?.when === 'after' && count <= fault.times) throw throttle();
+    return result;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A local runtime per test: the real ASL on the local engine, the real step
+ * handlers, a fresh ledger table on the run's DynamoDB Local, and a simulated
+ * cloud. Time is compressed: waits and retries take milliseconds.
+ */
+import { inject } from 'vitest';
+import type { RollgateConfigInput } from '../../functions/config.js';
+import type { PlanInput } from '../../functions/domain/plan.js';
+import type { ExecutionOverrides } from '../../local/engine/index.js';
+import { LocalRuntime, STEP_FUNCTIONS, type LocalRuntimeOptions } from '../../local/runtime.js';
+import { SAMPLE_CONFIG } from '../../local/sample-config.js';
+
+/** Every Task state of the release ASL, for retry-interval compression. */
+const TASK_STATES = ['Preflight', 'StartMigration', 'CheckMigration', 'Deploy', 'CheckHealth', 'DarkCanary', 'Advance', 'Bake', 'Approval', 'Finalize', 'Retire', 'Rollback'];
+
+export const FAST: ExecutionOverrides = {
+  waitTimeOverrides: { WaitForHealth: 5, WaitForMigration: 5, TerminationWait: 5 },
+  retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((s) => [s, 5])),
+  taskTimeoutOverrides: { Bake: 150 },
+};
+
+export const CHECKOUT = { service: 'checkout', environment: 'prod' } as const;
+export const TG_BLUE = SAMPLE_CONFIG.services[0].traffic.targetGroupArns[0];
+export const TG_GREEN = SAMPLE_CONFIG.services[0].traffic.targetGroupArns[1];
+export const LISTENER = SAMPLE_CONFIG.services[0].traffic.listenerArn;
+
+/** The standard plan: three traffic steps and one approval. */
+export const STANDARD_PLAN: PlanInput = {
+  steps: [
+    { type: 'traffic', weight: 10, bakeSeconds: 60 },
+    { type: 'traffic', weight: 50, bakeSeconds: 60 },
+    { type: 'approval', approvers: { users: ['U01ALICE'] }, timeoutSeconds: 3600 },
+    { type: 'traffic', weight: 100, bakeSeconds: 60 },
+  ],
+};
+
+/** The sample configuration, with or without checkout's migration. */
+export function flowConfig(options: { migration?: boolean } = {}): RollgateConfigInput {
+  const config = structuredClone(SAMPLE_CONFIG) as RollgateConfigInput;
+  const checkout = config.services[0];
+  if (checkout !== undefined && options.migration !== true) delete checkout.migration;
+  return config;
+}
+
+export function newRuntime(options: Partial<LocalRuntimeOptions> = {}): Promise<LocalRuntime> {
+  return LocalRuntime.create({
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    config: flowConfig(),
+    ...options,
+    overrides: { ...FAST, ...options.overrides },
+  });
+}
+
+export function releaseInput(version: string, overrides: Record<string, unknown> = {}) {
+  return {
+    ...CHECKOUT,
+    version,
+    trigger: { source: 'test', commit: 'abc1234', buildId: `build-${version}`, author: 'dana' },
+    plan: STANDARD_PLAN,
+    ...overrides,
+  };
+}
+
+export { STEP_FUNCTIONS };
+
+/** Resolves once `check` returns something other than undefined (polling every 5 ms), or fails after `ms`. */
+export async function until<T>(check: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Approves (or rejects) the first approval request as soon as it is posted. */
+export async function decideFirstApproval(runtime: LocalRuntime, outcome: 'APPROVED' | 'REJECTED', by: string, comment?: string) {
+  const request = await until(() => runtime.cloud.approvalRequests[0]);
+  return runtime.decide(request.approvalId, outcome, by, comment);
+}
+
+/** The only release of checkout/prod (most tests start one). */
+export async function onlyRelease(runtime: LocalRuntime) {
+  const { items } = await runtime.ledger.listReleases(CHECKOUT);
+  if (items.length !== 1 || items[0] === undefined) throw new Error(`expected one release, found ${String(items.length)}`);
+  return items[0];
+}
+
+/** Checkout's fleets that are still up, by version. */
+export function liveCheckoutVersions(runtime: LocalRuntime): string[] {
+  return runtime.cloud
+    .liveFleets()
+    .filter((f) => f.ref.targetGroup === TG_BLUE || f.ref.targetGroup === TG_GREEN)
+    .map((f) => f.version)
+    .sort();
+}
+
+/** Records every weight change on checkout's listener (percent on the green target group). */
+export function recordCanaryWeights(runtime: LocalRuntime): number[] {
+  const seen: number[] = [];
+  runtime.cloud.onWeightsChanged((weights, listener) => {
+    if (listener === LISTENER) seen.push(weights.get(TG_GREEN) ?? 0);
+  });
+  return seen;
+}
