@@ -184,11 +184,11 @@ export class LocalRuntime {
   }
 
   public promoteNow(ref: { service: string; environment: string; releaseId: string }, by: string) {
-    return promoteNow.invoke(this.deps, { ...ref, by });
+    return promoteNow.invoke(this.deps, { ...refOnly(ref), by });
   }
 
   public abort(ref: { service: string; environment: string; releaseId: string }, by: string, reason?: string) {
-    return abortRelease.invoke(this.deps, { ...ref, by, ...(reason === undefined ? {} : { reason }) });
+    return abortRelease.invoke(this.deps, { ...refOnly(ref), by, ...(reason === undefined ? {} : { reason }) });
   }
 
   /** Runs the reconciler now (it also runs whenever an execution ends other than SUCCEEDED). */
@@ -213,4 +213,8 @@ export class LocalRuntime {
     if (fault?.when === 'after' && count <= fault.times) throw throttle();
     return result;
   }
+}
+
+function refOnly(ref: { service: string; environment: string; releaseId: string }) {
+  return { service: ref.service, environment: ref.environment, releaseId: ref.releaseId };
 }
