@@ -93,6 +93,7 @@ export const RollgateConfigSchema = z
   });
 
 export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
+export type ServiceConfigInput = z.input<typeof ServiceConfigSchema>;
 export type RollgateConfig = z.output<typeof RollgateConfigSchema>;
 export type RollgateConfigInput = z.input<typeof RollgateConfigSchema>;
 

@@ -8,7 +8,7 @@ import type { RollgateConfigInput } from '../../functions/config.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import type { ExecutionOverrides } from '../../local/engine/index.js';
 import { LocalRuntime, STEP_FUNCTIONS, type LocalRuntimeOptions } from '../../local/runtime.js';
-import { SAMPLE_CONFIG } from '../../local/sample-config.js';
+import { CHECKOUT_SERVICE, SAMPLE_CONFIG } from '../../local/sample-config.js';
 
 /** Every Task state of the release ASL, for retry-interval compression. */
 const TASK_STATES = ['Preflight', 'StartMigration', 'CheckMigration', 'Deploy', 'CheckHealth', 'DarkCanary', 'Advance', 'Bake', 'Approval', 'Finalize', 'Retire', 'Rollback'];
@@ -20,9 +20,9 @@ export const FAST: ExecutionOverrides = {
 };
 
 export const CHECKOUT = { service: 'checkout', environment: 'prod' } as const;
-export const TG_BLUE = SAMPLE_CONFIG.services[0].traffic.targetGroupArns[0];
-export const TG_GREEN = SAMPLE_CONFIG.services[0].traffic.targetGroupArns[1];
-export const LISTENER = SAMPLE_CONFIG.services[0].traffic.listenerArn;
+const checkoutTraffic = CHECKOUT_SERVICE.traffic;
+export const [TG_BLUE, TG_GREEN] = checkoutTraffic.targetGroupArns;
+export const LISTENER = checkoutTraffic.listenerArn;
 
 /** The standard plan: three traffic steps and one approval. */
 export const STANDARD_PLAN: PlanInput = {
@@ -36,7 +36,7 @@ export const STANDARD_PLAN: PlanInput = {
 
 /** The sample configuration, with or without checkout's migration. */
 export function flowConfig(options: { migration?: boolean } = {}): RollgateConfigInput {
-  const config = structuredClone(SAMPLE_CONFIG) as RollgateConfigInput;
+  const config = structuredClone(SAMPLE_CONFIG);
   const checkout = config.services[0];
   if (checkout !== undefined && options.migration !== true) delete checkout.migration;
   return config;
