@@ -1,171 +1,151 @@
 /**
- * `npm start`: a release walkthrough on one machine, no AWS account.
+ * `npm start`: two releases on one machine, no AWS account.
  *
- * Starts DynamoDB Local, creates the release ledger from the shared table
- * definition, and drives two releases of a sample service through the real
- * ledger: v2 shifts traffic in steps, passes an approval and becomes stable;
- * v3 is caught by an alarm and rolled back. Along the way it shows the
- * guarantees the ledger gives: one release per service at a time, an approval
- * decided once, and an audit log of everything. The state machine that drives
- * these steps automatically is built on top of this ledger (issue 3); this
- * walkthrough calls the ledger the way its steps will.
+ * The real release state machine (statemachines/release.asl.json) runs on the
+ * local engine with the real step handlers, the ledger on DynamoDB Local, and
+ * the simulated cloud. v2 canaries 10% → 50% → approval → 100% and becomes
+ * stable; v3 is caught by an alarm during its second bake and rolled back.
+ * Time is compressed: bakes last a second. Progress is the ledger's audit log,
+ * printed as the product records it.
+ *
+ * Exit status 0 when both releases end the way they should.
  */
 import './node-compat.js';
+import type { Release, ReleaseEvent } from '../functions/ledger/records.js';
 import { installSignalCleanup, startDynamoDbLocal } from './dynamodb-local.js';
-import { createLedgerTable, localDynamoClient } from './ledger-table.js';
-import { ledgerDocumentClient } from '../functions/ledger/client.js';
-import { Ledger } from '../functions/ledger/ledger.js';
-import type { FleetRef, Release } from '../functions/ledger/records.js';
-import { RollgateError } from '../functions/errors.js';
+import type { ExecutionResult } from './engine/index.js';
+import { LocalRuntime } from './runtime.js';
+import { CHECKOUT_SERVICE } from './sample-config.js';
 
-const SERVICE = { service: 'checkout', environment: 'prod' } as const;
-const BLUE: FleetRef = { kind: 'ecs-task-set', id: 'checkout-prod/ts-blue', targetGroup: 'checkout-prod-blue' };
-const GREEN: FleetRef = { kind: 'ecs-task-set', id: 'checkout-prod/ts-green', targetGroup: 'checkout-prod-green' };
+const CHECKOUT = { service: 'checkout', environment: 'prod' } as const;
+const PLAN = {
+  steps: [
+    { type: 'traffic', weight: 10, bakeSeconds: 300 },
+    { type: 'traffic', weight: 50, bakeSeconds: 300 },
+    { type: 'approval', approvers: { users: ['alice'] }, timeoutSeconds: 3600 },
+    { type: 'traffic', weight: 100, bakeSeconds: 300 },
+  ],
+};
+/** Every bake lasts this long instead of its 300 s; waits and retries take milliseconds. */
+const BAKE_MS = 800;
+
+interface Outcome {
+  readonly version: string;
+  readonly expected: string;
+  readonly release: Release | undefined;
+  readonly result: ExecutionResult;
+  readonly ms: number;
+}
 
 const say = (line: string) => {
   console.log(line);
 };
-const heading = (line: string) => {
-  say(`\n== ${line}`);
-};
 
-/** Records each traffic step of the plan, numbered from `firstStep`. */
-async function shift(ledger: Ledger, release: Release, firstStep: number, steps: readonly number[]): Promise<void> {
-  for (const [offset, canary] of steps.entries()) {
-    const index = firstStep + offset;
-    await ledger.recordProgress({
-      ...release,
-      step: { index, name: `canary ${canary}%` },
-      weights: { stable: 100 - canary, canary },
-    });
-    say(`   step ${index}: ${100 - canary}% ${release.previousVersion ?? 'stable'} / ${canary}% ${release.version}`);
-  }
+/** Prints the release's new audit events while the execution runs. */
+function followLedger(runtime: LocalRuntime, version: string): { stop: () => Promise<void> } {
+  const printed = new Set<string>();
+  let running = true;
+  const print = async () => {
+    const release = (await runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === version);
+    if (release === undefined) return;
+    for (const event of await runtime.ledger.listEvents(release)) {
+      if (printed.has(event.eventId)) continue;
+      printed.add(event.eventId);
+      say(`   ${event.at.slice(11, 23)}  ${event.type.padEnd(19)} ${describe(event)}`);
+    }
+  };
+  const loop = (async () => {
+    while (running) {
+      await print();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await print();
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
 }
 
-async function goodRelease(ledger: Ledger): Promise<Release> {
-  heading('release v2: plan 10% -> 50% -> approval -> 100%');
-  let release = await ledger.startRelease({
-    ...SERVICE,
-    version: 'v2',
-    previousVersion: 'v1',
-    trigger: { source: 'demo', commit: '4f1c2ab', buildId: 'build-102', author: 'dana' },
-  });
-  say(`   started ${release.releaseId}; it holds the checkout/prod lock`);
-
-  try {
-    await ledger.startRelease({ ...SERVICE, version: 'v2-hotfix', trigger: { source: 'demo', author: 'sam' } });
-  } catch (error) {
-    if (!(error instanceof RollgateError)) throw error;
-    say(`   a second release is refused: ${error.name}: ${error.message}`);
-  }
-
-  release = await ledger.transition({ ...release, from: 'PENDING', to: 'DEPLOYING', actor: 'demo' });
-  release = await ledger.transition({ ...release, from: 'DEPLOYING', to: 'SHIFTING', actor: 'demo' });
-  await shift(ledger, release, 0, [10, 50]);
-
-  release = await ledger.transition({ ...release, from: 'SHIFTING', to: 'AWAITING_APPROVAL', actor: 'demo' });
-  const approval = await ledger.createApproval({
-    ...release,
-    stepIndex: 2,
-    taskToken: 'demo-task-token',
-    approvers: { users: ['alice'], groups: [] },
-    timeoutSeconds: 3600,
-  });
-  await ledger.recordWait({
-    ...release,
-    wait: { kind: 'APPROVAL', taskToken: approval.taskToken, stepIndex: 2, timeoutAt: approval.expiresAt, approvalId: approval.approvalId },
-  });
-  say(`   waiting for approval ${approval.approvalId} (the task token stays in the ledger)`);
-  await ledger.decideApproval({ approvalId: approval.approvalId, outcome: 'APPROVED', by: 'alice', comment: 'metrics look good', via: 'demo' });
-  say('   alice approved');
-  try {
-    await ledger.decideApproval({ approvalId: approval.approvalId, outcome: 'REJECTED', by: 'mallory', via: 'demo' });
-  } catch (error) {
-    if (!(error instanceof RollgateError)) throw error;
-    say(`   a second decision is refused: ${error.name}: ${error.message}`);
-  }
-  await ledger.clearWait({ ...release, taskToken: approval.taskToken });
-
-  release = await ledger.transition({ ...release, from: 'AWAITING_APPROVAL', to: 'SHIFTING', actor: 'demo' });
-  await shift(ledger, release, 3, [100]);
-  release = await ledger.transition({ ...release, from: 'SHIFTING', to: 'FINALIZING', actor: 'demo' });
-  await ledger.setStable({ ...SERVICE, version: 'v2', fleet: GREEN, releaseId: release.releaseId });
-  release = await ledger.finishRelease({
-    ...release,
-    from: 'FINALIZING',
-    status: 'SUCCEEDED',
-    outcome: 'PROMOTED',
-    reason: 'every step baked clean and was approved',
-    actor: 'demo',
-  });
-  say(`   ${release.status}: v2 is stable`);
-  return release;
+function describe(event: ReleaseEvent): string {
+  return event.actor === undefined || event.actor === 'flow' ? (event.message ?? '') : `${event.message ?? ''}  [${event.actor}]`;
 }
 
-async function badRelease(ledger: Ledger): Promise<Release> {
-  heading('release v3: an alarm fires during the first step');
-  let release = await ledger.startRelease({
-    ...SERVICE,
-    version: 'v3',
-    previousVersion: 'v2',
-    trigger: { source: 'demo', commit: '9e77d10', buildId: 'build-103', author: 'sam' },
-  });
-  say(`   started ${release.releaseId}`);
-  release = await ledger.transition({ ...release, from: 'PENDING', to: 'DEPLOYING', actor: 'demo' });
-  release = await ledger.transition({ ...release, from: 'DEPLOYING', to: 'SHIFTING', actor: 'demo' });
-  await shift(ledger, release, 0, [10]);
-  await ledger.appendEvent({
-    releaseId: release.releaseId,
-    eventId: 'alarm:checkout-prod-5xx:demo',
-    type: 'ALARM_FIRED',
-    actor: 'cloudwatch',
-    message: 'checkout-prod-5xx went to ALARM (simulated in this walkthrough)',
-  });
-  say('   alarm checkout-prod-5xx fired (simulated): rolling back');
-  release = await ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', actor: 'demo', reason: 'alarm checkout-prod-5xx' });
-  await ledger.recordProgress({ ...release, step: { index: 0, name: 'rollback' }, weights: { stable: 100, canary: 0 } });
-  release = await ledger.finishRelease({
-    ...release,
-    from: 'ROLLING_BACK',
-    status: 'ROLLED_BACK',
-    outcome: 'ALARM',
-    reason: 'checkout-prod-5xx in ALARM at step 0 (10% canary)',
-    actor: 'demo',
-  });
-  say(`   ${release.status}: traffic is 100% on v2 again`);
-  return release;
+async function release(runtime: LocalRuntime, version: string, expected: string, during: (execution: string) => Promise<void>): Promise<Outcome> {
+  say(`\n== ${version}: ${PLAN.steps.map((s) => (s.type === 'traffic' ? `${String(s.weight)}%` : 'approval')).join(' -> ')}, expecting ${expected}`);
+  const started = Date.now();
+  const follow = followLedger(runtime, version);
+  const execution = runtime.startRelease({ ...CHECKOUT, version, trigger: { source: 'demo', commit: `c0ffee${version}`, author: 'dana' }, plan: PLAN });
+  await during(execution.executionArn);
+  const result = await execution.result;
+  await runtime.settled();
+  await follow.stop();
+  const record = (await runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === version);
+  return { version, expected, release: record, result, ms: Date.now() - started };
+}
+
+/** Resolves when the release of `version` waits on the given kind of callback at `stepIndex`. */
+async function waitingOn(runtime: LocalRuntime, version: string, kind: 'BAKE' | 'APPROVAL', stepIndex: number): Promise<Release> {
+  for (;;) {
+    const current = (await runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === version);
+    if (current?.waiting?.kind === kind && current.waiting.stepIndex === stepIndex) return current;
+    if (current !== undefined && current.status !== 'AWAITING_APPROVAL' && current.finishedAt !== undefined) {
+      throw new Error(`${version} ended ${current.status} before waiting on ${kind} ${String(stepIndex)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function main(): Promise<void> {
   installSignalCleanup();
   const started = Date.now();
-  say('rollgate local walkthrough: the release ledger on DynamoDB Local');
+  say('rollgate local demo: the release state machine on the local engine, the ledger on DynamoDB Local, a simulated cloud');
   const dynamo = await startDynamoDbLocal();
   try {
-    say(`DynamoDB Local ready at ${dynamo.endpoint} (${Date.now() - started} ms)`);
-    const client = localDynamoClient(dynamo.endpoint);
-    await createLedgerTable(client, 'rollgate-ledger');
-    const ledger = new Ledger({ client: ledgerDocumentClient(client), tableName: 'rollgate-ledger' });
-    await ledger.setStable({ ...SERVICE, version: 'v1', fleet: BLUE });
-    say('onboarded checkout/prod with v1 stable');
+    say(`DynamoDB Local ready at ${dynamo.endpoint} (${String(Date.now() - started)} ms)`);
+    const runtime = await LocalRuntime.create({
+      dynamodbEndpoint: dynamo.endpoint,
+      tableName: 'rollgate-ledger',
+      config: { services: [{ ...CHECKOUT_SERVICE, migration: undefined }] },
+      overrides: {
+        waitTimeOverrides: { WaitForHealth: 100, WaitForMigration: 100, TerminationWait: 300 },
+        taskTimeoutOverrides: { Bake: BAKE_MS },
+      },
+    });
+    say(`onboarded checkout/prod: v1 stable on ${CHECKOUT_SERVICE.traffic.targetGroupArns[0].split(':').at(-1) ?? ''}`);
 
-    await goodRelease(ledger);
-    await badRelease(ledger);
+    const good = await release(runtime, 'v2', 'SUCCEEDED', async () => {
+      const waiting = await waitingOn(runtime, 'v2', 'APPROVAL', 2);
+      const approval = runtime.cloud.approvalRequests.at(-1);
+      if (approval === undefined || waiting.waiting?.approvalId !== approval.approvalId) throw new Error('no approval request was posted');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await runtime.decide(approval.approvalId, 'APPROVED', 'alice', 'canary metrics look good');
+    });
 
-    heading('release history of checkout/prod, newest first');
-    const { items } = await ledger.listReleases({ ...SERVICE });
-    for (const release of items) {
-      say(`   ${release.releaseId}  ${release.version.padEnd(4)} ${release.status.padEnd(12)} ${release.outcome ?? ''}: ${release.reason ?? ''}`);
+    const bad = await release(runtime, 'v3', 'ROLLED_BACK', async () => {
+      await waitingOn(runtime, 'v3', 'BAKE', 1);
+      await new Promise((resolve) => setTimeout(resolve, BAKE_MS / 3));
+      runtime.cloud.alarmsFiring.add('checkout-prod-5xx');
+      await runtime.deliverAlarm('checkout-prod-5xx');
+    });
+
+    say('\n== summary');
+    say(`   ${'version'.padEnd(8)} ${'outcome'.padEnd(12)} ${'transitions'.padEnd(12)} ${'duration'.padEnd(9)} reason`);
+    for (const o of [good, bad]) {
+      say(`   ${o.version.padEnd(8)} ${(o.release?.status ?? o.result.status).padEnd(12)} ${String(o.result.transitions.total).padEnd(12)} ${`${(o.ms / 1000).toFixed(1)} s`.padEnd(9)} ${o.release?.reason ?? ''}`);
     }
-    for (const release of items.slice().reverse()) {
-      heading(`audit log of ${release.version} (${release.releaseId})`);
-      for (const event of await ledger.listEvents(release)) {
-        say(`   ${event.at}  ${event.type.padEnd(17)} ${event.actor ?? ''}  ${event.message ?? ''}`);
-      }
-    }
-    const stable = await ledger.getStable(SERVICE);
-    say(`\nstable: ${stable?.version ?? 'none'} on ${stable?.fleet.id ?? '-'}; lock: ${(await ledger.getLock(SERVICE))?.releaseId ?? 'free'}`);
+    const stable = await runtime.ledger.getStable(CHECKOUT);
+    const weights = runtime.cloud.weightsOn(CHECKOUT_SERVICE.traffic.listenerArn);
+    say(`   stable: ${stable?.version ?? 'none'}; traffic: ${[...weights].map(([tg, percent]) => `${tg.split('/').at(-2) ?? tg} ${String(percent)}%`).join(', ')}; lock: ${(await runtime.ledger.getLock(CHECKOUT))?.releaseId ?? 'free'}`);
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const asExpected = [good, bad].every((o) => o.release?.status === o.expected);
+    if (!asExpected) {
+      console.error('a release did not end the way its scenario expects');
+      process.exitCode = 1;
+    }
   } finally {
     await dynamo.stop();
   }
