@@ -62,6 +62,16 @@ export interface StepFault {
   readonly when: 'before' | 'after';
 }
 
+/** An alarm that fires when a release reaches a given weight. */
+export interface AlarmTrigger {
+  readonly alarmName: string;
+  /** Only releases of this version set it off (a bad build). */
+  readonly version: string;
+  readonly canaryPercent: number;
+  /** @default 0 */
+  readonly afterMs?: number;
+}
+
 export interface LocalRuntimeOptions {
   readonly dynamodbEndpoint: string;
   /** @default a fresh `rollgate-ledger-<random>` table */
@@ -73,6 +83,12 @@ export interface LocalRuntimeOptions {
   readonly overrides?: ExecutionOverrides;
   /** Faults by substitution name (e.g. `AdvanceFunctionArn`). */
   readonly faults?: Readonly<Record<string, StepFault>>;
+  /**
+   * Alarms that go to ALARM on their own: once a release of `version` puts
+   * `canaryPercent` on its new fleet, the alarm fires `afterMs` later and its
+   * state change is delivered to the alarm handler.
+   */
+  readonly alarmAt?: readonly AlarmTrigger[];
   /** Versions taking traffic at onboarding, by `service/environment`. @default `v1` everywhere */
   readonly stableVersions?: Readonly<Record<string, string>>;
 }
@@ -87,7 +103,7 @@ export class LocalRuntime {
   public readonly invocations = new Map<string, number>();
   /** What the reconciler did after executions ended. */
   public readonly reconciled: ReconcileOutcome[] = [];
-  /** Errors of reconciler runs triggered by ended executions (a test asserts there are none). */
+  /** Errors of out-of-band work the runtime started itself (reconciler runs, triggered alarms); tests assert there are none. */
   public readonly reconcileErrors: unknown[] = [];
   private readonly pendingReconciles = new Set<Promise<void>>();
 
@@ -120,6 +136,7 @@ export class LocalRuntime {
       executions: new LocalExecutions(this.engine),
       now: () => new Date(),
     };
+    for (const trigger of options.alarmAt ?? []) this.armAlarm(config, trigger);
     this.engine.onExecutionEnded((execution) => {
       // EventBridge: "Step Functions Execution Status Change" FAILED/TIMED_OUT/ABORTED → reconciler.
       if (execution.status === 'SUCCEEDED') return;
@@ -201,6 +218,30 @@ export class LocalRuntime {
   /** Waits for reconciler runs triggered by ended executions. */
   public async settled(): Promise<void> {
     await Promise.all([...this.pendingReconciles]);
+  }
+
+  /** Fires `trigger` once, when a release of its service puts `canaryPercent` on the new fleet. */
+  private armAlarm(config: RollgateConfig, trigger: AlarmTrigger): void {
+    const services = config.services.filter((s) => s.alarms.includes(trigger.alarmName));
+    let fired = false;
+    this.cloud.onWeightsChanged((weights) => {
+      if (fired) return;
+      const service = services.find((s) => s.traffic.targetGroupArns.some((tg) => weights.get(tg) === trigger.canaryPercent));
+      if (service === undefined) return;
+      const check = this.ledger.getActiveRelease(service).then((release) => {
+        if (fired || release?.version !== trigger.version || release.canaryTargetGroup === undefined) return;
+        if (weights.get(release.canaryTargetGroup) !== trigger.canaryPercent) return;
+        fired = true;
+        const fire = async () => {
+          this.cloud.alarmsFiring.add(trigger.alarmName);
+          await this.deliverAlarm(trigger.alarmName);
+        };
+        setTimeout(() => {
+          void fire().catch((error: unknown) => this.reconcileErrors.push(error));
+        }, trigger.afterMs ?? 0);
+      });
+      void check.catch((error: unknown) => this.reconcileErrors.push(error));
+    });
   }
 
   private async invoke(name: string, step: DefinedStep<unknown>, event: unknown): Promise<unknown> {

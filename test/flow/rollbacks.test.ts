@@ -70,6 +70,19 @@ describe('rollbacks', () => {
     expect(runtime.reconcileErrors).toEqual([]);
   });
 
+  it('rolls back a bad version whose alarm the simulated cloud fires at 10%, leaving good versions alone', async () => {
+    const runtime = await newRuntime({
+      alarmAt: [{ alarmName: 'checkout-prod-p99-latency', version: 'v3', canaryPercent: 10, afterMs: 10 }],
+      overrides: { taskTimeoutOverrides: { Bake: 60_000 } },
+    });
+    const result = await runtime.startRelease(releaseInput('v3')).result;
+
+    expect(failed(result)).toEqual({ error: 'RolledBack', cause: 'checkout-prod-p99-latency in ALARM at step 0 (traffic 10%)' });
+    expect(await onlyRelease(runtime)).toMatchObject({ status: 'ROLLED_BACK', outcome: 'ALARM' });
+    expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
+    expect(runtime.reconcileErrors).toEqual([]);
+  });
+
   it('ignores alarms that are not onboarded and alarms of services with no active release', async () => {
     const runtime = await newRuntime();
     expect(await runtime.deliverAlarm('someone-elses-alarm')).toEqual([{ action: 'ignored', reason: 'someone-elses-alarm is not an onboarded alarm' }]);
