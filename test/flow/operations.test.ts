@@ -53,6 +53,20 @@ describe('acting on a running release', () => {
     expect(await runtime.ledger.getLock(CHECKOUT)).toBeUndefined();
   });
 
+  it('refuses an unknown service or a bad plan before anything is touched', async () => {
+    const runtime = await newRuntime();
+    const unknown = await runtime.startRelease(releaseInput('v2', { service: 'payments' })).result;
+    expect(unknown).toMatchObject({ status: 'FAILED', error: 'UnknownServiceError' });
+    expect(unknown.status === 'FAILED' ? unknown.cause : '').toContain('payments/prod is not an onboarded service+environment (onboarded: checkout/prod, search/prod)');
+
+    const badPlan = await runtime.startRelease(releaseInput('v2', { plan: { steps: [{ type: 'traffic', weight: 60 }, { type: 'traffic', weight: 40 }] } })).result;
+    expect(badPlan).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' });
+    expect(badPlan.status === 'FAILED' ? badPlan.cause : '').toContain("release input plan: steps.1.weight: must be greater than the previous traffic step's 60");
+
+    expect((await runtime.ledger.listRecentReleases()).items).toEqual([]);
+    expect(runtime.cloud.calls.filter((c) => c !== 'alarms.inAlarm')).toEqual([]);
+  });
+
   it('refuses a second release while one runs, leaving the first unaffected', async () => {
     const runtime = await newRuntime();
     const first = runtime.startRelease(releaseInput('v2'));

@@ -220,6 +220,17 @@ describe('progress and waits', () => {
     expect((await ledger.clearWait({ ...release, taskToken: 'bake-token' })).waiting).toBeUndefined();
   });
 
+  it('records the new fleet and why the status last changed, for a rollback or the reconciler to read', async () => {
+    const { ledger } = await newLedger();
+    const release = await releaseIn(ledger, 'DEPLOYING', 'checkout');
+    const fleet = { kind: 'auto-scaling-group' as const, id: 'search-prod-01J', targetGroup: 'tg-green' };
+    expect((await ledger.recordFleet({ ...release, fleet })).newFleet).toEqual(fleet);
+    const shifting = await ledger.transition({ ...release, from: 'DEPLOYING', to: 'SHIFTING' });
+    expect(shifting.statusReason).toBeUndefined();
+    const rolling = await ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', reason: 'search-5xx in ALARM' });
+    expect(rolling).toMatchObject({ status: 'ROLLING_BACK', statusReason: 'search-5xx in ALARM', newFleet: fleet });
+  });
+
   it('refuses weights that do not add up to 100, naming the field', async () => {
     const { ledger } = await newLedger();
     const release = await releaseIn(ledger, 'SHIFTING', 'checkout');
