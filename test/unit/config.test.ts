@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { findService, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, UnknownServiceError } from '../../functions/errors.js';
+import { CHECKOUT_SERVICE } from '../../local/sample-config.js';
 
-const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/checkout-prod';
-const sampleConfig: RollgateConfigInput = {
-  services: [
-    {
-      service: 'checkout',
-      environment: 'prod',
-      fleet: {
-        kind: 'ecs',
-        cluster: 'prod',
-        service: 'checkout',
-        containerName: 'app',
-        containerPort: 8080,
-        imageRepository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout',
-      },
-      traffic: {
-        listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/prod/50dc6c495c0c9188/f2f7dc8efc522ab2',
-        targetGroupArns: [`${TG}-blue/73e2d6bc24d8a067`, `${TG}-green/73e2d6bc24d8a068`],
-      },
-      alarms: ['checkout-prod-5xx', 'checkout-prod-p99'],
-      plan: { steps: [{ type: 'traffic', weight: 10 }, { type: 'traffic', weight: 100 }] },
-    },
-  ],
-};
+// The checked-in sample's ECS service, alone.
+const sampleConfig: RollgateConfigInput = { services: [structuredClone(CHECKOUT_SERVICE)] };
 
 function configError(mutate: (config: RollgateConfigInput) => void): InvalidInputError {
   const config = structuredClone(sampleConfig);
@@ -39,12 +19,14 @@ function configError(mutate: (config: RollgateConfigInput) => void): InvalidInpu
 }
 
 describe('service configuration', () => {
-  it('parses the sample and applies defaults', () => {
+  it('parses the sample and fills in defaults for what it leaves out', () => {
     const config = parseConfig(sampleConfig);
     const checkout = findService(config, 'checkout', 'prod');
-    expect(checkout.healthGate).toEqual({ timeoutSeconds: 600, intervalSeconds: 15 });
-    expect(checkout.terminationWaitSeconds).toBe(300);
-    expect(checkout.plan.steps[0]).toEqual({ type: 'traffic', weight: 10, bakeSeconds: 300 });
+    expect(checkout.traffic.stickiness).toBeUndefined();
+    expect(checkout.plan.steps[2]).toEqual({ type: 'approval', approvers: { users: ['U01ALICE', 'U02BOB'], groups: ['S0RELEASEMGR'] }, timeoutSeconds: 86_400 });
+    const defaults = parseConfig({ services: [{ ...CHECKOUT_SERVICE, healthGate: undefined, terminationWaitSeconds: undefined }] });
+    expect(defaults.services[0]?.healthGate).toEqual({ timeoutSeconds: 600, intervalSeconds: 15 });
+    expect(defaults.services[0]?.terminationWaitSeconds).toBe(300);
   });
 
   it('names an unknown service or environment and lists the onboarded ones', () => {
