@@ -28,8 +28,8 @@ export type AlarmOutcome =
   | { readonly action: 'ignored'; readonly reason: string }
   | { readonly action: 'rolled-back'; readonly releaseId: string; readonly service: string; readonly environment: string };
 
-/** Statuses in which the fast path applies: traffic may be on the new fleet and the old one is intact. */
-const FAST_PATH = new Set(['SHIFTING', 'AWAITING_APPROVAL', 'VERIFYING', 'DEPLOYING', 'MIGRATING', 'PENDING']);
+/** Statuses in which an alarm rolls the release back: before promotion, with the stable fleet intact. */
+const ROLLBACK_ON_ALARM = new Set(['SHIFTING', 'AWAITING_APPROVAL', 'VERIFYING', 'DEPLOYING', 'MIGRATING', 'PENDING']);
 
 export const alarmHandler = defineStep({
   name: 'alarmHandler',
@@ -47,6 +47,11 @@ export const alarmHandler = defineStep({
         outcomes.push({ action: 'ignored', reason: `${service.service}/${service.environment} has no active release` });
         continue;
       }
+      if (!ROLLBACK_ON_ALARM.has(release.status)) {
+        // FINALIZING: already promoted and recorded stable; an alarm now is an incident, not a canary verdict.
+        outcomes.push({ action: 'ignored', reason: `${release.releaseId} is ${release.status}; the alarm no longer rolls it back` });
+        continue;
+      }
       const reason = `${alarmName} in ALARM${release.currentStep === undefined ? '' : ` at step ${String(release.currentStep.index)} (${release.currentStep.name})`}`;
       const { stored } = await deps.ledger.appendEvent({
         releaseId: release.releaseId,
@@ -56,7 +61,7 @@ export const alarmHandler = defineStep({
         message: `${reason}: ${state.reason ?? ''}`.trim(),
         data: { alarmName, at: state.timestamp ?? event.time },
       });
-      if (FAST_PATH.has(release.status) && release.stableFleet !== undefined && release.canaryTargetGroup !== undefined) {
+      if (release.stableFleet !== undefined && release.canaryTargetGroup !== undefined) {
         const split = { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroup };
         await setAndVerifyWeights(deps.router, trafficOf(service), split, ALL_STABLE);
         if (stored) {

@@ -8,6 +8,7 @@ import { ApprovalRejectedError, ReleaseNotActiveError, TaskAlreadyClosedError } 
 import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, type Approval } from '../ledger/records.js';
 import { markRollingBack } from './rollback.js';
 import { defineStep, requireRelease } from './step.js';
+import { isTerminalStatus } from '../domain/status.js';
 import { ABORT_REASON_PREFIX } from '../domain/verdict.js';
 
 /** Resumes a waiting task; a token that no longer waits (timed out, execution ended) is not an error here. */
@@ -77,6 +78,9 @@ export const abortRelease = defineStep({
   input: ControlInput,
   async run(deps, input): Promise<{ resumed: boolean }> {
     const release = await requireRelease(deps, input);
+    if (release.status === 'FINALIZING' || isTerminalStatus(release.status)) {
+      throw new ReleaseNotActiveError(input.releaseId, `${release.status}: already promoted or finished, nothing to abort`);
+    }
     const reason = `${ABORT_REASON_PREFIX}${input.by}${input.reason === undefined ? '' : `: ${input.reason}`}`;
     const marked = await markRollingBack(deps, release, reason, input.by);
     const token = marked.waiting?.taskToken;

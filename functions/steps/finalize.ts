@@ -1,8 +1,9 @@
 /**
  * Promote and retire. Finalize puts 100% on the new fleet (verified), makes it
- * the primary and records it as stable; the old fleet is kept through the
- * termination wait (so a late alarm can still go back to it), then Retire
- * removes it and closes the release, which releases the lock.
+ * the primary and records it as stable; the old fleet is kept, warm, through
+ * the termination wait (an operator can still send traffic back to it), then
+ * Retire removes it and closes the release, which releases the lock. From
+ * FINALIZING on, alarms and aborts no longer roll the release back.
  */
 import { z } from 'zod';
 import { weightsFor } from '../domain/plan.js';

@@ -83,6 +83,22 @@ describe('rollbacks', () => {
     expect(runtime.reconcileErrors).toEqual([]);
   });
 
+  it('does not roll back a promoted release when an alarm fires during the termination wait', async () => {
+    const runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 20 }, waitTimeOverrides: { TerminationWait: 1500 } } });
+    const execution = runtime.startRelease(releaseInput('v2', { plan: { steps: [{ type: 'traffic', weight: 100, bakeSeconds: 60 }] } }));
+    const finalizing = await until(async () => {
+      const release = (await runtime.ledger.listReleases(CHECKOUT)).items[0];
+      return release?.status === 'FINALIZING' ? release : undefined;
+    });
+    expect(await runtime.deliverAlarm('checkout-prod-5xx')).toEqual([
+      { action: 'ignored', reason: `${finalizing.releaseId} is FINALIZING; the alarm no longer rolls it back` },
+    ]);
+    await expect(runtime.abort(finalizing, 'dana')).rejects.toMatchObject({ name: 'ReleaseNotActiveError' });
+    expect((await execution.result).status).toBe('SUCCEEDED');
+    expect(await onlyRelease(runtime)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 0], [TG_GREEN, 100]]));
+  });
+
   it('ignores alarms that are not onboarded and alarms of services with no active release', async () => {
     const runtime = await newRuntime();
     expect(await runtime.deliverAlarm('someone-elses-alarm')).toEqual([{ action: 'ignored', reason: 'someone-elses-alarm is not an onboarded alarm' }]);
