@@ -19,6 +19,16 @@ const arn = (service: string, resource: string) =>
     );
 
 const TargetGroupArn = arn('elasticloadbalancing', 'targetgroup/');
+
+/**
+ * IAM roles rollgate passes to another service (iam:PassRole) when it
+ * registers a task definition revision or launches instances. Only the stack
+ * reads them, to scope that permission; at most 10 per fleet or migration.
+ */
+const PassedRoleArns = z
+  .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be IAM role ARNs'))
+  .max(10)
+  .default([]);
 const Ids = (prefix: string) =>
   z
     .array(z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be ${prefix}-… ids`))
@@ -32,6 +42,8 @@ export const EcsFleetSchema = z.strictObject({
   containerName: z.string().min(1).max(255),
   containerPort: z.number().int().min(1).max(65_535),
   imageRepository: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, 'must be an image repository URI without tag'),
+  /** The task role and task execution role of the service's task definition, passed to ECS with each new revision. */
+  taskRoleArns: PassedRoleArns,
 });
 
 export const AsgFleetSchema = z.strictObject({
@@ -39,7 +51,39 @@ export const AsgFleetSchema = z.strictObject({
   launchTemplateId: z.string().regex(/^lt-[0-9a-f]{8,17}$/, 'must be a launch template id (lt-…)'),
   groupNamePrefix: z.string().regex(/^[A-Za-z0-9-]{1,200}$/, 'must be 1-200 letters, digits or "-"'),
   subnetIds: Ids('subnet'),
+  /** The role of the launch template's instance profile, if it has one, passed to EC2 with each new group. */
+  instanceRoleArns: PassedRoleArns,
 });
+
+/** ECR repository names: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html */
+const EcrRepositoryName = z
+  .string()
+  .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must be an ECR repository name (not a URI)')
+  .min(2)
+  .max(256)
+  .refine((name) => !name.includes('.dkr.ecr.'), 'must be an ECR repository name (not a URI)');
+
+/** CodeBuild project names: https://docs.aws.amazon.com/codebuild/latest/APIReference/API_CreateProject.html */
+const CodeBuildProjectName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'must be a CodeBuild project name');
+
+/**
+ * What releases a service without anyone starting it: the build trigger
+ * starts an execution when an image is pushed to `ecrRepository` (the version
+ * is the image digest) or when a build of `codeBuildProject` succeeds (the
+ * version is the build's exported environment variable `versionVariable`).
+ */
+export const BuildTriggerSchema = z
+  .strictObject({
+    ecrRepository: EcrRepositoryName.optional(),
+    codeBuildProject: CodeBuildProjectName.optional(),
+    versionVariable: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name')
+      .default('ROLLGATE_VERSION'),
+  })
+  .refine((t) => t.ecrRepository !== undefined || t.codeBuildProject !== undefined, {
+    message: 'name an ecrRepository, a codeBuildProject or both',
+  });
 
 export const ServiceConfigSchema = z.strictObject({
   service: NameSchema,
@@ -67,8 +111,12 @@ export const ServiceConfigSchema = z.strictObject({
       subnetIds: Ids('subnet'),
       securityGroupIds: Ids('sg'),
       command: z.array(z.string()).optional(),
+      /** The task role and task execution role of the migration task definition, passed to ECS at RunTask. */
+      taskRoleArns: PassedRoleArns,
     })
     .optional(),
+  /** Starts releases from builds; leave it out to start releases by hand only. */
+  buildTrigger: BuildTriggerSchema.optional(),
   /** The plan a release follows unless its trigger overrides it. */
   plan: PlanSchema,
   healthGate: z
@@ -79,6 +127,15 @@ export const ServiceConfigSchema = z.strictObject({
     .default({ timeoutSeconds: 600, intervalSeconds: 15 }),
   /** How long the old fleet is kept after promotion before it is retired. */
   terminationWaitSeconds: z.number().int().min(0).max(86_400).default(300),
+}).superRefine((service, ctx) => {
+  // An image push carries a digest; only an ECS fleet runs images by digest.
+  if (service.buildTrigger?.ecrRepository !== undefined && service.fleet.kind !== 'ecs') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['buildTrigger', 'ecrRepository'],
+      message: 'releases images, so it needs an ECS fleet; an Auto Scaling group service is released by a build (codeBuildProject)',
+    });
+  }
 });
 
 export const RollgateConfigSchema = z

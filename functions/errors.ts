@@ -332,3 +332,67 @@ export class ExecutionDoesNotExistError extends RollgateError {
     super(`execution ${executionArn} does not exist`);
   }
 }
+
+// ───────────────────────────── approvals in Slack ─────────────────────────────
+
+/** The Slack user is neither one of the approval's users nor in one of its user groups. */
+export class NotAnApproverError extends RollgateError {
+  public constructor(
+    public readonly userId: string,
+    public readonly approvalId: string,
+  ) {
+    super(`${userId} may not decide approval ${approvalId}: not an allowed approver`);
+  }
+}
+
+/** Four-eyes: the release's author may not approve their own release. */
+export class SelfApprovalError extends RollgateError {
+  public constructor(
+    public readonly userId: string,
+    public readonly approvalId: string,
+  ) {
+    super(`${userId} authored the release of approval ${approvalId} and may not approve it (four-eyes)`);
+  }
+}
+
+/** The release no longer waits on this approval (rolled back, aborted, timed out, or its task closed). */
+export class ApprovalNoLongerWaitingError extends RollgateError {
+  public constructor(
+    public readonly approvalId: string,
+    public readonly reason: string,
+  ) {
+    super(`approval ${approvalId} no longer decides anything: ${reason}`);
+  }
+}
+
+/**
+ * A Slack Web API call failed: Slack answered `ok: false` (`code` is Slack's
+ * `error`), or the call did not complete (`code` is `http_<status>`,
+ * `timeout` or `network`). Never carries the token.
+ */
+export class SlackApiError extends RollgateError {
+  public constructor(
+    public readonly method: string,
+    public readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack ${method} failed: ${code}`, options);
+  }
+}
+
+// ───────────────────────────── Lambda wiring ─────────────────────────────
+
+/**
+ * A step reached a port its Lambda function was not built with: the function's
+ * wiring (functions/handlers/) and the step disagree. Each function builds only
+ * the adapters it needs and is granted only their permissions, so this is a
+ * bug to fix in the wiring, never a condition to retry.
+ */
+export class PortNotWiredError extends RollgateError {
+  public constructor(
+    public readonly port: string,
+    public readonly functionName: string,
+  ) {
+    super(`${functionName} was not built with a ${port}; add it to the function's wiring and grants`);
+  }
+}

@@ -1,16 +1,37 @@
 /**
  * The ReleaseOrchestrator construct: everything rollgate deploys into an
- * account. Today that is the release ledger; the step functions, the state
- * machine, the event rules and the approval endpoint join it here, each with
- * its own group of props (as `ledger` is), so a stack only ever instantiates
- * this one construct.
+ * account — the release ledger, one Lambda function per Task state and per
+ * out-of-band handler, the release state machine and the EventBridge rules
+ * that feed the handlers. A stack only ever instantiates this one construct.
+ *
+ * The approval endpoint (Slack interactivity and browser links) joins it as
+ * one more function: {@link ReleaseOrchestrator.addFunction} gives it the same
+ * bundling, logging, ledger and adapter grants as every other function, and a
+ * Function URL goes on the function it returns. Its options belong in
+ * {@link ApprovalOptions}.
  */
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { InvalidInputError } from '../functions/errors.js';
+import { RollgateConfigSchema, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
+import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../functions/errors.js';
+import { ENV } from '../functions/handlers/environment.js';
 import { LEDGER_TABLE, type LedgerKeyAttribute } from '../functions/ledger/table.js';
+import { parseInput } from '../functions/validation.js';
+import { EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
+import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
+import { adapterStatements, LEDGER_ACTIONS } from './grants.js';
 
 /** Options for the release ledger table. */
 export interface LedgerTableOptions {
@@ -37,8 +58,97 @@ export interface LedgerTableOptions {
   readonly encryptionKey?: kms.IKey;
 }
 
+/** Options for the Lambda functions. */
+export interface FunctionOptions {
+  /**
+   * Memory of every function, in MiB (128 to 10240). CPU grows with memory,
+   * and a cold start's SDK and config setup is CPU-bound.
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * How long the functions' logs are kept.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Powertools log level of every function.
+   *
+   * @default 'INFO'
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Options for the release state machine. */
+export interface StateMachineOptions {
+  /**
+   * Name of the state machine: 1 to 80 characters of `A-Z`, `a-z`, `0-9`, `-`
+   * and `_`. It is fixed at synth because the handlers' grants name its
+   * executions (`...:execution:<name>:*`), which a generated name cannot give.
+   *
+   * @default - `<stack name>-release`
+   */
+  readonly stateMachineName?: string;
+
+  /**
+   * How long the state machine's execution logs are kept.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Options for the EventBridge rules that feed the out-of-band handlers. */
+export interface EventOptions {
+  /**
+   * How often EventBridge retries delivering an event to a handler before it
+   * goes to the dead-letter queue (0 to 185).
+   *
+   * @default 8
+   */
+  readonly retryAttempts?: number;
+
+  /**
+   * How long an undelivered event is retried before it goes to the
+   * dead-letter queue, in seconds (60 to 86400). An alarm delivered an hour
+   * late is still worth acting on: the handler checks the release first.
+   *
+   * @default 3600
+   */
+  readonly maxEventAgeSeconds?: number;
+}
+
+/**
+ * Options of the approval channel. The Approval step function notifies
+ * approvers through a Notifier: today the interim LogNotifier
+ * (functions/adapters/log-notifier.ts), which needs nothing; the Slack
+ * notifier and the approval endpoint replace it, and whatever they need at
+ * cold start (secret names) goes here.
+ */
+export interface ApprovalOptions {
+  /**
+   * Extra environment variables of the Approval step function (e.g. the
+   * Secrets Manager names of the Slack bot token and signing secret).
+   *
+   * @default - none
+   */
+  readonly notifierEnvironment?: Readonly<Record<string, string>>;
+}
+
 /** Properties of a {@link ReleaseOrchestrator}. */
 export interface ReleaseOrchestratorProps {
+  /**
+   * The onboarded services (functions/config.ts): their fleets, listeners,
+   * alarms, migrations, plans and build triggers. Validated here, at synth;
+   * the grants and event rules are scoped to exactly these resources, and the
+   * functions receive it in their environment.
+   */
+  readonly config: RollgateConfigInput;
+
   /**
    * The release ledger table: every release, its events, the per-service
    * lock, the stable version and pending approvals.
@@ -46,11 +156,51 @@ export interface ReleaseOrchestratorProps {
    * @default - a ledger with a generated name, encrypted with the AWS managed key
    */
   readonly ledger?: LedgerTableOptions;
+
+  /**
+   * The Lambda functions.
+   *
+   * @default - 512 MiB, logs kept three months at INFO
+   */
+  readonly functions?: FunctionOptions;
+
+  /**
+   * The release state machine.
+   *
+   * @default - named `<stack name>-release`, logs kept three months
+   */
+  readonly stateMachine?: StateMachineOptions;
+
+  /**
+   * Delivery of events to the out-of-band handlers.
+   *
+   * @default - 8 retries within an hour, then the dead-letter queue
+   */
+  readonly events?: EventOptions;
+
+  /**
+   * The approval channel.
+   *
+   * @default - approvals are logged by the interim LogNotifier
+   */
+  readonly approvals?: ApprovalOptions;
 }
 
 /** DynamoDB table names: 3 to 255 characters of `[a-zA-Z0-9_.-]`. */
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
 const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/** State machine names that CloudWatch Logs can carry. https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html */
+const STATE_MACHINE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * Lambda's limit on a function's environment: 4 KB for all keys and values.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+ */
+const ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/** What an unresolved token (the table name) is counted as against that limit: the longest table name. */
+const TOKEN_BYTES = 255;
 
 /** The CDK attribute type of each key type the shared ledger definition can use. */
 const ATTRIBUTE_TYPES = {
@@ -61,10 +211,40 @@ function attribute(key: LedgerKeyAttribute): dynamodb.Attribute {
   return { name: key.name, type: ATTRIBUTE_TYPES[key.type] };
 }
 
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HANDLERS_DIR = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
+
+/** The release flow, as the local runtime runs it too. */
+export const RELEASE_ASL_PATH = fileURLToPath(new URL('../statemachines/release.asl.json', import.meta.url));
+
+/** `${Name}` placeholders of an ASL definition. */
+export function aslPlaceholders(definition: string): string[] {
+  return [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? ''))].sort();
+}
+
 /**
- * Deploys rollgate: the release ledger (and, as they land, the step
- * functions, the release state machine, the event rules and the approval
- * endpoint).
+ * Fails unless `substitutions` gives a value for every `${Name}` placeholder
+ * of `definition` ({@link UnsubstitutedPlaceholderError}, naming them) and
+ * names no placeholder the definition lacks.
+ */
+export function checkSubstitutions(definition: string, substitutions: Readonly<Record<string, string>>): void {
+  const placeholders = aslPlaceholders(definition);
+  const missing = placeholders.filter((name) => !(name in substitutions));
+  if (missing.length > 0) throw new UnsubstitutedPlaceholderError(missing);
+  const unused = Object.keys(substitutions).filter((name) => !placeholders.includes(name));
+  if (unused.length > 0) throw new StateMachineDefinitionError(`substitutions ${unused.join(', ')} match no placeholder of the definition`);
+}
+
+/**
+ * Lambda's Node.js runtime loads ESM bundles (`.mjs`), and a bundled CommonJS
+ * dependency that calls `require` (the AWS SDK's do) needs one in scope.
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html
+ */
+const ESM_REQUIRE_BANNER = "import { createRequire as __rollgateCreateRequire } from 'node:module'; const require = __rollgateCreateRequire(import.meta.url);";
+
+/**
+ * Deploys rollgate: the release ledger, the step and handler functions, the
+ * release state machine and the event rules.
  *
  * Props are validated here, so a mistake fails at synth and names the prop.
  */
@@ -75,11 +255,169 @@ export class ReleaseOrchestrator extends Construct {
    */
   public readonly ledgerTable: dynamodb.ITable;
 
-  public constructor(scope: Construct, id: string, props: ReleaseOrchestratorProps = {}) {
+  /** The release state machine (statemachines/release.asl.json). */
+  public readonly stateMachine: sfn.StateMachine;
+
+  /** Every function by its id (`Preflight`, ..., `AlarmHandler`, `Reconciler`, `BuildTrigger`). */
+  public readonly functions: Readonly<Record<string, nodejs.NodejsFunction>>;
+
+  /** Where events the handlers could not take end up, after EventBridge's or Lambda's retries. */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  /** The validated configuration. */
+  public readonly config: RollgateConfig;
+
+  private readonly configJson: string;
+  private readonly functionOptions: Required<FunctionOptions>;
+  private readonly stateMachineArnForGrants: string;
+  private readonly functionsById: Record<string, nodejs.NodejsFunction> = {};
+
+  public constructor(scope: Construct, id: string, props: ReleaseOrchestratorProps) {
     super(scope, id);
     const ledger = props.ledger ?? {};
     this.validateLedgerOptions(ledger);
+    this.config = this.validateConfig(props.config);
+    this.configJson = JSON.stringify(props.config);
+    this.functionOptions = this.validateFunctionOptions(props.functions ?? {});
+    const eventOptions = this.validateEventOptions(props.events ?? {});
+    const stateMachineName = this.stateMachineName(props.stateMachine ?? {});
+    this.functions = this.functionsById;
 
+    this.ledgerTable = this.createLedger(ledger);
+    // Built from the name rather than taken from the state machine: the
+    // executions ARN the reconciler is granted is derived from it, and a
+    // handler's role must not depend on the state machine it is outside of.
+    this.stateMachineArnForGrants = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the event rules and the event handlers; it has none of its own.',
+    });
+
+    const notifierEnvironment = props.approvals?.notifierEnvironment ?? {};
+    for (const spec of TASK_FUNCTIONS) {
+      this.addFunction(spec, spec.id === 'Approval' ? notifierEnvironment : {});
+    }
+
+    this.stateMachine = this.createStateMachine(stateMachineName, props.stateMachine ?? {});
+
+    for (const spec of EVENT_FUNCTIONS) {
+      if (spec.id === 'BuildTrigger' && !this.config.services.some((s) => s.buildTrigger !== undefined)) continue;
+      const fn = this.addFunction(spec);
+      // Lambda's own retries of an event handler that failed, then the same dead-letter queue.
+      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+    }
+    this.createRules(eventOptions);
+  }
+
+  /**
+   * Adds one function with rollgate's conventions: its entry point
+   * `functions/handlers/<entry>.ts` bundled by esbuild (ESM, minified, source
+   * maps, class names kept for the ASL's error names), Node.js 22 on arm64, a
+   * log group with retention, a role with exactly the actions of its
+   * adapters, and, if it uses the ledger, the ledger's item actions.
+   *
+   * This is the seam for the approval endpoint: add its function here and put
+   * a Function URL on what this returns.
+   */
+  public addFunction(spec: FunctionSpec, extraEnvironment: Readonly<Record<string, string>> = {}): nodejs.NodejsFunction {
+    if (spec.id in this.functionsById) throw this.invalidProp('functions', `${spec.id} is defined twice`);
+    const logGroup = new logs.LogGroup(this, `${spec.id}Logs`, {
+      retention: this.functionOptions.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(this, `${spec.id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `rollgate ${spec.id}: ${spec.adapters.join(', ') || 'no AWS adapter'}${spec.ledger ? ', ledger' : ''}`,
+    });
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: 'rollgate',
+      POWERTOOLS_LOG_LEVEL: this.functionOptions.logLevel,
+      // Stack traces through the bundles' source maps point at functions/*.ts.
+      NODE_OPTIONS: '--enable-source-maps',
+      [ENV.config]: this.configJson,
+      ...(spec.ledger ? { [ENV.ledgerTable]: this.ledgerTable.tableName } : {}),
+      ...(spec.needsStateMachineArn === true ? { [ENV.stateMachineArn]: this.stateMachineArnForGrants } : {}),
+      ...extraEnvironment,
+    };
+    this.checkEnvironmentSize(spec.id, environment);
+
+    const fn = new nodejs.NodejsFunction(this, spec.id, {
+      entry: `${HANDLERS_DIR}${spec.entry}.ts`,
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      description: `rollgate: ${spec.description}`,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: this.functionOptions.memorySize,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment,
+      ...(spec.kind === 'event' ? { deadLetterQueue: this.deadLetterQueue } : {}),
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        // Error classes set `name` from their class name, and the ASL catches by name.
+        keepNames: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The SDK is bundled, pinned to the versions the tests ran, not the runtime's.
+        externalModules: [],
+        logLevel: nodejs.LogLevel.WARNING,
+      },
+    });
+    logGroup.grantWrite(role);
+    const explained: ExplainedStatement[] = [];
+    if (spec.ledger) {
+      const ledgerItems = new iam.PolicyStatement({
+        actions: [...LEDGER_ACTIONS],
+        resources: [this.ledgerTable.tableArn, `${this.ledgerTable.tableArn}/index/*`],
+      });
+      role.addToPrincipalPolicy(ledgerItems);
+      explained.push({ statement: ledgerItems, reason: `${spec.id} reads the ledger's recent-releases index (<table>/index/*) with the item actions the Ledger uses` });
+      const key = this.ledgerTable.encryptionKey;
+      if (key !== undefined) {
+        key.grantEncryptDecrypt(role);
+        for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Action::${action}]`,
+            reason: `${spec.id} reads and writes ledger items encrypted with the ledger's customer managed key (the key grant CDK gives a table's users)`,
+          });
+        }
+      }
+    }
+    const stack = Stack.of(this);
+    const env = { partition: stack.partition, region: stack.region, account: stack.account };
+    for (const { adapter, grant, statement } of adapterStatements(spec.adapters, this.config, env, this.stateMachineArnForGrants)) {
+      role.addToPrincipalPolicy(statement);
+      explained.push({ statement, reason: `${spec.id} builds ${adapter}, which needs ${grant.actions.join(', ')}: ${grant.why}` });
+    }
+    acknowledgeWildcards(role, explained);
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'rollgate pins nodejs22.x: the runtime its bundles target (esbuild node22) and its tests and local runtime run against.',
+    });
+    this.functionsById[spec.id] = fn;
+    return fn;
+  }
+
+  private createLedger(ledger: LedgerTableOptions): dynamodb.Table {
     const { partitionKey, sortKey, recentReleasesIndex, timeToLiveAttribute } = LEDGER_TABLE;
     // `Table` (AWS::DynamoDB::Table), not `TableV2` (AWS::DynamoDB::GlobalTable):
     // TableV2 cannot render a customer managed key in an environment-agnostic
@@ -113,19 +451,199 @@ export class ReleaseOrchestrator extends Construct {
       sortKey: attribute(recentReleasesIndex.sortKey),
       projectionType: dynamodb.ProjectionType.ALL,
     });
-    this.ledgerTable = table;
+    return table;
+  }
+
+  private createStateMachine(stateMachineName: string, options: StateMachineOptions): sfn.StateMachine {
+    const definition = readFileSync(RELEASE_ASL_PATH, 'utf8');
+    const taskFunctions = TASK_FUNCTIONS.map((spec) => ({ spec, fn: this.functionsById[spec.id] }));
+    const substitutions: Record<string, string> = {};
+    for (const { spec, fn } of taskFunctions) {
+      if (spec.substitution !== undefined && fn !== undefined) substitutions[spec.substitution] = fn.functionArn;
+    }
+    checkSubstitutions(definition, substitutions);
+
+    const logGroup = new logs.LogGroup(this, 'ReleaseLogs', {
+      retention: options.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const stateMachine = new sfn.StateMachine(this, 'Release', {
+      stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(definition),
+      definitionSubstitutions: substitutions,
+      // Execution data stays out of the logs: callback states carry task tokens,
+      // which resume a release. The ledger records what each step did.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    Validations.of(stateMachine).acknowledge({
+      id: 'CloudFormation-Validate::E1029',
+      reason:
+        'The ${...FunctionArn} placeholders of the release ASL are DefinitionSubstitutions, which Step Functions resolves (the ASL stays the file the local runtime runs); a placeholder left unsubstituted fails synth in ReleaseOrchestrator.',
+    });
+    // The state machine invokes its Task functions and nothing else does.
+    for (const { fn } of taskFunctions) fn?.grantInvoke(stateMachine);
+    const policy = stateMachine.role.node.tryFindChild('DefaultPolicy');
+    if (policy instanceof iam.Policy) {
+      acknowledgePolicyWildcards(stateMachine.role, policy, [
+        {
+          finding: /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
+          reason: 'The release state machine invokes its own Task functions and their versions (function:<name>:*), the resources CDK grantInvoke names.',
+        },
+        {
+          finding: /^Resource::\*$/,
+          reason:
+            'Execution logging (logs:CreateLogDelivery and the other log-delivery actions) and X-Ray tracing (xray:PutTraceSegments, ...) accept only "*": https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html',
+        },
+      ]);
+    }
+    return stateMachine;
+  }
+
+  private createRules(options: Required<EventOptions>): void {
+    const target = (fn: lambda.IFunction): targets.LambdaFunction =>
+      new targets.LambdaFunction(fn, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: options.retryAttempts,
+        maxEventAge: Duration.seconds(options.maxEventAgeSeconds),
+      });
+    const alarmHandler = this.requireFunction('AlarmHandler');
+    const reconciler = this.requireFunction('Reconciler');
+
+    const alarmNames = [...new Set(this.config.services.flatMap((s) => s.alarms))].sort();
+    new events.Rule(this, 'AlarmStateChange', {
+      description: 'rollgate: an onboarded alarm went to ALARM; the alarm handler rolls the release back',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: alarmNames, state: { value: ['ALARM'] } },
+      },
+      targets: [target(alarmHandler)],
+    });
+
+    new events.Rule(this, 'ExecutionEnded', {
+      description: 'rollgate: a release execution failed, timed out or was aborted; the reconciler closes its release',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [target(reconciler)],
+    });
+
+    // Status-change events are best effort; the schedule catches what they miss.
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'rollgate: the reconciler looks for releases whose execution died',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [target(reconciler)],
+    });
+
+    const buildTrigger = this.functionsById.BuildTrigger;
+    if (buildTrigger === undefined) return;
+    const repositories = [...new Set(this.config.services.flatMap((s) => s.buildTrigger?.ecrRepository ?? []))].sort();
+    const projects = [...new Set(this.config.services.flatMap((s) => s.buildTrigger?.codeBuildProject ?? []))].sort();
+    if (repositories.length > 0) {
+      new events.Rule(this, 'ImagePushed', {
+        description: 'rollgate: an image was pushed to an onboarded ECR repository; the build trigger releases it',
+        eventPattern: {
+          source: ['aws.ecr'],
+          detailType: ['ECR Image Action'],
+          detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': repositories },
+        },
+        targets: [target(buildTrigger)],
+      });
+    }
+    if (projects.length > 0) {
+      new events.Rule(this, 'BuildSucceeded', {
+        description: 'rollgate: a build of an onboarded CodeBuild project succeeded; the build trigger releases it',
+        eventPattern: {
+          source: ['aws.codebuild'],
+          detailType: ['CodeBuild Build State Change'],
+          detail: { 'build-status': ['SUCCEEDED'], 'project-name': projects },
+        },
+        targets: [target(buildTrigger)],
+      });
+    }
+  }
+
+  private requireFunction(id: string): nodejs.NodejsFunction {
+    const fn = this.functionsById[id];
+    if (fn === undefined) throw new StateMachineDefinitionError(`no function ${id}`);
+    return fn;
+  }
+
+  private validateConfig(config: RollgateConfigInput): RollgateConfig {
+    try {
+      return parseInput(RollgateConfigSchema, config, 'config');
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw this.invalidProp(`config.${error.field}`, error.problem);
+      throw error;
+    }
   }
 
   private validateLedgerOptions(ledger: LedgerTableOptions): void {
     const { tableName } = ledger;
-    if (
-      tableName !== undefined &&
-      !Token.isUnresolved(tableName) &&
-      !TABLE_NAME_PATTERN.test(tableName)
-    ) {
+    if (tableName !== undefined && !Token.isUnresolved(tableName) && !TABLE_NAME_PATTERN.test(tableName)) {
       throw this.invalidProp(
         'ledger.tableName',
         `must be 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'; got ${JSON.stringify(tableName)}`,
+      );
+    }
+  }
+
+  private validateFunctionOptions(options: FunctionOptions): Required<FunctionOptions> {
+    const memorySize = options.memorySize ?? 512;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
+      throw this.invalidProp('functions.memorySize', `must be a whole number of MiB from 128 to 10240; got ${String(memorySize)}`);
+    }
+    return {
+      memorySize,
+      logRetention: options.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      logLevel: options.logLevel ?? 'INFO',
+    };
+  }
+
+  private validateEventOptions(options: EventOptions): Required<EventOptions> {
+    const retryAttempts = options.retryAttempts ?? 8;
+    if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
+      throw this.invalidProp('events.retryAttempts', `must be a whole number from 0 to 185; got ${String(retryAttempts)}`);
+    }
+    const maxEventAgeSeconds = options.maxEventAgeSeconds ?? 3600;
+    if (!Number.isInteger(maxEventAgeSeconds) || maxEventAgeSeconds < 60 || maxEventAgeSeconds > 86_400) {
+      throw this.invalidProp('events.maxEventAgeSeconds', `must be a whole number of seconds from 60 to 86400; got ${String(maxEventAgeSeconds)}`);
+    }
+    return { retryAttempts, maxEventAgeSeconds };
+  }
+
+  private stateMachineName(options: StateMachineOptions): string {
+    if (options.stateMachineName !== undefined) {
+      if (Token.isUnresolved(options.stateMachineName) || !STATE_MACHINE_NAME_PATTERN.test(options.stateMachineName)) {
+        throw this.invalidProp(
+          'stateMachine.stateMachineName',
+          `must be 1 to 80 characters of A-Z, a-z, 0-9, '-' and '_', known at synth; got ${JSON.stringify(options.stateMachineName)}`,
+        );
+      }
+      return options.stateMachineName;
+    }
+    const { stackName } = Stack.of(this);
+    const name = `${stackName}-release`;
+    if (Token.isUnresolved(stackName) || !STATE_MACHINE_NAME_PATTERN.test(name)) {
+      throw this.invalidProp('stateMachine.stateMachineName', `is required: the default <stack name>-release (${name}) is not a valid state machine name`);
+    }
+    return name;
+  }
+
+  /** Lambda refuses an environment over 4 KB at deploy time; say so at synth, naming the function. */
+  private checkEnvironmentSize(id: string, environment: Readonly<Record<string, string>>): void {
+    const bytes = Object.entries(environment).reduce(
+      (sum, [key, value]) => sum + Buffer.byteLength(key) + (Token.isUnresolved(value) ? TOKEN_BYTES : Buffer.byteLength(value)),
+      0,
+    );
+    if (bytes > ENVIRONMENT_LIMIT_BYTES) {
+      throw this.invalidProp(
+        'config',
+        `makes the environment of ${id} ${String(bytes)} bytes, over Lambda's ${String(ENVIRONMENT_LIMIT_BYTES)}; the configuration alone is ${String(Buffer.byteLength(this.configJson))} bytes of JSON`,
       );
     }
   }

@@ -1,15 +1,11 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ReleaseOrchestrator, type ReleaseOrchestratorProps } from './release-orchestrator.js';
 
 /** Properties of a {@link RollgateStack}. */
 export interface RollgateStackProps extends StackProps {
-  /**
-   * Configuration of the release orchestrator the stack holds.
-   *
-   * @default - the orchestrator's own defaults
-   */
-  readonly orchestrator?: ReleaseOrchestratorProps;
+  /** Configuration of the release orchestrator the stack holds; `config` lists the onboarded services. */
+  readonly orchestrator: ReleaseOrchestratorProps;
 }
 
 /**
@@ -21,11 +17,19 @@ export class RollgateStack extends Stack {
   /** The orchestrator this stack deploys. */
   public readonly orchestrator: ReleaseOrchestrator;
 
-  public constructor(scope: Construct, id: string, props: RollgateStackProps = {}) {
+  public constructor(scope: Construct, id: string, props: RollgateStackProps) {
     super(scope, id, {
       description: 'rollgate: release orchestrator',
       ...props,
     });
     this.orchestrator = new ReleaseOrchestrator(this, 'Orchestrator', props.orchestrator);
+    new CfnOutput(this, 'StateMachineArn', {
+      description: 'Start a release: aws stepfunctions start-execution --state-machine-arn <this> --input <release input>',
+      value: this.orchestrator.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'LedgerTableName', {
+      description: 'The release ledger',
+      value: this.orchestrator.ledgerTable.tableName,
+    });
   }
 }

@@ -12,6 +12,7 @@ import { parseConfig, type RollgateConfig, type RollgateConfigInput } from '../f
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
 import { Ledger } from '../functions/ledger/ledger.js';
 import type { FleetRef } from '../functions/ledger/records.js';
+import type { Notifier } from '../functions/ports.js';
 import { advance } from '../functions/steps/advance.js';
 import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
 import { abortRelease, decideApproval, promoteNow } from '../functions/steps/control.js';
@@ -91,6 +92,18 @@ export interface LocalRuntimeOptions {
   readonly alarmAt?: readonly AlarmTrigger[];
   /** Versions taking traffic at onboarding, by `service/environment`. @default `v1` everywhere */
   readonly stableVersions?: Readonly<Record<string, string>>;
+  /**
+   * The approval channel, made once the ledger exists (e.g. the Slack notifier
+   * talking to the local Slack stand-in). @default the simulated cloud, which records requests
+   */
+  readonly notifier?: (context: LocalNotifierContext) => Notifier;
+}
+
+/** What a {@link LocalRuntimeOptions.notifier} factory gets. */
+export interface LocalNotifierContext {
+  readonly ledger: Ledger;
+  readonly config: RollgateConfig;
+  readonly cloud: SimulatedCloud;
 }
 
 const functionArn = (substitution: string) =>
@@ -131,7 +144,7 @@ export class LocalRuntime {
       alarms: cloud,
       migrator: cloud,
       smoke: cloud,
-      notifier: cloud,
+      notifier: options.notifier?.({ ledger, config, cloud }) ?? cloud,
       callbacks: this.engine.callbacks,
       executions: new LocalExecutions(this.engine),
       now: () => new Date(),
@@ -180,8 +193,15 @@ export class LocalRuntime {
     return this.engine.startExecution({ stateMachineArn: this.stateMachineArn, input, ...options });
   }
 
-  /** Delivers a "CloudWatch Alarm State Change" event to ALARM, as EventBridge would. */
-  public deliverAlarm(alarmName: string, eventId = `alarm-${alarmName}-${String(Date.now())}`): Promise<AlarmOutcome[]> {
+  /**
+   * Delivers a "CloudWatch Alarm State Change" event to ALARM, as EventBridge would.
+   * `reason` is CloudWatch's stateReason (local/sim/alarm-evaluator.ts writes one like CloudWatch's).
+   */
+  public deliverAlarm(
+    alarmName: string,
+    eventId = `alarm-${alarmName}-${String(Date.now())}`,
+    reason = 'Threshold Crossed (local simulation)',
+  ): Promise<AlarmOutcome[]> {
     const time = new Date().toISOString();
     return alarmHandler.invoke(this.deps, {
       version: '0',
@@ -192,7 +212,7 @@ export class LocalRuntime {
       time,
       region: 'us-east-1',
       resources: [`arn:aws:cloudwatch:us-east-1:000000000000:alarm:${alarmName}`],
-      detail: { alarmName, state: { value: 'ALARM', reason: 'Threshold Crossed (local simulation)', timestamp: time } },
+      detail: { alarmName, state: { value: 'ALARM', reason, timestamp: time } },
     });
   }
 

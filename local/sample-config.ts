@@ -1,13 +1,15 @@
 /**
  * The sample configuration: one ECS service and one Auto Scaling group
  * service, with made-up account ids and ARNs. The local runtime and the tests
- * run releases of these services against the simulated cloud.
+ * run releases of these services against the simulated cloud, and `npm run
+ * synth` deploys them when no other configuration is given (infra/app.ts).
  */
 import type { RollgateConfigInput, ServiceConfigInput } from '../functions/config.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const elb = (resource: string) => `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:${resource}`;
+const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 
 /** An ECS service (EXTERNAL deployment controller) with a migration and an approval in its plan. */
 export const CHECKOUT_SERVICE = {
@@ -20,6 +22,7 @@ export const CHECKOUT_SERVICE = {
     containerName: 'app',
     containerPort: 8080,
     imageRepository: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/checkout`,
+    taskRoleArns: [role('checkout-task'), role('checkout-task-execution')],
   },
   traffic: {
     listenerArn: elb('listener/app/prod-web/50dc6c495c0c9188/f2f7dc8efc522ab2'),
@@ -35,7 +38,10 @@ export const CHECKOUT_SERVICE = {
     subnetIds: ['subnet-0a1b2c3d4e5f60718'],
     securityGroupIds: ['sg-0123456789abcdef0'],
     command: ['npm', 'run', 'migrate'],
+    taskRoleArns: [role('checkout-migrate-task'), role('checkout-task-execution')],
   },
+  // Every image pushed to the checkout repository is released, by digest.
+  buildTrigger: { ecrRepository: 'checkout' },
   plan: {
     steps: [
       { type: 'traffic', weight: 10, bakeSeconds: 300 },
@@ -57,6 +63,7 @@ export const SEARCH_SERVICE = {
     launchTemplateId: 'lt-0abc1234def567890',
     groupNamePrefix: 'search-prod',
     subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+    instanceRoleArns: [role('search-instance')],
   },
   traffic: {
     listenerArn: elb('listener/app/prod-web/50dc6c495c0c9188/f2f7dc8efc522ab2'),
@@ -65,6 +72,8 @@ export const SEARCH_SERVICE = {
     stickiness: { enabled: true, durationSeconds: 300 },
   },
   alarms: ['search-prod-5xx'],
+  // The AMI build exports the launch template version it created as ROLLGATE_VERSION.
+  buildTrigger: { codeBuildProject: 'search-ami-build' },
   plan: {
     steps: [
       { type: 'traffic', weight: 25, bakeSeconds: 300 },

@@ -12,6 +12,7 @@
  *   event     pk=REL#<releaseId>      sk=EVT#<at>#<eventId>
  *   event id  pk=REL#<releaseId>      sk=EID#<eventId>         (dedup marker)
  *   approval  pk=APR#<approvalId>     sk=APPROVAL             ttl=<epoch s>
+ *   open msg  pk=APPROVALS#OPEN       sk=<expiresAt>#<approvalId> ttl=<epoch s>  (Slack message still has buttons)
  *
  * Release ids are ULIDs, so sorting by sort key is sorting by start time.
  * All releases share one partition of the recent-releases index: releases are
@@ -69,6 +70,8 @@ import {
   DecisionSchema,
   FleetRefSchema,
   LockSchema,
+  OpenApprovalMessageSchema,
+  SlackMessageRefSchema,
   NameSchema,
   ReasonSchema,
   ReleaseEventSchema,
@@ -86,6 +89,7 @@ import {
   type Approval,
   type Decision,
   type Lock,
+  type OpenApprovalMessage,
   type Page,
   type Release,
   type ReleaseEvent,
@@ -114,6 +118,9 @@ const serviceKey = (service: string, environment: string) => `SVC#${service}#${e
 const releaseSk = (releaseId: string) => `REL#${releaseId}`;
 const eventsKey = (releaseId: string) => `REL#${releaseId}`;
 const approvalKey = (approvalId: string) => `APR#${approvalId}`;
+/** One partition lists the approvals whose Slack message still has buttons: approvals happen at human rates. */
+const OPEN_APPROVAL_MESSAGES_PK = 'APPROVALS#OPEN';
+const openApprovalMessageSk = (expiresAt: string, approvalId: string) => `${expiresAt}#${approvalId}`;
 
 /** Options of a {@link Ledger}. */
 export interface LedgerOptions {
@@ -245,6 +252,24 @@ const DecideInput = z.strictObject({
   via: z.string().max(64).optional(),
 });
 export type DecideInput = z.input<typeof DecideInput>;
+
+const RecordApprovalMessageInput = z.strictObject({
+  approvalId: ApprovalIdSchema,
+  channel: SlackMessageRefSchema.shape.channel,
+  ts: SlackMessageRefSchema.shape.ts,
+});
+export type RecordApprovalMessageInput = z.input<typeof RecordApprovalMessageInput>;
+
+const MarkApprovalExpiredInput = z.strictObject({
+  approvalId: ApprovalIdSchema,
+  reason: ReasonSchema,
+});
+export type MarkApprovalExpiredInput = z.input<typeof MarkApprovalExpiredInput>;
+
+const ListOpenApprovalMessagesInput = z.strictObject({
+  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).default(MAX_PAGE_SIZE),
+});
+export type ListOpenApprovalMessagesInput = z.input<typeof ListOpenApprovalMessagesInput>;
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -860,6 +885,122 @@ export class Ledger {
       }
       return RETRY;
     });
+  }
+
+  /**
+   * Records the Slack message that asks for the decision, and lists the
+   * approval among those whose message still has buttons (see
+   * {@link listOpenApprovalMessages}), in one transaction. A message is
+   * recorded once: recording again returns the approval with the first one.
+   *
+   * @throws ApprovalNotFoundError
+   */
+  public async recordApprovalMessage(raw: RecordApprovalMessageInput): Promise<Approval> {
+    const input = parseInput(RecordApprovalMessageInput, raw, 'recordApprovalMessage');
+    return this.withConflictRetry('recordApprovalMessage', async () => {
+      const approval = await this.getApproval(input.approvalId);
+      if (approval === undefined) throw new ApprovalNotFoundError(input.approvalId);
+      if (approval.slackMessage !== undefined) return approval;
+      const slackMessage = { channel: input.channel, ts: input.ts };
+      const cancellation = await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
+            UpdateExpression: 'SET slackMessage = :message',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(slackMessage)',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':message': slackMessage },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              [PK]: OPEN_APPROVAL_MESSAGES_PK,
+              [SK]: openApprovalMessageSk(approval.expiresAt, approval.approvalId),
+              approvalId: approval.approvalId,
+              expiresAt: approval.expiresAt,
+              [TTL]: Math.ceil(Date.parse(approval.expiresAt) / 1000) + APPROVAL_RETENTION_SECONDS,
+            },
+          },
+        },
+      ]);
+      if (cancellation === undefined) return { ...approval, slackMessage };
+      // Recorded concurrently (or the approval vanished): look again.
+      return RETRY;
+    });
+  }
+
+  /**
+   * Marks an approval as no longer deciding anything: it timed out, or the
+   * release stopped waiting on it. Recorded once, with an APPROVAL_EXPIRED
+   * audit event in the same transaction; marking again returns the approval
+   * as it is. An approval already decided can still be marked: its decision
+   * arrived after the task had closed and changed nothing.
+   *
+   * @throws ApprovalNotFoundError
+   */
+  public async markApprovalExpired(raw: MarkApprovalExpiredInput): Promise<Approval> {
+    const input = parseInput(MarkApprovalExpiredInput, raw, 'markApprovalExpired');
+    return this.withConflictRetry('markApprovalExpired', async () => {
+      const approval = await this.getApproval(input.approvalId);
+      if (approval === undefined) throw new ApprovalNotFoundError(input.approvalId);
+      if (approval.expired !== undefined) return approval;
+      const expired = { at: this.now().toISOString(), reason: input.reason };
+      const cancellation = await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
+            UpdateExpression: 'SET expired = :expired',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(expired)',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':expired': expired },
+          },
+        },
+        ...this.eventItems({
+          releaseId: approval.releaseId,
+          eventId: `approval-expired:${input.approvalId}`,
+          at: expired.at,
+          type: 'APPROVAL_EXPIRED',
+          message: `approval of step ${approval.stepIndex} expired: ${input.reason}`,
+          data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, decided: approval.decision !== undefined },
+        }),
+      ]);
+      if (cancellation === undefined) return { ...approval, expired };
+      return RETRY; // marked concurrently: the next look returns it
+    });
+  }
+
+  /**
+   * Approvals whose Slack message still shows buttons, soonest expiry first:
+   * what a sweeper updates once they are decided, expire, or stop mattering.
+   */
+  public async listOpenApprovalMessages(raw: ListOpenApprovalMessagesInput = {}): Promise<OpenApprovalMessage[]> {
+    const input = parseInput(ListOpenApprovalMessagesInput, raw, 'listOpenApprovalMessages');
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PK },
+        ExpressionAttributeValues: { ':pk': OPEN_APPROVAL_MESSAGES_PK },
+        ConsistentRead: true,
+        Limit: input.limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => this.parse(OpenApprovalMessageSchema, item));
+  }
+
+  /** Takes an approval off the open-message list once its Slack message shows the outcome; absent is success. */
+  public async closeApprovalMessage(approval: { approvalId: string; expiresAt: string }): Promise<void> {
+    const id = parseInput(ApprovalIdSchema, approval.approvalId, 'closeApprovalMessage');
+    await this.client.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { [PK]: OPEN_APPROVAL_MESSAGES_PK, [SK]: openApprovalMessageSk(approval.expiresAt, id) },
+      }),
+    );
   }
 
   // ───────────────────────────── internals ─────────────────────────────

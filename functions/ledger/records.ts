@@ -172,6 +172,26 @@ export const DecisionSchema = z.object({
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 
+/** Where a Slack message is: its channel id and its `ts` (Slack's message id within the channel). */
+export const SlackMessageRefSchema = z.strictObject({
+  channel: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a Slack channel id'),
+  ts: z.string().regex(/^\d{1,12}\.\d{1,8}$/, 'must be a Slack message ts'),
+});
+export type SlackMessageRef = z.infer<typeof SlackMessageRefSchema>;
+
+export const ApprovalExpirySchema = z.object({
+  at: z.string(),
+  reason: z.string(),
+});
+export type ApprovalExpiry = z.infer<typeof ApprovalExpirySchema>;
+
+/** An approval whose Slack message still shows buttons: the sweeper updates it once the approval ends. */
+export const OpenApprovalMessageSchema = z.object({
+  approvalId: z.string(),
+  expiresAt: z.string(),
+});
+export type OpenApprovalMessage = z.infer<typeof OpenApprovalMessageSchema>;
+
 export const ApprovalSchema = z.object({
   approvalId: z.string(),
   releaseId: ReleaseIdSchema,
@@ -184,6 +204,15 @@ export const ApprovalSchema = z.object({
   createdAt: z.string(),
   expiresAt: z.string(),
   decision: DecisionSchema.optional(),
+  /** The Slack message that asks for the decision (chat.postMessage's channel and ts), once posted. */
+  slackMessage: SlackMessageRefSchema.optional(),
+  /**
+   * Set when the approval stopped deciding anything: it timed out, or the
+   * release stopped waiting on it (rolled back, aborted, its task closed). A
+   * decision recorded before this was set, but whose task was already closed,
+   * had no effect on the release.
+   */
+  expired: ApprovalExpirySchema.optional(),
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 

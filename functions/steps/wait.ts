@@ -42,19 +42,21 @@ export const approval = defineStep({
     const stepIndex = cursor.stepIndex ?? 0;
     const step = release.plan.steps[stepIndex];
     if (step?.type !== 'approval') throw new RollbackRequestedError(`plan step ${String(stepIndex)} is not an approval`);
-    // A retried invocation for the same token reuses its approval instead of asking twice.
+    // A retried invocation for the same token reuses its approval instead of creating a second one,
+    // and goes through the rest again: each write is idempotent, and the notification may not have gone out.
     const earlier =
       current.waiting?.taskToken === taskToken && current.waiting.approvalId !== undefined
         ? await deps.ledger.getApproval(current.waiting.approvalId)
         : undefined;
-    if (earlier !== undefined) return { approvalId: earlier.approvalId };
-    const created = await deps.ledger.createApproval({
-      ...ref,
-      stepIndex,
-      taskToken,
-      approvers: step.approvers,
-      timeoutSeconds: step.timeoutSeconds,
-    });
+    const created =
+      earlier ??
+      (await deps.ledger.createApproval({
+        ...ref,
+        stepIndex,
+        taskToken,
+        approvers: step.approvers,
+        timeoutSeconds: step.timeoutSeconds,
+      }));
     await deps.ledger.recordWait({
       ...ref,
       wait: { kind: 'APPROVAL', taskToken, stepIndex, timeoutAt: created.expiresAt, approvalId: created.approvalId },

@@ -1,33 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { App, Lazy, Stack } from 'aws-cdk-lib';
+import { Lazy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/errors.js';
 import { LEDGER_TABLE, ledgerCreateTableInput } from '../../functions/ledger/table.js';
 import { type LedgerTableOptions, ReleaseOrchestrator } from '../../infra/release-orchestrator.js';
-import { RollgateStack } from '../../infra/stack.js';
+import type { RollgateStack } from '../../infra/stack.js';
+import { SAMPLE_CONFIG } from '../../local/sample-config.js';
+import { synthStack, testApp } from './synth.js';
 
-/**
- * The context (feature flags) `cdk synth` gets from cdk.json, so the template
- * asserted here is the one that is deployed.
- */
-function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson: unknown = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
-  if (typeof cdkJson !== 'object' || cdkJson === null || !('context' in cdkJson)) {
-    throw new Error('cdk.json has no "context" object');
-  }
-  const { context } = cdkJson;
-  if (typeof context !== 'object' || context === null) {
-    throw new Error('cdk.json "context" is not an object');
-  }
-  return { ...context };
-}
-
-function synthStack(ledger?: LedgerTableOptions): { stack: RollgateStack; template: Template } {
-  const app = new App({ context: cdkJsonContext() });
-  const stack = new RollgateStack(app, 'Rollgate', { orchestrator: { ledger } });
-  return { stack, template: Template.fromStack(stack) };
+function synthLedger(ledger?: LedgerTableOptions): { stack: RollgateStack; template: Template } {
+  return synthStack(ledger === undefined ? {} : { ledger });
 }
 
 interface KeySchemaElement {
@@ -75,7 +58,7 @@ const byName = (a: AttributeDefinition, b: AttributeDefinition): number =>
   a.AttributeName.localeCompare(b.AttributeName);
 
 describe('ledger table', () => {
-  const { stack, template } = synthStack();
+  const { stack, template } = synthLedger();
   const { logicalId, table } = renderedLedger(template);
   const props = table.Properties;
   const local = ledgerCreateTableInput('x');
@@ -159,14 +142,14 @@ describe('ledger table', () => {
 
 describe('ledger table options', () => {
   it('uses a valid tableName override as the physical name', () => {
-    const { template } = synthStack({ tableName: 'rollgate.Ledger-prod_1' });
+    const { template } = synthLedger({ tableName: 'rollgate.Ledger-prod_1' });
     expect(renderedLedger(template).table.Properties.TableName).toBe('rollgate.Ledger-prod_1');
   });
 
   it('encrypts with the customer managed key given as encryptionKey', () => {
-    const stack = new Stack(new App({ context: cdkJsonContext() }), 'WithKey');
+    const stack = new Stack(testApp(), 'WithKey');
     const key = new kms.Key(stack, 'LedgerKey');
-    new ReleaseOrchestrator(stack, 'Orchestrator', { ledger: { encryptionKey: key } });
+    new ReleaseOrchestrator(stack, 'Orchestrator', { config: SAMPLE_CONFIG, ledger: { encryptionKey: key } });
     const { table } = renderedLedger(Template.fromStack(stack));
     const keyArn: unknown = stack.resolve(key.keyArn);
     expect(table.Properties.SSESpecification).toEqual({
@@ -183,19 +166,19 @@ describe('ledger table options', () => {
     ['a slash', 'rollgate/ledger'],
     ['empty', ''],
   ])('refuses a tableName that is %s, naming the prop', (_case, tableName) => {
-    const synth = (): unknown => synthStack({ tableName });
+    const synth = (): unknown => synthLedger({ tableName });
     expect(synth).toThrow(InvalidInputError);
     expect(synth).toThrow(/ledger\.tableName: must be 3 to 255 characters/);
   });
 
   it('accepts table names of exactly 3 and 255 characters', () => {
-    expect(() => synthStack({ tableName: 'abc' })).not.toThrow();
-    expect(() => synthStack({ tableName: 'a'.repeat(255) })).not.toThrow();
+    expect(() => synthLedger({ tableName: 'abc' })).not.toThrow();
+    expect(() => synthLedger({ tableName: 'a'.repeat(255) })).not.toThrow();
   });
 
   it('leaves a tableName token to be checked by CloudFormation', () => {
     const tableName = Lazy.string({ produce: () => 'resolved-later' });
-    const { template } = synthStack({ tableName });
+    const { template } = synthLedger({ tableName });
     expect(renderedLedger(template).table.Properties.TableName).toBe('resolved-later');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findService, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, UnknownServiceError } from '../../functions/errors.js';
-import { CHECKOUT_SERVICE } from '../../local/sample-config.js';
+import { CHECKOUT_SERVICE, SEARCH_SERVICE } from '../../local/sample-config.js';
 
 // The checked-in sample's ECS service, alone.
 const sampleConfig: RollgateConfigInput = { services: [structuredClone(CHECKOUT_SERVICE)] };
@@ -51,7 +51,34 @@ describe('service configuration', () => {
     ['a bad plan step', (c) => { if (c.services[0]) c.services[0].plan = { steps: [{ type: 'traffic', weight: 50 }] }; }, 'services.0.plan.steps.0.weight'],
     ['a service onboarded twice', (c) => { const s = c.services[0]; if (s) c.services.push(structuredClone(s)); }, 'services.1'],
     ['an unknown fleet kind', (c) => { if (c.services[0]) (c.services[0].fleet as { kind: string }).kind = 'lambda'; }, 'services.0.fleet.kind'],
+    ['a task role that is not an IAM role ARN', (c) => { const f = c.services[0]?.fleet; if (f?.kind === 'ecs') f.taskRoleArns = ['checkout-task']; }, 'services.0.fleet.taskRoleArns.0'],
+    ['a build trigger naming neither a repository nor a project', (c) => { if (c.services[0]) c.services[0].buildTrigger = {}; }, 'services.0.buildTrigger'],
+    ['an ECR repository given as a URI', (c) => { if (c.services[0]) c.services[0].buildTrigger = { ecrRepository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout' }; }, 'services.0.buildTrigger.ecrRepository'],
   ])('refuses %s, naming the field', (_, mutate, field) => {
     expect(configError(mutate).field).toBe(field);
+  });
+
+  it('defaults the roles to pass to none and the build version variable to ROLLGATE_VERSION', () => {
+    const { fleet, migration } = structuredClone(CHECKOUT_SERVICE);
+    const config = parseConfig({
+      services: [{ ...CHECKOUT_SERVICE, fleet: { ...fleet, taskRoleArns: undefined }, migration: { ...migration, taskRoleArns: undefined }, buildTrigger: { codeBuildProject: 'checkout-build' } }],
+    });
+    const checkout = findService(config, 'checkout', 'prod');
+    expect(checkout.fleet.kind === 'ecs' ? checkout.fleet.taskRoleArns : undefined).toEqual([]);
+    expect(checkout.migration?.taskRoleArns).toEqual([]);
+    expect(checkout.buildTrigger).toEqual({ codeBuildProject: 'checkout-build', versionVariable: 'ROLLGATE_VERSION' });
+  });
+
+  it('refuses releasing an Auto Scaling group service from image pushes, naming the field', () => {
+    const error = (() => {
+      try {
+        return parseConfig({ services: [{ ...structuredClone(SEARCH_SERVICE), buildTrigger: { ecrRepository: 'search' } }] });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).field).toBe('services.0.buildTrigger.ecrRepository');
+    expect((error as InvalidInputError).problem).toMatch(/needs an ECS fleet/);
   });
 });

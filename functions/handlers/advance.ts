@@ -1,0 +1,24 @@
+/**
+ * Lambda entry point. Checks the finished bake and takes the next plan step: set, then verify, the weights (Task state Advance).
+ * Dependencies are built once per container, at cold start.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AlbRouter } from '../adapters/aws/alb-router.js';
+import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { advance } from '../steps/advance.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
+
+export const handler = stepHandler(
+  advance,
+  wire('advance', {
+    config,
+    ledger,
+    alarms: new CloudWatchAlarms(new CloudWatchClient(awsClientConfig)),
+    router: new AlbRouter(elb),
+  }),
+);

@@ -1,0 +1,25 @@
+/**
+ * Lambda entry point. The alarm handler (EventBridge "CloudWatch Alarm State Change"): restores the stable fleet at once and fails the flow's waiting token.
+ * Dependencies are built once per container, at cold start.
+ */
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { AlbRouter } from '../adapters/aws/alb-router.js';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
+import { alarmHandler } from '../steps/alarm.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
+const sfn = new SFNClient(awsClientConfig);
+
+export const handler = stepHandler(
+  alarmHandler,
+  wire('alarm', {
+    config,
+    ledger,
+    router: new AlbRouter(elb),
+    callbacks: new SfnCallbacks(sfn),
+  }),
+);

@@ -1,0 +1,38 @@
+/**
+ * Lambda entry point. The build trigger (EventBridge ECR image pushes and
+ * CodeBuild build successes of onboarded repositories and projects): starts
+ * one release execution per service the build releases; a repeated event
+ * starts nothing new. Dependencies are built once per container, at cold start.
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { releasesFor } from './build-events.js';
+import { configFromEnvironment, ENV, readEnvironment } from './environment.js';
+import { logger } from './logger.js';
+import { SfnReleaseStarter, type StartOutcome } from './release-starter.js';
+
+const env = readEnvironment([ENV.config, ENV.stateMachineArn]);
+const config = configFromEnvironment(env[ENV.config]);
+const starter = new SfnReleaseStarter(new SFNClient(awsClientConfig), env[ENV.stateMachineArn]);
+
+export async function handler(event: unknown, context: Context): Promise<StartOutcome[]> {
+  logger.addContext(context);
+  const releases = releasesFor(config, event);
+  if (!Array.isArray(releases)) {
+    logger.info('build event starts no release', { reason: releases.skipped });
+    return [];
+  }
+  const outcomes: StartOutcome[] = [];
+  for (const release of releases) {
+    const outcome = await starter.start(release);
+    logger.info(outcome.started ? 'release started' : 'release already started', {
+      service: release.input.service,
+      environment: release.input.environment,
+      version: release.input.version,
+      ...outcome,
+    });
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}

@@ -1,0 +1,20 @@
+/**
+ * Lambda entry point. Polls the migration task (Task state CheckMigration).
+ * Dependencies are built once per container, at cold start.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EcsMigrator } from '../adapters/aws/ecs-migrator.js';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { checkMigration } from '../steps/migration.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+
+export const handler = stepHandler(
+  checkMigration,
+  wire('check-migration', {
+    config,
+    ledger,
+    migrator: new EcsMigrator(new ECSClient(awsClientConfig)),
+  }),
+);

@@ -1,0 +1,21 @@
+/**
+ * Lambda entry point. Creates the new immutable fleet behind the idle target group (Task state Deploy).
+ * Dependencies are built once per container, at cold start.
+ */
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { deploy } from '../steps/deploy.js';
+import { awsFleets } from './aws-fleets.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
+
+export const handler = stepHandler(
+  deploy,
+  wire('deploy', {
+    config,
+    ledger,
+    fleets: awsFleets(config, elb, 'deploy'),
+  }),
+);

@@ -1,0 +1,23 @@
+/**
+ * Lambda entry point. Promotes the new fleet: 100% of traffic, recorded stable (Task state Finalize).
+ * Dependencies are built once per container, at cold start.
+ */
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AlbRouter } from '../adapters/aws/alb-router.js';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { finalize } from '../steps/finalize.js';
+import { awsFleets } from './aws-fleets.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
+
+export const handler = stepHandler(
+  finalize,
+  wire('finalize', {
+    config,
+    ledger,
+    router: new AlbRouter(elb),
+    fleets: awsFleets(config, elb, 'finalize'),
+  }),
+);

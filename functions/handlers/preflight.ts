@@ -1,0 +1,20 @@
+/**
+ * Lambda entry point. Preflight and lock (Task state Preflight): reads alarm states, starts the release and takes the lock.
+ * Dependencies are built once per container, at cold start.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { preflight } from '../steps/preflight.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+
+export const handler = stepHandler(
+  preflight,
+  wire('preflight', {
+    config,
+    ledger,
+    alarms: new CloudWatchAlarms(new CloudWatchClient(awsClientConfig)),
+  }),
+);

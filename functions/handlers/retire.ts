@@ -1,0 +1,21 @@
+/**
+ * Lambda entry point. Retires the old fleet after the termination wait and closes the release (Task state Retire).
+ * Dependencies are built once per container, at cold start.
+ */
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { retire } from '../steps/finalize.js';
+import { awsFleets } from './aws-fleets.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
+
+export const handler = stepHandler(
+  retire,
+  wire('retire', {
+    config,
+    ledger,
+    fleets: awsFleets(config, elb, 'retire'),
+  }),
+);

@@ -1,0 +1,23 @@
+/**
+ * Lambda entry point. Puts traffic back on the stable fleet, removes the new one and closes the release (Task state Rollback).
+ * Dependencies are built once per container, at cold start.
+ */
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AlbRouter } from '../adapters/aws/alb-router.js';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { rollback } from '../steps/rollback.js';
+import { awsFleets } from './aws-fleets.js';
+import { coldStart, stepHandler, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
+
+export const handler = stepHandler(
+  rollback,
+  wire('rollback', {
+    config,
+    ledger,
+    router: new AlbRouter(elb),
+    fleets: awsFleets(config, elb, 'rollback'),
+  }),
+);

@@ -1,0 +1,207 @@
+/**
+ * A local stand-in for the Slack Web API: a real HTTP server on loopback that
+ * answers the methods rollgate calls (chat.postMessage, chat.update,
+ * chat.postEphemeral, usergroups.users.list, users.info) the way Slack does —
+ * `{ ok: true, … }` or `{ ok: false, error }`, a bearer token checked on every
+ * call — and records every message, so the demo and the tests see what
+ * approvers would see without anything leaving the machine.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A workspace member the stub knows. */
+export interface StubUser {
+  readonly id: string;
+  readonly name: string;
+  readonly realName?: string;
+  readonly email?: string;
+}
+
+export interface SlackStubOptions {
+  /** The only bot token the stub accepts. */
+  readonly botToken: string;
+  readonly users?: readonly StubUser[];
+  /** User group id → member user ids. */
+  readonly userGroups?: Readonly<Record<string, readonly string[]>>;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+}
+
+/** A channel message as it stands now (after any chat.update). */
+export interface StubMessage {
+  readonly channel: string;
+  readonly ts: string;
+  text: string;
+  blocks: unknown[];
+  /** Every version: the post, then each update. */
+  readonly history: { text: string; blocks: unknown[] }[];
+}
+
+export interface StubEphemeral {
+  readonly channel: string;
+  readonly user: string;
+  readonly text: string;
+}
+
+export interface StubCall {
+  readonly method: string;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+type Answer = Record<string, unknown>;
+
+export class LocalSlackStub {
+  /** Base URL of the Web API, e.g. `http://127.0.0.1:40123/api/`. */
+  public readonly baseUrl: string;
+  public readonly calls: StubCall[] = [];
+  public readonly messages: StubMessage[] = [];
+  public readonly ephemerals: StubEphemeral[] = [];
+  private readonly listeners: ((message: StubMessage) => void)[] = [];
+  private readonly failures = new Map<string, string>();
+  private counter = 0;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: SlackStubOptions,
+  ) {
+    const address = server.address() as AddressInfo;
+    this.baseUrl = `http://${options.host ?? '127.0.0.1'}:${String(address.port)}/api/`;
+  }
+
+  /** Starts the stub on a free loopback port. */
+  public static async start(options: SlackStubOptions): Promise<LocalSlackStub> {
+    const ready: { stub?: LocalSlackStub } = {};
+    const server = createServer((request, response) => {
+      void readBody(request).then((body) => {
+        const answer = ready.stub === undefined ? { ok: false, error: 'starting' } : ready.stub.answer(request, body);
+        response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        response.end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, options.host ?? '127.0.0.1', resolve);
+    });
+    ready.stub = new LocalSlackStub(server, options);
+    return ready.stub;
+  }
+
+  /** Calls `listener` with every message posted (not updated). */
+  public onMessage(listener: (message: StubMessage) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Makes the next call of `method` answer `{ ok: false, error }`. */
+  public failNext(method: string, error: string): void {
+    this.failures.set(method, error);
+  }
+
+  /** The message posted at `channel`/`ts`. */
+  public message(channel: string, ts: string): StubMessage | undefined {
+    return this.messages.find((m) => m.channel === channel && m.ts === ts);
+  }
+
+  public close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => {
+        resolve();
+      });
+    });
+  }
+
+  private answer(request: IncomingMessage, raw: string): Answer {
+    const method = (request.url ?? '').replace(/^\/api\//, '').replace(/\?.*$/, '');
+    if (request.method !== 'POST') return { ok: false, error: 'invalid_request' };
+    if (request.headers.authorization !== `Bearer ${this.options.botToken}`) return { ok: false, error: 'invalid_auth' };
+    const args = parseArgs(request.headers['content-type'] ?? '', raw);
+    if (args === undefined) return { ok: false, error: 'invalid_json' };
+    this.calls.push({ method, args });
+    const failure = this.failures.get(method);
+    if (failure !== undefined) {
+      this.failures.delete(method);
+      return { ok: false, error: failure };
+    }
+    const str = (name: string) => (typeof args[name] === 'string' ? args[name] : undefined);
+    const blocks = Array.isArray(args.blocks) ? (args.blocks as unknown[]) : [];
+    switch (method) {
+      case 'chat.postMessage': {
+        const channel = str('channel');
+        if (channel === undefined || !/^[A-Z0-9]+$/.test(channel)) return { ok: false, error: 'channel_not_found' };
+        this.counter += 1;
+        const ts = `${String(Math.floor(Date.now() / 1000))}.${String(this.counter).padStart(6, '0')}`;
+        const message: StubMessage = { channel, ts, text: str('text') ?? '', blocks, history: [{ text: str('text') ?? '', blocks }] };
+        this.messages.push(message);
+        for (const listener of this.listeners) listener(message);
+        return { ok: true, channel, ts, message: { text: message.text, blocks } };
+      }
+      case 'chat.update': {
+        const message = this.message(str('channel') ?? '', str('ts') ?? '');
+        if (message === undefined) return { ok: false, error: 'message_not_found' };
+        message.text = str('text') ?? message.text;
+        message.blocks = blocks;
+        message.history.push({ text: message.text, blocks });
+        return { ok: true, channel: message.channel, ts: message.ts };
+      }
+      case 'chat.postEphemeral': {
+        const channel = str('channel');
+        const user = str('user');
+        if (channel === undefined || user === undefined) return { ok: false, error: 'invalid_arguments' };
+        this.ephemerals.push({ channel, user, text: str('text') ?? '' });
+        return { ok: true, message_ts: `${String(Math.floor(Date.now() / 1000))}.000000` };
+      }
+      case 'usergroups.users.list': {
+        const members = this.options.userGroups?.[str('usergroup') ?? ''];
+        return members === undefined ? { ok: false, error: 'no_such_subteam' } : { ok: true, users: [...members] };
+      }
+      case 'users.info': {
+        const user = this.options.users?.find((u) => u.id === str('user'));
+        if (user === undefined) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: { id: user.id, name: user.name, real_name: user.realName, deleted: false, is_bot: false, profile: { email: user.email, real_name: user.realName, display_name: '' } },
+        };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    request.on('error', () => {
+      resolve('');
+    });
+  });
+}
+
+/** Slack takes JSON or form-encoded arguments (form values may hold JSON, e.g. `blocks`). */
+function parseArgs(contentType: string, raw: string): Record<string, unknown> | undefined {
+  if (contentType.startsWith('application/json')) {
+    try {
+      const json: unknown = JSON.parse(raw);
+      return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    if (key === 'blocks') {
+      try {
+        args[key] = JSON.parse(value);
+      } catch {
+        return undefined;
+      }
+    } else {
+      args[key] = value;
+    }
+  }
+  return args;
+}

@@ -1,0 +1,174 @@
+/**
+ * A release waiting for approval in Slack, for HTTP-level tests: the local
+ * runtime (real ASL, real steps, DynamoDB Local) with the Slack notifier
+ * posting to the local Slack Web API stand-in, and the approval endpoint on a
+ * loopback server. Clicks are signed the way Slack signs them.
+ */
+import { afterEach } from 'vitest';
+import type { PlanInput } from '../../functions/domain/plan.js';
+import { ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_REJECT } from '../../functions/approval/message.js';
+import { slackSignature } from '../../functions/approval/slack-signature.js';
+import type { Approval, Release } from '../../functions/ledger/records.js';
+import type { LocalExecution } from '../../local/engine/index.js';
+import { startLocalSlackApprovals, type LocalApprovalServer, type LocalSlackApprovals } from '../../local/approval-server.js';
+import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.js';
+import type { StubMessage } from '../../local/slack-stub.js';
+import { CHECKOUT, newRuntime, releaseInput, until } from '../flow/flow-fixture.js';
+
+export const ALICE = 'U01ALICE';
+export const BOB = 'U02BOB'; // approver through the release-managers user group
+export const DANA = 'U03DANA'; // approver, and the author of the release
+export const MALLORY = 'U09MALLORY'; // in the workspace, not an approver
+export const RELEASE_MANAGERS = 'S0RELEASEMGR';
+export const TEAM = 'T0LOCAL';
+
+export const APPROVAL_PLAN: PlanInput = {
+  steps: [
+    { type: 'traffic', weight: 10, bakeSeconds: 60 },
+    { type: 'approval', approvers: { users: [ALICE, DANA], groups: [RELEASE_MANAGERS] }, timeoutSeconds: 3600 },
+    { type: 'traffic', weight: 100, bakeSeconds: 60 },
+  ],
+};
+
+export interface ApprovalHarness {
+  readonly runtime: LocalRuntime;
+  readonly approvals: LocalSlackApprovals;
+  readonly server: LocalApprovalServer;
+  readonly execution: LocalExecution;
+  /** The posted approval message and its approval id. */
+  readonly message: StubMessage;
+  readonly approvalId: string;
+  /** Moves the endpoint's clock (not the ledger's or the engine's). */
+  shiftClock(ms: number): void;
+  /** The endpoint's clock, in Unix seconds: what a fresh Slack request carries. */
+  nowSeconds(): number;
+  approval(): Promise<Approval>;
+  release(): Promise<Release>;
+}
+
+const open: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of open.splice(0)) await close();
+});
+
+/** Starts a release of checkout/prod (author `dana`) and waits until its approval is posted in Slack. */
+export async function releaseAwaitingApproval(options: { runtime?: Partial<LocalRuntimeOptions>; sweepIntervalMs?: number } = {}): Promise<ApprovalHarness> {
+  let offset = 0;
+  const now = () => new Date(Date.now() + offset);
+  const approvals = await startLocalSlackApprovals({
+    users: [
+      { id: ALICE, name: 'alice', email: 'alice@example.com' },
+      { id: BOB, name: 'bob', email: 'bob@example.com' },
+      { id: DANA, name: 'dana.d', realName: 'Dana Diaz', email: 'dana@example.com' },
+      { id: MALLORY, name: 'mallory', email: 'mallory@example.com' },
+    ],
+    userGroups: { [RELEASE_MANAGERS]: [BOB] },
+    endpoint: { now, slackTeamId: TEAM },
+    sweepIntervalMs: options.sweepIntervalMs ?? 0,
+  });
+  open.push(() => approvals.close());
+  const runtime = await newRuntime({ ...options.runtime, notifier: approvals.notifier });
+  const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
+  const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN }));
+  const message = await until(() => approvals.stub.messages[0]);
+  const approvalId = approvalIdOf(message);
+  // The message is recorded on the approval right after it is posted.
+  await until(async () => ((await runtime.ledger.getApproval(approvalId))?.slackMessage === undefined ? undefined : true));
+  return {
+    runtime,
+    approvals,
+    server,
+    execution,
+    message,
+    approvalId,
+    shiftClock(ms) {
+      offset += ms;
+    },
+    nowSeconds: () => Math.floor(now().getTime() / 1000),
+    async approval() {
+      const approval = await runtime.ledger.getApproval(approvalId);
+      if (approval === undefined) throw new Error('approval gone');
+      return approval;
+    },
+    async release() {
+      const { items } = await runtime.ledger.listReleases(CHECKOUT);
+      const release = items[0];
+      if (release === undefined) throw new Error('no release');
+      return release;
+    },
+  };
+}
+
+/** The approval id the message's Approve button carries. */
+export function approvalIdOf(message: StubMessage): string {
+  const actions = message.blocks.find((b): b is { type: string; elements: { action_id: string; value: string }[] } => (b as { type?: string }).type === 'actions');
+  const value = actions?.elements.find((e) => e.action_id === ACTION_APPROVE)?.value;
+  if (value === undefined) throw new Error('no Approve button in the message');
+  return value;
+}
+
+export function hasButtons(message: { blocks: unknown[] }): boolean {
+  return message.blocks.some((b) => (b as { type?: string }).type === 'actions');
+}
+
+export type ClickAction = 'approve' | 'reject' | 'open';
+
+/** The body Slack posts for a button click (form-encoded `payload`). */
+export function clickBody(h: ApprovalHarness, action: ClickAction, userId: string, approvalId = h.approvalId): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: TEAM, domain: 'local' },
+    user: { id: userId, username: userId.toLowerCase(), team_id: TEAM },
+    api_app_id: 'A0ROLLGATE',
+    container: { type: 'message', message_ts: h.message.ts, channel_id: h.message.channel, is_ephemeral: false },
+    channel: { id: h.message.channel, name: 'releases' },
+    message: { ts: h.message.ts, text: h.message.text },
+    actions: [
+      {
+        action_id: action === 'approve' ? ACTION_APPROVE : action === 'reject' ? ACTION_REJECT : ACTION_OPEN_PAGE,
+        block_id: 'rollgate_approval',
+        value: approvalId,
+        type: 'button',
+        action_ts: `${String(h.nowSeconds())}.000100`,
+      },
+    ],
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** Posts a click to the endpoint, signed like Slack unless told otherwise. */
+export async function click(
+  h: ApprovalHarness,
+  action: ClickAction,
+  userId: string,
+  options: { timestamp?: number; signature?: string; body?: string; signedBody?: string; signingSecret?: string } = {},
+): Promise<{ status: number; outcome: string | null; text: string }> {
+  const body = options.body ?? clickBody(h, action, userId);
+  const timestamp = String(options.timestamp ?? h.nowSeconds());
+  const signature =
+    options.signature ??
+    slackSignature({ signingSecret: options.signingSecret ?? h.approvals.secrets.signingSecret, timestamp, rawBody: options.signedBody ?? body });
+  const response = await fetch(h.server.url('/slack/interactivity'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': signature,
+      'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+    },
+    body,
+  });
+  return { status: response.status, outcome: response.headers.get('x-rollgate-outcome'), text: await response.text() };
+}
+
+/** What must hold after a refused attempt: no decision, the release still waiting on this approval. */
+export async function expectStillWaiting(h: ApprovalHarness): Promise<void> {
+  const approval = await h.approval();
+  if (approval.decision !== undefined) throw new Error(`approval was decided: ${JSON.stringify(approval.decision)}`);
+  const release = await h.release();
+  if (release.status !== 'AWAITING_APPROVAL' || release.waiting?.approvalId !== h.approvalId) {
+    throw new Error(`release is ${release.status}, waiting on ${String(release.waiting?.approvalId)}`);
+  }
+  const status = h.execution.describe().status;
+  if (status !== 'RUNNING') throw new Error(`execution is ${status}`);
+}

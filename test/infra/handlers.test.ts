@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { LogNotifier } from '../../functions/adapters/log-notifier.js';
+import { InvalidInputError, PortNotWiredError } from '../../functions/errors.js';
+import { configFromEnvironment, ENV, readEnvironment } from '../../functions/handlers/environment.js';
+import { releaseFields } from '../../functions/handlers/logger.js';
+import { notWired } from '../../functions/handlers/step-handler.js';
+import type { Fleet } from '../../functions/ports.js';
+import { EVENT_FUNCTIONS, TASK_FUNCTIONS, type AdapterName } from '../../infra/functions.js';
+
+describe('Lambda environment', () => {
+  it('reads the variables it is asked for', () => {
+    expect(readEnvironment([ENV.ledgerTable], { [ENV.ledgerTable]: 'ledger', OTHER: 'x' })).toEqual({ [ENV.ledgerTable]: 'ledger' });
+  });
+
+  it('names a missing or empty variable', () => {
+    expect(() => readEnvironment([ENV.ledgerTable, ENV.config], { [ENV.ledgerTable]: 'ledger' })).toThrow(`Lambda environment: ${ENV.config}: is not set`);
+    expect(() => readEnvironment([ENV.ledgerTable], { [ENV.ledgerTable]: '' })).toThrow(`Lambda environment: ${ENV.ledgerTable}: is empty`);
+  });
+
+  it('names the configuration variable when it is not JSON, and the bad field when it is invalid', () => {
+    expect(() => configFromEnvironment('{')).toThrow(InvalidInputError);
+    expect(() => configFromEnvironment('{')).toThrow(`Lambda environment: ${ENV.config}: is not JSON`);
+    expect(() => configFromEnvironment('{"services":[{}]}')).toThrow(new RegExp(`^${ENV.config}: services\\.0\\.`));
+  });
+});
+
+describe('wiring', () => {
+  it('fails a call to a port the function was not built with, naming port, method and function', async () => {
+    const fleet = notWired<Fleet>('EcsFleet', 'bake');
+    const call = fleet.retire({ kind: 'asg', launchTemplateId: 'lt-0abc1234def567890', groupNamePrefix: 'x', subnetIds: ['subnet-0a1b2c3d'] }, { kind: 'auto-scaling-group', id: 'x', targetGroup: 'tg' });
+    await expect(call).rejects.toThrow(PortNotWiredError);
+    await expect(call).rejects.toThrow('bake was not built with a EcsFleet.retire');
+  });
+
+  it('is not a thenable, so awaiting it calls nothing', async () => {
+    await expect(Promise.resolve(notWired<object>('Notifier', 'bake'))).resolves.toBeDefined();
+  });
+
+  /** The adapter modules each handler builds, read from its imports (aws-fleets.js builds both fleets). */
+  const ADAPTER_MODULES: Record<string, readonly AdapterName[]> = {
+    'alb-router': ['AlbRouter'],
+    'cloudwatch-alarms': ['CloudWatchAlarms'],
+    'ecs-migrator': ['EcsMigrator'],
+    'sfn-callbacks': ['SfnCallbacks'],
+    'sfn-executions': ['SfnExecutions'],
+    'release-starter': ['SfnReleaseStarter'],
+    'aws-fleets': ['EcsFleet', 'AsgFleet'],
+  };
+
+  it.each([...TASK_FUNCTIONS, ...EVENT_FUNCTIONS].map((f) => [f.id, f] as const))('%s builds exactly the adapters it is granted', (_id, spec) => {
+    const source = readFileSync(new URL(`../../functions/handlers/${spec.entry}.ts`, import.meta.url), 'utf8');
+    const imported = [...source.matchAll(/from '\.{1,2}\/(?:adapters\/aws\/)?([a-z-]+)\.js'/g)].flatMap((m) => ADAPTER_MODULES[m[1] ?? ''] ?? []);
+    expect([...imported].sort()).toEqual([...spec.adapters].sort());
+  });
+});
+
+describe('interim LogNotifier', () => {
+  it('logs the approval request fields, never a task token', async () => {
+    const lines: unknown[] = [];
+    const notifier = new LogNotifier({ info: (message, ...extra) => lines.push({ message, extra }) });
+    const request = {
+      approvalId: 'apr-1',
+      service: 'checkout',
+      environment: 'prod',
+      version: 'v2',
+      previousVersion: 'v1',
+      commit: 'abc',
+      author: 'alice',
+      stepIndex: 2,
+      weights: { stable: 50, canary: 50 },
+      expiresAt: '2030-01-01T00:00:00.000Z',
+      taskToken: 'SECRET-TOKEN',
+    };
+    await notifier.requestApproval(request);
+    expect(JSON.stringify(lines)).toContain('apr-1');
+    expect(JSON.stringify(lines)).not.toContain('SECRET-TOKEN');
+  });
+
+  it('log lines carry release ids only, never the event (callback events hold task tokens)', () => {
+    const fields = releaseFields({ release: { releaseId: 'r1', service: 'checkout', environment: 'prod', version: 'v2' }, taskToken: 'SECRET' });
+    expect(fields).toEqual({ releaseId: 'r1', service: 'checkout', environment: 'prod', version: 'v2' });
+    expect(releaseFields({ state: { release: { releaseId: 'r2' } } })).toEqual({ releaseId: 'r2' });
+  });
+});
