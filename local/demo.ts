@@ -1,155 +1,145 @@
 /**
- * `npm start`: two releases on one machine, no AWS account.
+ * `npm start`: releases you can watch on one machine, no AWS account.
  *
  * The real release state machine (statemachines/release.asl.json) runs on the
  * local engine with the real step handlers, the ledger on DynamoDB Local, and
- * the simulated cloud. v2 canaries 10% → 50% → approval → 100% and becomes
- * stable; v3 is caught by an alarm during its second bake and rolled back.
- * Time is compressed: bakes last a second. Progress is the ledger's audit log,
- * printed as the product records it.
+ * a simulated cloud that serves real HTTP (local/sim/http-cloud.ts): every
+ * version runs as HTTP servers on loopback behind a weighted router that
+ * applies the weights the flow sets, a traffic generator sends steady load
+ * through it, and alarms computed from what the router saw, with CloudWatch
+ * semantics, go to the alarm handler. Time is compressed: bakes last seconds.
  *
- * Exit status 0 when both releases end the way they should.
+ * Default: v2 (healthy) ships through its canary steps and an approval, then
+ * v3 (5xx on 20% of requests) is rolled back by its alarm. `--scenario`
+ * picks others, `--json` prints the summary as one JSON document on stdout
+ * (progress on stderr), `--interactive` waits for approvals clicked in a
+ * browser. Exit status 0 when every release ended the way its scenario
+ * expects, 1 otherwise, 2 on a bad command line.
  */
 import './node-compat.js';
-import type { Release, ReleaseEvent } from '../functions/ledger/records.js';
-import { installSignalCleanup, startDynamoDbLocal } from './dynamodb-local.js';
-import type { ExecutionResult } from './engine/index.js';
+import { installSignalCleanup, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { AutomaticApprovals, type ApprovalDriver } from './demo/approvals.js';
+import { parseDemoArgs, UsageError, USAGE, type DemoOptions } from './demo/cli.js';
+import { InteractiveApprovals } from './demo/interactive.js';
+import { ledgerHistory, summaryTable, type DemoSummary } from './demo/report.js';
+import { runScenario, type ReleaseReport } from './demo/run-release.js';
+import { DEMO_CONFIG, OVERRIDES, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms } from './demo/scenarios.js';
 import { LocalRuntime } from './runtime.js';
-import { CHECKOUT_SERVICE } from './sample-config.js';
+import type { VersionBehaviour } from './sim/cloud.js';
+import { HttpCloud } from './sim/http-cloud.js';
 
-const CHECKOUT = { service: 'checkout', environment: 'prod' } as const;
-const PLAN = {
-  steps: [
-    { type: 'traffic', weight: 10, bakeSeconds: 300 },
-    { type: 'traffic', weight: 50, bakeSeconds: 300 },
-    { type: 'approval', approvers: { users: ['alice'] }, timeoutSeconds: 3600 },
-    { type: 'traffic', weight: 100, bakeSeconds: 300 },
-  ],
-};
-/** Every bake lasts this long instead of its 300 s; waits and retries take milliseconds. */
-const BAKE_MS = 800;
+/** Whatever happens, the demo ends by itself: past this it stops as if interrupted. */
+const HARD_LIMIT_MS = 150_000;
 
-interface Outcome {
-  readonly version: string;
-  readonly expected: string;
-  readonly release: Release | undefined;
-  readonly result: ExecutionResult;
-  readonly ms: number;
-}
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const say = (line: string) => {
-  console.log(line);
-};
-
-/** Prints the release's new audit events while the execution runs. */
-function followLedger(runtime: LocalRuntime, version: string): { stop: () => Promise<void> } {
-  const printed = new Set<string>();
-  const follow = { running: true };
-  const print = async () => {
-    const release = (await runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === version);
-    if (release === undefined) return;
-    for (const event of await runtime.ledger.listEvents(release)) {
-      if (printed.has(event.eventId)) continue;
-      printed.add(event.eventId);
-      say(`   ${event.at.slice(11, 23)}  ${event.type.padEnd(19)} ${describe(event)}`);
-    }
+async function main(options: DemoOptions): Promise<boolean> {
+  // With --json, stdout carries the one JSON document only: everything else goes to stderr.
+  const out = options.json ? process.stderr : process.stdout;
+  const say = (line: string) => {
+    out.write(`${line}\n`);
   };
-  const loop = (async () => {
-    while (follow.running) {
-      await print();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await print();
-  })();
-  return {
-    stop: async () => {
-      follow.running = false;
-      await loop;
-    },
-  };
-}
-
-function describe(event: ReleaseEvent): string {
-  return event.actor === undefined || event.actor === 'flow' ? (event.message ?? '') : `${event.message ?? ''}  [${event.actor}]`;
-}
-
-async function release(runtime: LocalRuntime, version: string, expected: string, during: (execution: string) => Promise<void>): Promise<Outcome> {
-  say(`\n== ${version}: ${PLAN.steps.map((s) => (s.type === 'traffic' ? `${String(s.weight)}%` : 'approval')).join(' -> ')}, expecting ${expected}`);
-  const started = Date.now();
-  const follow = followLedger(runtime, version);
-  const execution = runtime.startRelease({ ...CHECKOUT, version, trigger: { source: 'demo', commit: `c0ffee${version}`, author: 'dana' }, plan: PLAN });
-  await during(execution.executionArn);
-  const result = await execution.result;
-  await runtime.settled();
-  await follow.stop();
-  const record = (await runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === version);
-  return { version, expected, release: record, result, ms: Date.now() - started };
-}
-
-/** Resolves when the release of `version` waits on the given kind of callback at `stepIndex`. */
-async function waitingOn(runtime: LocalRuntime, version: string, kind: 'BAKE' | 'APPROVAL', stepIndex: number): Promise<Release> {
-  for (;;) {
-    const current = (await runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === version);
-    if (current?.waiting?.kind === kind && current.waiting.stepIndex === stepIndex) return current;
-    if (current !== undefined && current.status !== 'AWAITING_APPROVAL' && current.finishedAt !== undefined) {
-      throw new Error(`${version} ended ${current.status} before waiting on ${kind} ${String(stepIndex)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  if (options.json) {
+    console.log = console.error;
+    console.info = console.error;
+    console.debug = console.error;
   }
-}
-
-async function main(): Promise<void> {
   installSignalCleanup();
   const started = Date.now();
-  say('rollgate local demo: the release state machine on the local engine, the ledger on DynamoDB Local, a simulated cloud');
-  const dynamo = await startDynamoDbLocal();
+  const limit = setTimeout(() => {
+    console.error(`the demo did not finish within ${String(HARD_LIMIT_MS / 1000)} s; stopping`);
+    process.kill(process.pid, 'SIGTERM');
+  }, HARD_LIMIT_MS);
+  limit.unref();
+
+  const scenarios = options.scenarios.map((name) => SCENARIOS[name]);
+  say('rollgate local demo: the release state machine on the local engine, the ledger on DynamoDB Local, a simulated cloud serving real HTTP on loopback');
+  let dynamo: DynamoDbLocal | undefined;
+  const http = new HttpCloud({
+    versions: Object.fromEntries(Object.values(SCENARIOS).map((s) => [s.version, s.behaviour])),
+    alarms: demoAlarms(),
+  });
+  let approvals: ApprovalDriver | undefined;
+  const closeServers = () => {
+    void http.close();
+    void approvals?.close();
+  };
+  process.once('SIGINT', closeServers);
+  process.once('SIGTERM', closeServers);
   try {
+    const interactive = options.interactive ? await InteractiveApprovals.start(say) : undefined;
+    approvals = interactive;
+    dynamo = await startDynamoDbLocal();
     say(`DynamoDB Local ready at ${dynamo.endpoint} (${String(Date.now() - started)} ms)`);
+    const versions: Record<string, VersionBehaviour> = {};
+    for (const s of Object.values(SCENARIOS)) if (s.migrationExitCode !== undefined) versions[s.version] = { migrationExitCode: s.migrationExitCode };
     const runtime = await LocalRuntime.create({
       dynamodbEndpoint: dynamo.endpoint,
       tableName: 'rollgate-ledger',
-      config: { services: [{ ...CHECKOUT_SERVICE, migration: undefined }] },
-      // The bad version's 5xx alarm goes off a third into its 50% bake.
-      alarmAt: [{ alarmName: 'checkout-prod-5xx', version: 'v3', canaryPercent: 50, afterMs: BAKE_MS / 3 }],
-      overrides: {
-        waitTimeOverrides: { WaitForHealth: 100, WaitForMigration: 100, TerminationWait: 300 },
-        taskTimeoutOverrides: { Bake: BAKE_MS },
-      },
+      config: DEMO_CONFIG,
+      cloud: { versions, backend: http },
+      overrides: OVERRIDES,
+      ...(interactive === undefined ? {} : { notifier: interactive.notifier }),
     });
-    say(`onboarded checkout/prod: v1 stable on ${CHECKOUT_SERVICE.traffic.targetGroupArns[0].split(':').at(-1) ?? ''}`);
-
-    const good = await release(runtime, 'v2', 'SUCCEEDED', async () => {
-      const waiting = await waitingOn(runtime, 'v2', 'APPROVAL', 2);
-      const approval = runtime.cloud.approvalRequests.at(-1);
-      if (approval === undefined || waiting.waiting?.approvalId !== approval.approvalId) throw new Error('no approval request was posted');
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      await runtime.decide(approval.approvalId, 'APPROVED', 'alice', 'canary metrics look good');
+    await http.attach({
+      cloud: runtime.cloud,
+      services: runtime.deps.config.services,
+      deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason),
     });
+    if (interactive !== undefined) await interactive.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
+    approvals ??= new AutomaticApprovals(runtime, say);
+    const alarmText = demoAlarms()
+      .map((a) => `${a.alarmName} (${a.metric} > ${String(a.threshold)}, ${String(a.datapointsToAlarm)} of ${String(a.evaluationPeriods)} x ${String(a.periodMs)} ms, missing data ${a.treatMissingData ?? 'missing'})`)
+      .join('; ');
+    say(`onboarded ${SERVICE_KEY}: v1 stable, router on ${http.routerUrl(SERVICE_KEY)}; alarms: ${alarmText}`);
 
-    const bad = await release(runtime, 'v3', 'ROLLED_BACK', () => Promise.resolve());
+    const reports: ReleaseReport[] = [];
+    for (const scenario of scenarios) reports.push(await runScenario({ runtime, http, approvals, say }, scenario));
 
-    say('\n== summary');
-    say(`   ${'version'.padEnd(8)} ${'outcome'.padEnd(12)} ${'transitions'.padEnd(12)} ${'duration'.padEnd(9)} reason`);
-    for (const o of [good, bad]) {
-      say(`   ${o.version.padEnd(8)} ${(o.release?.status ?? o.result.status).padEnd(12)} ${String(o.result.transitions.total).padEnd(12)} ${`${(o.ms / 1000).toFixed(1)} s`.padEnd(9)} ${o.release?.reason ?? ''}`);
-    }
-    const stable = await runtime.ledger.getStable(CHECKOUT);
-    const weights = runtime.cloud.weightsOn(CHECKOUT_SERVICE.traffic.listenerArn);
-    say(`   stable: ${stable?.version ?? 'none'}; traffic: ${[...weights].map(([tg, percent]) => `${tg.split('/').at(-2) ?? tg} ${String(percent)}%`).join(', ')}; lock: ${(await runtime.ledger.getLock(CHECKOUT))?.releaseId ?? 'free'}`);
-    say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-    for (const error of runtime.reconcileErrors) console.error('out-of-band work failed:', error);
-    const asExpected = [good, bad].every((o) => o.release?.status === o.expected) && runtime.reconcileErrors.length === 0;
-    if (!asExpected) {
-      console.error('a release did not end the way its scenario expects');
-      process.exitCode = 1;
-    }
+    const errors = [...runtime.reconcileErrors, ...http.errors];
+    for (const error of errors) console.error('out-of-band work failed:', error);
+    const summary: DemoSummary = {
+      service: SERVICE_KEY,
+      asExpected: reports.every((r) => r.asExpected) && errors.length === 0,
+      durationMs: Date.now() - started,
+      stable: (await runtime.ledger.getStable(SERVICE))?.version ?? null,
+      releases: reports,
+    };
+    say('\n== summary (requests/failed as the router saw them while each release ran)');
+    for (const line of summaryTable(reports)) say(line);
+    say('\n== ledger history of checkout/prod (newest first)');
+    for (const line of await ledgerHistory(runtime)) say(line);
+    say(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s: ${summary.asExpected ? 'every release ended the way its scenario expects' : 'a release did NOT end the way its scenario expects'}`);
+    if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return summary.asExpected;
   } finally {
-    await dynamo.stop();
+    clearTimeout(limit);
+    await http.close();
+    await approvals?.close();
+    await dynamo?.stop();
+    process.off('SIGINT', closeServers);
+    process.off('SIGTERM', closeServers);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-  process.exitCode = 1;
-});
+let options: DemoOptions;
+try {
+  options = parseDemoArgs(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(`npm start: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+} else {
+  main(options).then(
+    (asExpected) => {
+      process.exitCode = asExpected ? 0 : 1;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { stepName, weightsFor } from '../domain/plan.js';
-import { AlarmFiredError, WeightsNotAppliedError } from '../errors.js';
+import { AlarmFiredError, WaitTokenMismatchError, WeightsNotAppliedError } from '../errors.js';
 import type { Weights } from '../ledger/records.js';
 import type { TrafficRouter, TrafficSplit, TrafficTarget } from '../ports.js';
 import {
@@ -44,7 +44,14 @@ export const advance = defineStep({
     const ref = refOf(release);
     const service = serviceOf(deps, release);
     const current = await assertNotRollingBack(deps, ref);
-    if (current.waiting !== undefined) await deps.ledger.clearWait({ ...ref, taskToken: current.waiting.taskToken });
+    if (current.waiting !== undefined) {
+      try {
+        await deps.ledger.clearWait({ ...ref, taskToken: current.waiting.taskToken });
+      } catch (error) {
+        // A wait recorded after our read (a callback step racing a very short timeout) is newer than ours to clear.
+        if (!(error instanceof WaitTokenMismatchError)) throw error;
+      }
+    }
 
     if (cursor.action === 'bake') {
       const firing = await newAlarms(deps, service, release.ignoredAlarms);

@@ -33,6 +33,24 @@ export interface VersionBehaviour {
   readonly healthyAfterChecks?: number | 'never';
   /** Status the dark-canary smoke checks get from this version. @default 200 */
   readonly smokeStatus?: number;
+  /** Exit code of this version's migration task; overrides {@link SimulatedCloudOptions.migration}'s. */
+  readonly migrationExitCode?: number;
+}
+
+/**
+ * What serves a simulated fleet, when something real does (the demo's HTTP
+ * version servers, local/sim/http-cloud.ts). Without one, fleets are records
+ * whose health follows {@link VersionBehaviour.healthyAfterChecks}.
+ */
+export interface FleetBackend {
+  /** A fleet was created: start what serves it (fleets seeded at onboarding are the backend's to pick up). */
+  fleetCreated(fleet: SimFleet): Promise<void>;
+  /** Health as the target group sees it: replaces `healthyAfterChecks`. */
+  fleetHealth(fleet: SimFleet): Promise<FleetHealth>;
+  /** The fleet was retired: stop what serves it. */
+  fleetRetired(fleet: SimFleet): Promise<void>;
+  /** Dark-canary smoke checks through the header route, when the backend serves real requests. */
+  smoke?(baseUrl: string, route: HeaderRoute, checks: readonly SmokeCheck[]): Promise<SmokeResult[]>;
 }
 
 export interface SimulatedCloudOptions {
@@ -40,6 +58,8 @@ export interface SimulatedCloudOptions {
   readonly versions?: Readonly<Record<string, VersionBehaviour>>;
   /** Migration exit code (0 succeeds); `checksToFinish` status checks before it stops. */
   readonly migration?: { readonly exitCode: number; readonly checksToFinish?: number };
+  /** What serves the fleets; see {@link FleetBackend}. @default fleets are records only */
+  readonly backend?: FleetBackend;
 }
 
 export interface SimFleet {
@@ -59,6 +79,7 @@ export interface SimMigration {
 }
 
 type WeightListener = (weights: ReadonlyMap<string, number>, listenerArn: string) => void;
+type ApprovalListener = (request: ApprovalRequest) => void;
 
 export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, SmokeChecker, Notifier {
   /** Fleets by id, retired ones included. */
@@ -72,6 +93,7 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
   /** Every call a port received, in order, e.g. `fleet.create`. */
   public readonly calls: string[] = [];
   private readonly weightListeners: WeightListener[] = [];
+  private readonly approvalListeners: ApprovalListener[] = [];
 
   public constructor(private readonly options: SimulatedCloudOptions = {}) {}
 
@@ -79,6 +101,11 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
   public seedFleet(ref: FleetRef, version: string, target: { listenerArn: string; ruleArn?: string }): void {
     this.fleetsById.set(ref.id, { ref, version, releaseId: 'onboarding', healthChecks: 0, retired: false, primary: true });
     this.listeners.set(listenerKey(target), new Map([[ref.targetGroup, 100]]));
+  }
+
+  /** Called after every approval request, once it is recorded in {@link approvalRequests}. */
+  public onApprovalRequested(listener: ApprovalListener): void {
+    this.approvalListeners.push(listener);
   }
 
   /** Called after every weight change with the percent per target group. */
@@ -108,13 +135,16 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
         id: `${input.target.kind === 'ecs' ? 'ts' : 'asg'}-${input.service}-${input.releaseId.toLowerCase()}`,
         targetGroup: input.targetGroupArn,
       };
-      this.fleetsById.set(ref.id, { ref, version: input.version, releaseId: input.releaseId, healthChecks: 0, retired: false, primary: false });
-      return Promise.resolve(ref);
+      const fleet: SimFleet = { ref, version: input.version, releaseId: input.releaseId, healthChecks: 0, retired: false, primary: false };
+      this.fleetsById.set(ref.id, fleet);
+      const backend = this.options.backend;
+      return backend === undefined ? Promise.resolve(ref) : backend.fleetCreated(fleet).then(() => ref);
     },
     health: (_target: FleetTarget, ref: FleetRef): Promise<FleetHealth> => {
       this.calls.push('fleet.health');
       const fleet = this.requireFleet(ref);
       fleet.healthChecks++;
+      if (this.options.backend !== undefined) return this.options.backend.fleetHealth(fleet);
       const after = this.behaviour(fleet.version).healthyAfterChecks ?? 1;
       const healthy = !fleet.retired && after !== 'never' && fleet.healthChecks >= after;
       return Promise.resolve({
@@ -132,8 +162,9 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
     retire: (_target: FleetTarget, ref: FleetRef): Promise<void> => {
       this.calls.push('fleet.retire');
       const fleet = this.fleetsById.get(ref.id);
-      if (fleet !== undefined) fleet.retired = true;
-      return Promise.resolve();
+      if (fleet === undefined || fleet.retired) return Promise.resolve();
+      fleet.retired = true;
+      return this.options.backend?.fleetRetired(fleet) ?? Promise.resolve();
     },
   };
 
@@ -189,7 +220,8 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
     const migration = this.migrations.get(taskArn);
     if (migration === undefined) return Promise.resolve({ state: 'FAILED', taskArn, exitCode: null, reason: 'task not found' });
     migration.checks++;
-    const { exitCode, checksToFinish = 1 } = this.options.migration ?? { exitCode: 0 };
+    const { exitCode: configured, checksToFinish = 1 } = this.options.migration ?? { exitCode: 0 };
+    const exitCode = this.behaviour(migration.version).migrationExitCode ?? configured;
     if (migration.checks < checksToFinish) return Promise.resolve({ state: 'RUNNING', taskArn });
     return Promise.resolve(
       exitCode === 0
@@ -200,8 +232,9 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
 
   // ───────── SmokeChecker ─────────
 
-  public run(_baseUrl: string, route: HeaderRoute, checks: readonly SmokeCheck[]): Promise<SmokeResult[]> {
+  public run(baseUrl: string, route: HeaderRoute, checks: readonly SmokeCheck[]): Promise<SmokeResult[]> {
     this.calls.push('smoke.run');
+    if (this.options.backend?.smoke !== undefined) return this.options.backend.smoke(baseUrl, route, checks);
     const rule = [...this.headerRoutes.values()].find((r) => r.headerName === route.headerName && r.headerValue === route.headerValue);
     const fleet = this.liveFleets().find((f) => f.ref.targetGroup === rule?.targetGroupArn && !f.primary);
     return Promise.resolve(
@@ -222,6 +255,7 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
   public requestApproval(request: ApprovalRequest): Promise<void> {
     this.calls.push('notifier.requestApproval');
     this.approvalRequests.push(request);
+    for (const listener of this.approvalListeners) listener(request);
     return Promise.resolve();
   }
 

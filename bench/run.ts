@@ -1,0 +1,58 @@
+/**
+ * `npm run bench`: the ledger, release and Lambda bundle figures, printed and
+ * written to bench/results.json. Measurements, not pass/fail thresholds: on
+ * DynamoDB Local and one machine, compare runs with each other, not with
+ * production. The whole bench takes a couple of minutes.
+ */
+import '../local/node-compat.js';
+import { writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { installSignalCleanup, startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { benchBundles } from './bundles.bench.js';
+import { benchLedger } from './ledger.bench.js';
+import { benchReleases } from './release.bench.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+async function main(): Promise<void> {
+  installSignalCleanup();
+  const started = performance.now();
+  const dynamo = await startDynamoDbLocal();
+  const startupMs = performance.now() - started;
+  try {
+    const ledger = await benchLedger(dynamo, startupMs);
+
+    const releases = await benchReleases(dynamo.endpoint);
+    const { standardRelease: std, concurrentReleases: many, alarmToTrafficRestoredMs: alarm, badReleaseFailedRequests: bad } = releases;
+    const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+    console.log('releases on the local runtime (real ASL and steps, DynamoDB Local)');
+    console.log(`  state transitions, standard release (3 traffic steps, 1 approval)  ${String(std.stateTransitions)} (${String(std.stateTransitionsBakesAtZero)} with bakes at zero)`);
+    console.log(`  wall time per release, bakes at zero       median ${String(std.wallMsBakesAtZero.median)} ms, p99 ${String(std.wallMsBakesAtZero.p99)} ms (${String(std.wallMsBakesAtZero.runs)} runs)`);
+    console.log(`  ${String(many.services)} concurrent releases of ${String(many.services)} services  ${many.allSucceeded ? 'all correct' : `only ${String(many.succeeded)} correct`}, ${String(many.totalWallMs)} ms in all`);
+    console.log(`  alarm to traffic restored                  median ${String(alarm.median)} ms, p99 ${String(alarm.p99)} ms (${String(alarm.runs)} runs)`);
+    console.log(
+      `  bad version (5xx on 20%), ${String(bad.requestsPerSecond)} req/s: failed requests canary plan ${String(sum(bad.canaryPlan.failed))} ` +
+        `(${bad.canaryPlan.failed.join('+')}), all at once ${String(sum(bad.allAtOncePlan.failed))} (${bad.allAtOncePlan.failed.join('+')}), ratio ${String(bad.canaryToAllAtOnceRatio)}`,
+    );
+
+    const bundles = await benchBundles();
+    console.log('Lambda bundles (esbuild, minified, ESM, platform node; import in a fresh node process, median of 3)');
+    for (const b of bundles) {
+      console.log(`  ${b.entry.padEnd(36)} ${`${(b.minifiedBytes / 1024).toFixed(1)} KiB`.padStart(10)}  ${b.coldImportMs === null ? `import failed: ${b.importError ?? ''}` : `${String(b.coldImportMs)} ms`}`);
+    }
+
+    const results = { ledger, releases, bundles, totalBenchMs: Math.round(performance.now() - started) };
+    const out = fileURLToPath(new URL('results.json', import.meta.url));
+    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`wrote ${out} (${(results.totalBenchMs / 1000).toFixed(0)} s)`);
+    if (!many.allSucceeded) process.exitCode = 1;
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+await main().catch((error: unknown) => {
+  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,53 @@
+/**
+ * The demo's summary: a table per release, the ledger's own history of the
+ * service, and the one JSON document `--json` writes.
+ */
+import type { Release } from '../../functions/ledger/records.js';
+import type { LocalRuntime } from '../runtime.js';
+import type { ReleaseReport } from './run-release.js';
+import { SERVICE } from './scenarios.js';
+
+/** What `--json` prints: one document, nothing else on stdout. */
+export interface DemoSummary {
+  readonly service: string;
+  readonly asExpected: boolean;
+  readonly durationMs: number;
+  readonly stable: string | null;
+  readonly releases: readonly ReleaseReport[];
+}
+
+export function summaryTable(reports: readonly ReleaseReport[]): string[] {
+  const rows = reports.map((r) => [
+    r.scenario,
+    r.version,
+    `${r.status ?? '?'}/${r.outcome ?? '?'}`,
+    r.asExpected ? 'yes' : `NO (wanted ${r.expected.status}/${r.expected.outcome})`,
+    `${(r.durationMs / 1000).toFixed(1)} s`,
+    String(r.transitions),
+    Object.entries(r.requests.byVersion)
+      .map(([version, t]) => `${version} ${String(t.total)}/${String(t.failed)}`)
+      .join(', ') || '-',
+    r.rollbackReactionMs === null ? '-' : `${String(r.rollbackReactionMs)} ms`,
+  ]);
+  const header = ['scenario', 'version', 'status/outcome', 'expected', 'duration', 'transitions', 'requests/failed per version', 'alarm->restored'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) => `   ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
+  const lines = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  for (const r of reports) {
+    lines.push(`   ${r.scenario}: ${r.reason ?? 'no reason recorded'}${r.rollbackTrigger === null ? '' : ` (rollback set off by ${r.rollbackTrigger})`}`);
+  }
+  return lines;
+}
+
+/** The service's releases as the ledger lists them (newest first), its stable version and its lock. */
+export async function ledgerHistory(runtime: LocalRuntime): Promise<string[]> {
+  const { items } = await runtime.ledger.listReleases(SERVICE);
+  const lines = items.map((r: Release) => {
+    const took = r.finishedAt === undefined ? 'running' : `${((Date.parse(r.finishedAt) - Date.parse(r.createdAt)) / 1000).toFixed(1)} s`;
+    return `   ${r.releaseId}  ${r.version.padEnd(4)} ${r.status.padEnd(12)} ${(r.outcome ?? '').padEnd(17)} ${took.padEnd(8)} ${r.reason ?? ''}`;
+  });
+  const stable = await runtime.ledger.getStable(SERVICE);
+  const lock = await runtime.ledger.getLock(SERVICE);
+  lines.push(`   stable: ${stable?.version ?? 'none'} on ${stable?.fleet.id ?? '-'}; lock: ${lock?.releaseId ?? 'free'}`);
+  return lines;
+}

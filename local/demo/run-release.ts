@@ -1,0 +1,259 @@
+/**
+ * One scenario of the demo: steady HTTP load through the router while the
+ * real release flow runs, its progress printed as it happens (the ledger's
+ * audit events, and twice a second the step, weights, requests and errors
+ * per version and alarm states), and a report of how it ended.
+ *
+ * Rollback reaction time: from the moment the rollback was triggered — the
+ * alarm evaluation that put an onboarded alarm in ALARM, or the approver's
+ * rejection as the ledger records it — to the moment the listener was set
+ * back to 100% on the stable target group (the router applies that to the
+ * very next request). Null when nothing had to be restored.
+ */
+import type { PlanInput } from '../../functions/domain/plan.js';
+import type { Release, ReleaseEvent } from '../../functions/ledger/records.js';
+import type { LocalRuntime } from '../runtime.js';
+import type { AlarmStateChange } from '../sim/alarm-evaluator.js';
+import type { HttpCloud, VersionTraffic } from '../sim/http-cloud.js';
+import { TrafficGenerator } from '../sim/traffic.js';
+import type { ApprovalDriver } from './approvals.js';
+import { PLAN, REQUESTS_PER_SECOND, SERVICE, SERVICE_KEY, type Scenario, type ScenarioName } from './scenarios.js';
+
+export interface ReleaseReport {
+  readonly scenario: ScenarioName;
+  readonly version: string;
+  readonly releaseId: string | null;
+  /** The ledger's outcome (PROMOTED, ALARM, UNHEALTHY, MIGRATION_FAILED, REJECTED, ...). */
+  readonly outcome: string | null;
+  /** The release's final status (SUCCEEDED, ROLLED_BACK, FAILED, ...). */
+  readonly status: string | null;
+  readonly reason: string | null;
+  readonly expected: { readonly status: string; readonly outcome: string };
+  readonly asExpected: boolean;
+  readonly durationMs: number;
+  /** State transitions of the release's execution. */
+  readonly transitions: number;
+  /** Requests the router handled while the release ran, in all and per version. */
+  readonly requests: { readonly total: number; readonly failed: number; readonly byVersion: Readonly<Record<string, VersionTraffic>> };
+  readonly rollbackReactionMs: number | null;
+  /** What set the rollback off, when there was one. */
+  readonly rollbackTrigger: string | null;
+}
+
+export interface DemoWorld {
+  readonly runtime: LocalRuntime;
+  readonly http: HttpCloud;
+  readonly approvals: ApprovalDriver;
+  readonly say: (line: string) => void;
+}
+
+const PROGRESS_EVERY_MS = 500;
+const FOLLOW_EVERY_MS = 50;
+/** Bounds of one release's load: it stops by itself after this, whatever happens. */
+const MAX_LOAD_MS = 45_000;
+const ALARMS_CLEAR_TIMEOUT_MS = 15_000;
+
+/** Runs one scenario's release to its end and reports it; `plan` replaces the demo's (the bench compares plans). */
+export async function runScenario(world: DemoWorld, scenario: Scenario, plan: PlanInput = PLAN): Promise<ReleaseReport> {
+  const { runtime, http, say } = world;
+  const service = runtime.deps.config.services.find((s) => s.service === SERVICE.service && s.environment === SERVICE.environment);
+  if (service === undefined) throw new Error(`${SERVICE_KEY} is not onboarded`);
+  await alarmsClear(world, service.alarms);
+
+  const stable = await runtime.ledger.getStable(SERVICE);
+  const stableTg = stable?.fleet.targetGroup ?? service.traffic.targetGroupArns[0];
+  const canaryTg = service.traffic.targetGroupArns.find((tg) => tg !== stableTg) ?? service.traffic.targetGroupArns[1];
+  say(`\n== ${scenario.name}: ${scenario.version} ${scenario.story} (stable: ${stable?.version ?? 'none'})`);
+
+  const watch = { alarmAt: undefined as number | undefined, alarm: undefined as string | undefined, restoredAt: undefined as number | undefined, done: false };
+  const onAlarm = (change: AlarmStateChange) => {
+    if (watch.done) return;
+    say(`   ${clock(change.at)}  alarm ${change.alarmName}: ${change.previous} -> ${change.state}`);
+    if (change.state === 'ALARM' && watch.alarmAt === undefined && service.alarms.includes(change.alarmName)) {
+      watch.alarmAt = change.at;
+      watch.alarm = change.alarmName;
+    }
+  };
+  const onWeights = (weights: ReadonlyMap<string, number>, listenerArn: string) => {
+    if (watch.done || listenerArn !== service.traffic.listenerArn) return;
+    if (weights.get(canaryTg) === 0 && weights.get(stableTg) === 100) watch.restoredAt ??= Date.now();
+    else watch.restoredAt = undefined;
+  };
+  world.http.onAlarmStateChange(onAlarm);
+  runtime.cloud.onWeightsChanged(onWeights);
+
+  const before = http.trafficByVersion();
+  const started = Date.now();
+  const load = TrafficGenerator.start({
+    url: http.routerUrl(SERVICE_KEY),
+    ratePerSecond: REQUESTS_PER_SECOND,
+    maxRequests: REQUESTS_PER_SECOND * (MAX_LOAD_MS / 1000),
+    maxDurationMs: MAX_LOAD_MS,
+    paths: ['/', '/api/cart', '/api/checkout'],
+  });
+  const execution = runtime.startRelease({
+    ...SERVICE,
+    version: scenario.version,
+    trigger: { source: 'demo', commit: `c0ffee-${scenario.version}`, author: 'dana' },
+    plan,
+  });
+  const follow = followRelease(world, scenario, started, before, stableTg, canaryTg);
+  let result;
+  try {
+    result = await execution.result;
+    await runtime.settled();
+    await http.settled();
+  } finally {
+    await load.stop();
+    await follow.stop();
+    watch.done = true;
+  }
+  const durationMs = Date.now() - started;
+  const release = follow.release();
+  const traffic = diffTraffic(before, http.trafficByVersion());
+
+  let triggerAt = watch.alarmAt;
+  let trigger = watch.alarm === undefined ? null : `${watch.alarm} in ALARM`;
+  if (release?.outcome === 'REJECTED') {
+    const approvalId = follow.approvalId();
+    const decision = approvalId === undefined ? undefined : (await runtime.ledger.getApproval(approvalId))?.decision;
+    if (decision !== undefined) {
+      triggerAt = Date.parse(decision.at);
+      trigger = `rejected by ${decision.by}`;
+    }
+  }
+  const rolledBack = release?.status === 'ROLLED_BACK' || release?.status === 'ABORTED';
+  const rollbackReactionMs =
+    rolledBack && triggerAt !== undefined && watch.restoredAt !== undefined ? Math.max(0, watch.restoredAt - triggerAt) : null;
+
+  const status = release?.status ?? null;
+  const outcome = release?.outcome ?? null;
+  return {
+    scenario: scenario.name,
+    version: scenario.version,
+    releaseId: release?.releaseId ?? null,
+    outcome,
+    status,
+    reason: release?.reason ?? null,
+    expected: { status: scenario.expected.status, outcome: scenario.expected.outcome },
+    asExpected: status === scenario.expected.status && outcome === scenario.expected.outcome && scenario.expected.reason.test(release?.reason ?? ''),
+    durationMs,
+    transitions: result.transitions.total,
+    requests: {
+      total: Object.values(traffic).reduce((sum, t) => sum + t.total, 0),
+      failed: Object.values(traffic).reduce((sum, t) => sum + t.failed, 0),
+      byVersion: traffic,
+    },
+    rollbackReactionMs: rollbackReactionMs === null ? null : Math.round(rollbackReactionMs),
+    rollbackTrigger: rollbackReactionMs === null ? null : trigger,
+  };
+}
+
+/** Waits until none of the service's alarms is in ALARM (the next release's preflight would refuse to start). */
+async function alarmsClear(world: DemoWorld, alarms: readonly string[]): Promise<void> {
+  const firing = () => alarms.filter((name) => world.runtime.cloud.alarmsFiring.has(name));
+  if (firing().length === 0) return;
+  world.say(`\n   waiting for ${firing().join(', ')} to leave ALARM before the next release`);
+  const deadline = Date.now() + ALARMS_CLEAR_TIMEOUT_MS;
+  while (firing().length > 0) {
+    if (Date.now() > deadline) throw new Error(`${firing().join(', ')} still in ALARM after ${String(ALARMS_CLEAR_TIMEOUT_MS)} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+interface Follow {
+  stop(): Promise<void>;
+  release(): Release | undefined;
+  approvalId(): string | undefined;
+}
+
+/** Prints the release's audit events as the ledger records them, and a traffic line twice a second; answers approvals. */
+function followRelease(
+  world: DemoWorld,
+  scenario: Scenario,
+  started: number,
+  before: ReadonlyMap<string, VersionTraffic>,
+  stableTg: string,
+  canaryTg: string,
+): Follow {
+  const { runtime, say } = world;
+  const printed = new Set<string>();
+  const state = { running: true, release: undefined as Release | undefined, approvalId: undefined as string | undefined, lastProgress: 0 };
+  const approvals: Promise<void>[] = [];
+  const print = async () => {
+    const release = (await runtime.ledger.listReleases(SERVICE)).items.find((r) => r.version === scenario.version);
+    if (release === undefined) return;
+    state.release = release;
+    for (const event of await runtime.ledger.listEvents(release)) {
+      if (printed.has(event.eventId)) continue;
+      printed.add(event.eventId);
+      say(`   ${event.at.slice(11, 23)}  ${event.type.padEnd(19)} ${describe(event)}`);
+    }
+    const approvalId = release.waiting?.kind === 'APPROVAL' ? release.waiting.approvalId : undefined;
+    if (approvalId !== undefined && state.approvalId !== approvalId) {
+      state.approvalId = approvalId;
+      approvals.push(
+        world.approvals.handle(release, approvalId, scenario).catch((error: unknown) => {
+          say(`   approval could not be decided: ${error instanceof Error ? error.message : String(error)}`);
+        }),
+      );
+    }
+    if (Date.now() - state.lastProgress >= PROGRESS_EVERY_MS && release.finishedAt === undefined) {
+      state.lastProgress = Date.now();
+      say(progressLine(world, release, started, before, stableTg, canaryTg));
+    }
+  };
+  const loop = (async () => {
+    while (state.running) {
+      await print();
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_EVERY_MS));
+    }
+    await print();
+    await Promise.all(approvals);
+  })();
+  return {
+    stop: async () => {
+      state.running = false;
+      await loop;
+    },
+    release: () => state.release,
+    approvalId: () => state.approvalId,
+  };
+}
+
+function progressLine(world: DemoWorld, release: Release, started: number, before: ReadonlyMap<string, VersionTraffic>, stableTg: string, canaryTg: string): string {
+  const { runtime, http } = world;
+  const service = runtime.deps.config.services[0];
+  const weights = service === undefined ? new Map<string, number>() : runtime.cloud.weightsOn(service.traffic.listenerArn, service.traffic.ruleArn);
+  const versionIn = (tg: string) => runtime.cloud.liveFleets().find((f) => f.ref.targetGroup === tg)?.version;
+  const split = [stableTg, canaryTg]
+    .map((tg) => ({ version: versionIn(tg), percent: weights.get(tg) ?? 0 }))
+    .filter((s) => s.version !== undefined)
+    .map((s) => `${s.version ?? ''} ${String(s.percent)}%`)
+    .join(' / ');
+  const traffic = Object.entries(diffTraffic(before, http.trafficByVersion()))
+    .map(([version, t]) => `${version} ${String(t.total)} req ${String(t.failed)} err`)
+    .join(', ');
+  const alarms = [...http.alarmStates()].map(([name, state]) => `${name.replace(/^checkout-prod-/, '')} ${state}`).join(', ');
+  const step = release.currentStep === undefined ? '' : ` step ${String(release.currentStep.index)} (${release.currentStep.name})`;
+  const elapsed = `+${((Date.now() - started) / 1000).toFixed(1)}s`;
+  return `   ${elapsed.padStart(12)}  ${release.status}${step} | ${split === '' ? 'no traffic' : split} | ${traffic === '' ? 'no requests yet' : traffic} | alarms: ${alarms}`;
+}
+
+function diffTraffic(before: ReadonlyMap<string, VersionTraffic>, after: ReadonlyMap<string, VersionTraffic>): Record<string, VersionTraffic> {
+  const result: Record<string, VersionTraffic> = {};
+  for (const [version, now] of after) {
+    const then = before.get(version) ?? { total: 0, failed: 0 };
+    const total = now.total - then.total;
+    if (total > 0) result[version] = { total, failed: now.failed - then.failed };
+  }
+  return result;
+}
+
+function describe(event: ReleaseEvent): string {
+  return event.actor === undefined || event.actor === 'flow' ? (event.message ?? '') : `${event.message ?? ''}  [${event.actor}]`;
+}
+
+function clock(at: number): string {
+  return new Date(at).toISOString().slice(11, 23);
+}

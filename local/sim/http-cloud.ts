@@ -1,0 +1,305 @@
+/**
+ * The simulated cloud serving real HTTP. Plugged into a {@link SimulatedCloud}
+ * as its {@link FleetBackend}, it runs every fleet as HTTP version servers on
+ * loopback (two tasks per fleet), puts one {@link WeightedRouter} in front of
+ * each onboarded service's target groups, applying the listener weights and
+ * the dark-canary header rule the release flow sets, and computes alarms from
+ * what the routers saw — 5xx rate and p99 latency per target group, evaluated
+ * with CloudWatch semantics — delivering their changes to ALARM as "CloudWatch
+ * Alarm State Change" events to the alarm handler.
+ *
+ * Fleet health is the version servers really answering their health check;
+ * dark-canary smoke checks are real requests through the router with the
+ * header.
+ */
+import { request as httpRequest } from 'node:http';
+import type { ServiceConfig } from '../../functions/config.js';
+import type { FleetHealth, HeaderRoute, SmokeCheck, SmokeResult } from '../../functions/ports.js';
+import { MetricAlarm, type AlarmDefinition, type AlarmState, type AlarmStateChange, type Datapoint } from './alarm-evaluator.js';
+import type { FleetBackend, SimFleet, SimulatedCloud } from './cloud.js';
+import { HEALTH_CHECK_PATH, VersionServer, type VersionServerBehaviour } from './version-server.js';
+import { WeightedRouter, type HeaderRule, type RoutedRequest } from './weighted-router.js';
+
+/** What an alarm watches, per target group of its service; with two target groups, the larger value (metric math MAX). */
+export type RouterMetric = '5xx-rate' | 'p99-latency';
+
+/** A metric alarm on what a service's router saw. */
+export interface RouterAlarm extends AlarmDefinition {
+  /** `service/environment` of an onboarded service. */
+  readonly service: string;
+  /**
+   * `5xx-rate`: percent of requests to a target group answered 5xx (HTTPCode_Target_5XX_Count / RequestCount);
+   * `p99-latency`: p99 of the response time in ms (TargetResponseTime). No requests in a period: no datapoint.
+   */
+  readonly metric: RouterMetric;
+}
+
+export interface HttpCloudOptions {
+  /** Behaviour of each version's servers; versions not listed are healthy and fast. */
+  readonly versions?: Readonly<Record<string, VersionServerBehaviour>>;
+  /** Tasks (servers) per fleet. @default 2 */
+  readonly tasksPerFleet?: number;
+  readonly alarms?: readonly RouterAlarm[];
+  /** Seed of the routers' weighted draws. @default 'rollgate' */
+  readonly seed?: string;
+  /**
+   * Deregistration delay: a retired fleet's servers finish the requests they
+   * have for this long before they stop (the ALB drains targets the same way). @default 250
+   */
+  readonly drainMs?: number;
+}
+
+/** What the HTTP cloud needs from the runtime it serves. */
+export interface HttpCloudHost {
+  readonly cloud: SimulatedCloud;
+  readonly services: readonly ServiceConfig[];
+  /** The alarm handler, as EventBridge feeds it. */
+  deliverAlarm(alarmName: string, eventId: string, reason: string): Promise<unknown>;
+}
+
+/** Requests per version as the routers saw them. */
+export interface VersionTraffic {
+  readonly total: number;
+  readonly failed: number;
+}
+
+interface Observation {
+  readonly at: number;
+  readonly targetGroupArn: string;
+  readonly status: number;
+  readonly latencyMs: number;
+}
+
+const HEALTH_TIMEOUT_MS = 1_000;
+
+export class HttpCloud implements FleetBackend {
+  /** Errors of alarm deliveries; the demo and tests assert there are none. */
+  public readonly errors: unknown[] = [];
+  private readonly servers = new Map<string, VersionServer[]>();
+  private readonly draining = new Set<VersionServer>();
+  private readonly versionOfTarget = new Map<string, string>();
+  private readonly routers = new Map<string, WeightedRouter>();
+  private readonly traffic = new Map<string, { total: number; failed: number }>();
+  private readonly observations: Observation[] = [];
+  private readonly alarms: { readonly alarm: MetricAlarm; readonly definition: RouterAlarm; readonly targetGroups: readonly string[]; timer?: NodeJS.Timeout }[] = [];
+  private readonly alarmListeners: ((change: AlarmStateChange) => void)[] = [];
+  private readonly deliveries = new Set<Promise<void>>();
+  private host: HttpCloudHost | undefined;
+  private closed = false;
+
+  public constructor(private readonly options: HttpCloudOptions = {}) {}
+
+  /**
+   * Starts serving: servers for the fleets already in place (onboarding),
+   * one router per service, and the alarm evaluations.
+   */
+  public async attach(host: HttpCloudHost): Promise<void> {
+    this.host = host;
+    for (const fleet of host.cloud.liveFleets()) await this.fleetCreated(fleet);
+    for (const service of host.services) {
+      const key = serviceKey(service);
+      const router = await WeightedRouter.start({
+        table: {
+          weights: () => host.cloud.weightsOn(service.traffic.listenerArn, service.traffic.ruleArn),
+          headerRules: () => this.headerRules(service),
+          targets: (targetGroupArn) => this.targetsIn(targetGroupArn),
+        },
+        seed: `${this.options.seed ?? 'rollgate'}/${key}`,
+        onRequest: (request) => { this.observe(request); },
+      });
+      this.routers.set(key, router);
+    }
+    for (const definition of this.options.alarms ?? []) {
+      const service = host.services.find((s) => serviceKey(s) === definition.service);
+      if (service === undefined) throw new RangeError(`alarm ${definition.alarmName} watches ${definition.service}, which is not onboarded`);
+      const entry: (typeof this.alarms)[number] = { alarm: new MetricAlarm(definition), definition, targetGroups: service.traffic.targetGroupArns };
+      // Datapoints are whole periods; each is evaluated when its period closes.
+      entry.timer = setInterval(() => { this.evaluate(entry); }, definition.periodMs);
+      this.alarms.push(entry);
+    }
+  }
+
+  /** The router's URL for a service (`service/environment`). */
+  public routerUrl(service: string): string {
+    const router = this.routers.get(service);
+    if (router === undefined) throw new RangeError(`no router for ${service}`);
+    return router.url;
+  }
+
+  /** Called on every alarm state change (OK, ALARM, INSUFFICIENT_DATA). */
+  public onAlarmStateChange(listener: (change: AlarmStateChange) => void): void {
+    this.alarmListeners.push(listener);
+  }
+
+  public alarmStates(): ReadonlyMap<string, AlarmState> {
+    return new Map(this.alarms.map(({ alarm }) => [alarm.definition.alarmName, alarm.state]));
+  }
+
+  /** The last datapoints of an alarm, oldest first. */
+  public alarmDatapoints(alarmName: string, count: number): readonly Datapoint[] {
+    return this.alarms.find(({ alarm }) => alarm.definition.alarmName === alarmName)?.alarm.recent(count) ?? [];
+  }
+
+  /** Requests per version since the start, as the routers saw them. */
+  public trafficByVersion(): ReadonlyMap<string, VersionTraffic> {
+    return new Map([...this.traffic].map(([version, counts]) => [version, { ...counts }]));
+  }
+
+  /** Resolves once alarm deliveries started so far are done. */
+  public async settled(): Promise<void> {
+    await Promise.all([...this.deliveries]);
+  }
+
+  public async close(): Promise<void> {
+    this.closed = true;
+    for (const { timer } of this.alarms) clearInterval(timer);
+    await this.settled();
+    await Promise.all([...this.routers.values()].map((router) => router.close()));
+    await Promise.all([...this.servers.values(), ...this.draining].flat().map((server) => server.close()));
+    this.draining.clear();
+    this.routers.clear();
+    this.servers.clear();
+  }
+
+  // ───────── FleetBackend ─────────
+
+  public async fleetCreated(fleet: SimFleet): Promise<void> {
+    if (this.servers.has(fleet.ref.id) || this.closed) return;
+    const behaviour = this.options.versions?.[fleet.version] ?? {};
+    const tasks = await Promise.all(
+      Array.from({ length: this.options.tasksPerFleet ?? 2 }, (_, i) => VersionServer.start(fleet.version, `${fleet.ref.id}/task-${String(i + 1)}`, behaviour)),
+    );
+    for (const task of tasks) this.versionOfTarget.set(task.url, fleet.version);
+    this.servers.set(fleet.ref.id, tasks);
+  }
+
+  public async fleetHealth(fleet: SimFleet): Promise<FleetHealth> {
+    const tasks = this.servers.get(fleet.ref.id) ?? [];
+    const checks = await Promise.all(tasks.map((task) => get(`${task.url}${HEALTH_CHECK_PATH}`, {}, HEALTH_TIMEOUT_MS)));
+    const healthyCount = checks.filter((check) => check.status === 200).length;
+    const healthy = !fleet.retired && tasks.length > 0 && healthyCount === tasks.length;
+    const detail = healthy
+      ? `${String(healthyCount)}/${String(tasks.length)} targets healthy`
+      : `check ${String(fleet.healthChecks)}: ${String(healthyCount)}/${String(tasks.length)} targets healthy (${checks.map((c) => c.detail).join('; ')})`;
+    return { healthy, desired: tasks.length, healthyCount, detail };
+  }
+
+  /** Deregisters the fleet's targets at once; they stop after the deregistration delay. */
+  public fleetRetired(fleet: SimFleet): Promise<void> {
+    const tasks = this.servers.get(fleet.ref.id) ?? [];
+    this.servers.delete(fleet.ref.id);
+    for (const task of tasks) this.draining.add(task);
+    const stop = setTimeout(() => {
+      for (const task of tasks) {
+        this.draining.delete(task);
+        void task.close();
+      }
+    }, this.options.drainMs ?? 250);
+    stop.unref();
+    return Promise.resolve();
+  }
+
+  /** Smoke checks through the service's router with the dark-canary header, as they would go through the ALB. */
+  public async smoke(_baseUrl: string, route: HeaderRoute, checks: readonly SmokeCheck[]): Promise<SmokeResult[]> {
+    const service = this.host?.services.find((s) => this.headerRules(s).some((r) => r.headerName === route.headerName && r.headerValue === route.headerValue));
+    const router = service === undefined ? undefined : this.routers.get(serviceKey(service));
+    if (router === undefined) return checks.map((check) => ({ path: check.path, ok: false, status: null, detail: 'no router has that header rule' }));
+    return Promise.all(
+      checks.map(async (check) => {
+        const answer = await get(`${router.url}${check.path}`, { [route.headerName]: route.headerValue }, HEALTH_TIMEOUT_MS);
+        return { path: check.path, ok: answer.status === check.expectStatus, status: answer.status, detail: answer.detail };
+      }),
+    );
+  }
+
+  // ───────── routing and metrics ─────────
+
+  private headerRules(service: ServiceConfig): HeaderRule[] {
+    const prefix = `${service.traffic.listenerArn}#`;
+    const rules: HeaderRule[] = [];
+    for (const [key, route] of this.host?.cloud.headerRoutes ?? []) {
+      if (key.startsWith(prefix) && service.traffic.targetGroupArns.some((tg) => tg === route.targetGroupArn)) rules.push(route);
+    }
+    return rules;
+  }
+
+  private fleetIn(targetGroupArn: string): SimFleet | undefined {
+    return this.host?.cloud.liveFleets().find((fleet) => fleet.ref.targetGroup === targetGroupArn);
+  }
+
+  private targetsIn(targetGroupArn: string): string[] {
+    const fleet = this.fleetIn(targetGroupArn);
+    return fleet === undefined ? [] : (this.servers.get(fleet.ref.id) ?? []).map((task) => task.url);
+  }
+
+  private observe(request: RoutedRequest): void {
+    if (request.targetGroupArn === undefined) return;
+    // The version that served it: the target's, even if its fleet was retired while it answered.
+    const version = (request.target === undefined ? undefined : this.versionOfTarget.get(request.target)) ?? 'none';
+    const counts = this.traffic.get(version) ?? { total: 0, failed: 0 };
+    counts.total++;
+    if (request.status >= 500) counts.failed++;
+    this.traffic.set(version, counts);
+    this.observations.push({ at: request.at, targetGroupArn: request.targetGroupArn, status: request.status, latencyMs: request.latencyMs });
+  }
+
+  private evaluate(entry: (typeof this.alarms)[number]): void {
+    const { definition, alarm, targetGroups } = entry;
+    const end = Date.now();
+    const start = end - definition.periodMs;
+    const values = targetGroups
+      .map((tg) => metricValue(definition.metric, this.observations.filter((o) => o.targetGroupArn === tg && o.at >= start && o.at < end)))
+      .filter((value): value is number => value !== undefined);
+    this.prune(end);
+    const change = alarm.record(values.length === 0 ? undefined : Math.max(...values), end);
+    if (change === undefined) return;
+    const host = this.host;
+    if (host === undefined) return;
+    if (change.state === 'ALARM') host.cloud.alarmsFiring.add(change.alarmName);
+    else host.cloud.alarmsFiring.delete(change.alarmName);
+    for (const listener of this.alarmListeners) listener(change);
+    if (change.state !== 'ALARM' || this.closed) return;
+    // EventBridge delivers the state change to the alarm handler (the rule matches state ALARM).
+    const delivery = host.deliverAlarm(change.alarmName, `${change.alarmName}-${String(change.at)}`, change.reason).then(
+      () => undefined,
+      (error: unknown) => {
+        this.errors.push(error);
+      },
+    );
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  private prune(now: number): void {
+    const keep = Math.max(0, ...this.alarms.map(({ definition }) => definition.periodMs)) * 2;
+    let drop = 0;
+    while (drop < this.observations.length && (this.observations[drop]?.at ?? now) < now - keep) drop++;
+    if (drop > 0) this.observations.splice(0, drop);
+  }
+}
+
+function serviceKey(service: { service: string; environment: string }): string {
+  return `${service.service}/${service.environment}`;
+}
+
+/** One period's value of a metric over the requests of one target group; undefined without requests. */
+export function metricValue(metric: RouterMetric, requests: readonly { status: number; latencyMs: number }[]): number | undefined {
+  if (requests.length === 0) return undefined;
+  if (metric === '5xx-rate') return (requests.filter((r) => r.status >= 500).length / requests.length) * 100;
+  const sorted = requests.map((r) => r.latencyMs).sort((a, b) => a - b);
+  // Nearest-rank percentile, as CloudWatch's pNN statistics.
+  return sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)];
+}
+
+function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number | null; detail: string }> {
+  return new Promise((resolve) => {
+    const request = httpRequest(url, { headers, timeout: timeoutMs, agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => { resolve({ status: response.statusCode ?? null, detail: `HTTP ${String(response.statusCode)}` }); });
+      response.on('error', (error) => { resolve({ status: null, detail: error.message }); });
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${String(timeoutMs)} ms`)));
+    request.on('error', (error: NodeJS.ErrnoException) => { resolve({ status: null, detail: error.code === 'ECONNREFUSED' ? 'connection refused' : error.message }); });
+    request.end();
+  });
+}

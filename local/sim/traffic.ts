@@ -1,0 +1,135 @@
+/**
+ * Steady load for the local router: requests at a fixed rate to a loopback
+ * URL, bounded in count and in time, stopping by itself at whichever bound
+ * comes first (or when stopped). It refuses any host but the loopback one.
+ */
+import { Agent, request as httpRequest } from 'node:http';
+
+export interface TrafficOptions {
+  /** Where to send requests; must be on 127.0.0.1, ::1 or localhost. */
+  readonly url: string;
+  /** Requests per second. */
+  readonly ratePerSecond: number;
+  /** Stop after this many requests. */
+  readonly maxRequests: number;
+  /** Stop after this long, in ms. */
+  readonly maxDurationMs: number;
+  /** Requests in flight at most; beyond it a tick is skipped (and counted). @default 64 */
+  readonly maxInFlight?: number;
+  /** Per request. @default 5000 */
+  readonly timeoutMs?: number;
+  /** Paths cycled through. @default ['/'] */
+  readonly paths?: readonly string[];
+  /** Extra headers on every request (e.g. the dark-canary header). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface TrafficTotals {
+  readonly sent: number;
+  /** Answered with a status below 500. */
+  readonly ok: number;
+  /** Answered 5xx, or the connection failed. */
+  readonly failed: number;
+  /** Ticks skipped because `maxInFlight` requests were still waiting. */
+  readonly skipped: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+export class TrafficGenerator {
+  private sent = 0;
+  private ok = 0;
+  private failed = 0;
+  private skipped = 0;
+  private inFlight = 0;
+  private readonly agent: Agent;
+  private readonly timer: NodeJS.Timeout;
+  private readonly deadline: NodeJS.Timeout;
+  private readonly done: Promise<TrafficTotals>;
+  private finish: () => void = () => undefined;
+  private stopped = false;
+
+  private constructor(private readonly options: TrafficOptions) {
+    const target = new URL(options.url);
+    if (!LOOPBACK.has(target.hostname)) throw new RangeError(`traffic goes to loopback only, not ${target.hostname}`);
+    if (!(options.ratePerSecond > 0 && options.ratePerSecond <= 5_000)) throw new RangeError('ratePerSecond must be in (0, 5000]');
+    if (!(options.maxRequests > 0) || !(options.maxDurationMs > 0)) throw new RangeError('maxRequests and maxDurationMs must be positive');
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxInFlight ?? 64 });
+    const started = performance.now();
+    const interval = 1000 / options.ratePerSecond;
+    this.done = new Promise((resolve) => {
+      this.finish = () => { resolve(this.totals()); };
+    });
+    // Catch up on ticks the event loop delayed, so the rate holds on a busy process.
+    const tick = () => {
+      const due = Math.min(options.maxRequests, Math.floor((performance.now() - started) / interval) + 1);
+      while (!this.stopped && this.sent + this.skipped < due) this.send();
+      if (this.sent + this.skipped >= options.maxRequests) void this.stop();
+    };
+    this.timer = setInterval(tick, Math.max(1, Math.min(20, interval)));
+    this.deadline = setTimeout(() => {
+      void this.stop();
+    }, options.maxDurationMs);
+    tick();
+  }
+
+  /** Starts sending at once. */
+  public static start(options: TrafficOptions): TrafficGenerator {
+    return new TrafficGenerator(options);
+  }
+
+  public totals(): TrafficTotals {
+    return { sent: this.sent, ok: this.ok, failed: this.failed, skipped: this.skipped };
+  }
+
+  /** Resolves with the totals once it stopped by itself (or was stopped) and nothing is in flight. */
+  public finished(): Promise<TrafficTotals> {
+    return this.done;
+  }
+
+  /** Stops sending; resolves once the requests in flight are answered. */
+  public stop(): Promise<TrafficTotals> {
+    if (!this.stopped) {
+      this.stopped = true;
+      clearInterval(this.timer);
+      clearTimeout(this.deadline);
+      this.settleIfIdle();
+    }
+    return this.done;
+  }
+
+  private send(): void {
+    if (this.inFlight >= (this.options.maxInFlight ?? 64)) {
+      this.skipped++;
+      return;
+    }
+    const paths = this.options.paths ?? ['/'];
+    const path = paths[this.sent % paths.length] ?? '/';
+    this.sent++;
+    this.inFlight++;
+    let counted = false;
+    const count = (good: boolean) => {
+      if (counted) return;
+      counted = true;
+      if (good) this.ok++;
+      else this.failed++;
+      this.inFlight--;
+      this.settleIfIdle();
+    };
+    const request = httpRequest(new URL(path, this.options.url), { agent: this.agent, headers: this.options.headers, timeout: this.options.timeoutMs ?? 5_000 }, (response) => {
+      response.resume();
+      response.on('end', () => { count((response.statusCode ?? 500) < 500); });
+      response.on('error', () => { count(false); });
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => { count(false); });
+    request.end();
+  }
+
+  private settleIfIdle(): void {
+    if (this.stopped && this.inFlight === 0) {
+      this.agent.destroy();
+      this.finish();
+    }
+  }
+}

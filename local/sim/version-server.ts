@@ -1,0 +1,113 @@
+/**
+ * One task of a simulated fleet: a small HTTP service on loopback that answers
+ * as the version it runs. What makes a version good or bad is configured here:
+ * an error rate (answers 500), added latency, crashing on start (nothing
+ * listens), or never passing its health check.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How a version behaves on the wire. */
+export interface VersionServerBehaviour {
+  /**
+   * Share of requests (0–1) answered with HTTP 500, spread evenly: request k
+   * fails when ⌊k·rate⌋ grows, so any run of requests holds the same share. @default 0
+   */
+  readonly errorRate?: number;
+  /** Added to every answer, health checks included. @default 0 */
+  readonly latencyMs?: number;
+  /** The process dies right after it starts: its port refuses connections. @default false */
+  readonly crashOnStart?: boolean;
+  /** Serves requests, but the health check path answers 503 forever. @default false */
+  readonly neverHealthy?: boolean;
+}
+
+/** The path the target group health check requests. */
+export const HEALTH_CHECK_PATH = '/healthz';
+
+export class VersionServer {
+  /** Requests answered (health checks excluded), and how many of them with a 5xx. */
+  public served = 0;
+  public failed = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private constructor(
+    public readonly version: string,
+    public readonly name: string,
+    public readonly url: string,
+    private readonly server: Server | undefined,
+  ) {}
+
+  /** Starts a task of `version` on 127.0.0.1, on a free port. */
+  public static async start(version: string, name: string, behaviour: VersionServerBehaviour = {}): Promise<VersionServer> {
+    const errorRate = behaviour.errorRate ?? 0;
+    if (!(errorRate >= 0 && errorRate <= 1)) throw new RangeError(`errorRate of ${version} must be between 0 and 1, not ${String(errorRate)}`);
+    let instance: VersionServer | undefined;
+    const server = createServer((request, response) => {
+      instance?.answer(request, response, behaviour);
+    });
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    if (behaviour.crashOnStart === true) {
+      // Started, then died: the port it had refuses connections from now on.
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      instance = new VersionServer(version, name, url, undefined);
+      return instance;
+    }
+    instance = new VersionServer(version, name, url, server);
+    return instance;
+  }
+
+  /** Whether the process is up (a crashed one never was). */
+  public get running(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  /** Stops the task: open connections are cut, pending answers dropped. */
+  public close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const server = this.server;
+    if (server?.listening !== true) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => { resolve(); });
+    });
+  }
+
+  private answer(request: IncomingMessage, response: ServerResponse, behaviour: VersionServerBehaviour): void {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    let status = 200;
+    if (path === HEALTH_CHECK_PATH) {
+      status = behaviour.neverHealthy === true ? 503 : 200;
+    } else {
+      const rate = behaviour.errorRate ?? 0;
+      const k = this.served++;
+      if (Math.floor((k + 1) * rate) > Math.floor(k * rate)) {
+        status = 500;
+        this.failed++;
+      }
+    }
+    request.resume();
+    const send = () => {
+      if (response.destroyed) return;
+      const body = JSON.stringify({ version: this.version, task: this.name, status });
+      response.writeHead(status, { 'content-type': 'application/json', 'x-rollgate-version': this.version, 'content-length': Buffer.byteLength(body) });
+      response.end(body);
+    };
+    const latency = behaviour.latencyMs ?? 0;
+    if (latency <= 0) {
+      send();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      send();
+    }, latency);
+    this.timers.add(timer);
+  }
+}

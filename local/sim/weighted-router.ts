@@ -1,0 +1,171 @@
+/**
+ * The local load balancer: a real HTTP reverse proxy on loopback that does
+ * what the ALB listener rollgate drives does. Each request first meets the
+ * header-routed rules (the dark canary), lowest priority number first; then
+ * the default action's weighted forward: a target group is drawn with the
+ * current weights (from a seeded generator, so a run repeats), and the
+ * request goes round-robin to one of that group's targets. The weights and
+ * rules are read for every request, so a change applies to the very next one.
+ *
+ * Like an ALB it answers 503 itself when no target group has weight, 502 when
+ * the target refuses the connection or breaks it, 504 when it does not answer
+ * in time. Every request is reported (target group, status, latency) for the
+ * metrics the alarms are computed from.
+ */
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { seededRandom } from './random.js';
+
+/** A header-routed listener rule forwarding to one target group. */
+export interface HeaderRule {
+  readonly headerName: string;
+  readonly headerValue: string;
+  readonly priority: number;
+  readonly targetGroupArn: string;
+}
+
+/** Where the router reads the listener's state, request by request. */
+export interface RouteTable {
+  /** Percent (or any weight) per target group of the weighted forward action. */
+  weights(): ReadonlyMap<string, number>;
+  /** The header-routed rules in front of the default action. */
+  headerRules(): readonly HeaderRule[];
+  /** Base URLs (`http://127.0.0.1:port`) of the targets registered in a target group. */
+  targets(targetGroupArn: string): readonly string[];
+}
+
+/** One request the router handled. */
+export interface RoutedRequest {
+  /** Undefined when the router answered 503 itself (no target group had weight). */
+  readonly targetGroupArn: string | undefined;
+  readonly via: 'header-rule' | 'weighted' | 'none';
+  /** The target's base URL, when one was chosen. */
+  readonly target: string | undefined;
+  readonly status: number;
+  /** From the request's arrival to the end of the answer, in ms. */
+  readonly latencyMs: number;
+  /** When the answer ended (ms since the epoch). */
+  readonly at: number;
+}
+
+export interface WeightedRouterOptions {
+  readonly table: RouteTable;
+  /** Seed of the weighted draw. @default 1 */
+  readonly seed?: number | string;
+  /** How long a target may take to answer before the router answers 504. @default 5000 */
+  readonly targetTimeoutMs?: number;
+  /** Called for every request, once answered. */
+  readonly onRequest?: (request: RoutedRequest) => void;
+}
+
+export class WeightedRouter {
+  private readonly random: () => number;
+  private readonly roundRobin = new Map<string, number>();
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly server: Server;
+  private address = '';
+
+  private constructor(private readonly options: WeightedRouterOptions) {
+    this.random = seededRandom(options.seed ?? 1);
+    this.server = createServer((request, response) => {
+      this.forward(request, response);
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** e.g. `http://127.0.0.1:41234` */
+  public get url(): string {
+    return this.address;
+  }
+
+  /** Listens on 127.0.0.1, on a free port. */
+  public static async start(options: WeightedRouterOptions): Promise<WeightedRouter> {
+    const router = new WeightedRouter(options);
+    const { server } = router;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    router.address = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    return router;
+  }
+
+  /** The target group the next request would go to (header rules, then the weighted draw). */
+  public chooseTargetGroup(headers: IncomingMessage['headers']): { targetGroupArn: string | undefined; via: RoutedRequest['via'] } {
+    const rules = [...this.options.table.headerRules()].sort((a, b) => a.priority - b.priority);
+    for (const rule of rules) {
+      const value = headers[rule.headerName.toLowerCase()];
+      if ((Array.isArray(value) ? value : [value]).includes(rule.headerValue)) return { targetGroupArn: rule.targetGroupArn, via: 'header-rule' };
+    }
+    const weighted = [...this.options.table.weights()].filter(([, weight]) => weight > 0);
+    const total = weighted.reduce((sum, [, weight]) => sum + weight, 0);
+    if (total === 0) return { targetGroupArn: undefined, via: 'none' };
+    let draw = this.random() * total;
+    for (const [targetGroupArn, weight] of weighted) {
+      draw -= weight;
+      if (draw < 0) return { targetGroupArn, via: 'weighted' };
+    }
+    return { targetGroupArn: weighted.at(-1)?.[0], via: 'weighted' };
+  }
+
+  public close(): Promise<void> {
+    this.agent.destroy();
+    if (!this.server.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => { resolve(); });
+    });
+  }
+
+  private forward(request: IncomingMessage, response: ServerResponse): void {
+    const started = performance.now();
+    const { targetGroupArn, via } = this.chooseTargetGroup(request.headers);
+    let reported = false;
+    const chosen: { target?: string } = {};
+    const report = (status: number) => {
+      if (reported) return;
+      reported = true;
+      this.options.onRequest?.({ targetGroupArn, via, target: chosen.target, status, latencyMs: performance.now() - started, at: Date.now() });
+    };
+    const answerSelf = (status: number, message: string) => {
+      report(status);
+      request.resume();
+      if (response.headersSent || response.destroyed) {
+        response.destroy();
+        return;
+      }
+      response.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(message) }).end(message);
+    };
+    if (targetGroupArn === undefined) {
+      answerSelf(503, 'no target group has weight');
+      return;
+    }
+    const targets = this.options.table.targets(targetGroupArn);
+    if (targets.length === 0) {
+      answerSelf(503, 'no targets registered in the target group');
+      return;
+    }
+    const next = this.roundRobin.get(targetGroupArn) ?? 0;
+    this.roundRobin.set(targetGroupArn, (next + 1) % targets.length);
+    chosen.target = targets[next % targets.length] ?? '';
+    const target = new URL(chosen.target);
+    const headers = { ...request.headers };
+    delete headers.connection;
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers, agent: this.agent, timeout: this.options.targetTimeoutMs ?? 5_000 },
+      (answer) => {
+        const status = answer.statusCode ?? 502;
+        response.writeHead(status, answer.headers);
+        answer.pipe(response);
+        answer.on('end', () => { report(status); });
+        answer.on('error', () => { answerSelf(502, 'target broke the connection'); });
+      },
+    );
+    upstream.on('timeout', () => {
+      upstream.destroy();
+      answerSelf(504, 'target did not answer in time');
+    });
+    upstream.on('error', () => { answerSelf(502, 'target refused or broke the connection'); });
+    request.pipe(upstream);
+  }
+}
