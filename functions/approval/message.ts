@@ -7,29 +7,20 @@
  * https://api.slack.com/reference/block-kit/blocks
  */
 import { PlanSchema } from '../domain/plan.js';
-import type { Approval, Release, Weights } from '../ledger/records.js';
+import type { Approval, Release } from '../ledger/records.js';
 import type { SlackBlock } from '../adapters/slack/web-api.js';
+import type { ApprovalRequest } from '../ports.js';
 
 export const ACTION_APPROVE = 'rollgate_approve';
 export const ACTION_REJECT = 'rollgate_reject';
 export const ACTION_OPEN_PAGE = 'rollgate_open_page';
 export const ACTIONS_BLOCK_ID = 'rollgate_approval';
 
-/** What an approval message and the approval page show. */
-export interface ApprovalFacts {
-  readonly approvalId: string;
-  readonly service: string;
-  readonly environment: string;
-  readonly version: string;
-  readonly previousVersion: string | undefined;
-  readonly commit: string | undefined;
-  readonly author: string | undefined;
-  readonly stepIndex: number;
+/** What an approval message and the approval page show: the request, plus what the endpoint looks up. */
+export interface ApprovalFacts extends ApprovalRequest {
   readonly stepCount: number | undefined;
-  readonly weights: Weights | undefined;
   /** Alarms of the service in ALARM when the request was made; `undefined` when not checked. */
   readonly alarmsInAlarm: readonly string[] | undefined;
-  readonly expiresAt: string;
   readonly approvers: { readonly users: readonly string[]; readonly groups: readonly string[] };
 }
 
