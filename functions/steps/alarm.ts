@@ -12,7 +12,7 @@ import { ALL_STABLE } from '../domain/plan.js';
 import { TaskAlreadyClosedError } from '../errors.js';
 import { setAndVerifyWeights } from './advance.js';
 import { markRollingBack } from './rollback.js';
-import { defineStep, refOf, trafficOf } from './step.js';
+import { defineStep, recordedSplit, refOf, trafficOf } from './step.js';
 
 export const AlarmStateChangeSchema = z.object({
   id: z.string(),
@@ -61,8 +61,8 @@ export const alarmHandler = defineStep({
         message: `${reason}: ${state.reason ?? ''}`.trim(),
         data: { alarmName, at: state.timestamp ?? event.time },
       });
-      if (release.stableFleet !== undefined && release.canaryTargetGroup !== undefined) {
-        const split = { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroup };
+      const split = recordedSplit(release);
+      if (split !== undefined) {
         await setAndVerifyWeights(deps.router, trafficOf(service), split, ALL_STABLE);
         if (stored) {
           await deps.ledger.appendEvent({
@@ -70,7 +70,7 @@ export const alarmHandler = defineStep({
             eventId: `alarm-restored:${event.id}`,
             type: 'TRAFFIC_RESTORED',
             actor: 'alarm-handler',
-            message: `100% back on ${release.stableFleet.id} (verified) after ${alarmName}`,
+            message: `100% back on ${release.stableFleet?.id ?? split.stableTargetGroupArn} (verified) after ${alarmName}`,
           });
         }
       }

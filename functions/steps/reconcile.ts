@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { isTerminalStatus } from '../domain/status.js';
 import type { Release } from '../ledger/records.js';
 import { rollBack } from './rollback.js';
-import { defineStep, refOf, type StepDeps } from './step.js';
+import { defineStep, refOf, trafficMoved, type StepDeps } from './step.js';
 
 export type ReconcileOutcome =
   | { readonly releaseId: string; readonly action: 'alive' }
@@ -34,11 +34,10 @@ async function reconcileRelease(deps: StepDeps, release: Release): Promise<Recon
     });
     return { releaseId: release.releaseId, action: 'completed', reason };
   }
-  const trafficMoved = (release.weights?.canary ?? 0) > 0 || release.currentStep !== undefined;
   await rollBack(
     deps,
     release,
-    { error: 'ReleaseFailed', status: trafficMoved ? 'ROLLED_BACK' : 'FAILED', outcome: 'EXECUTION_DIED', reason },
+    { error: 'ReleaseFailed', status: trafficMoved(release) ? 'ROLLED_BACK' : 'FAILED', outcome: 'EXECUTION_DIED', reason },
     'reconciler',
   );
   return { releaseId: release.releaseId, action: 'restored', reason };

@@ -12,16 +12,26 @@ import { ABORT_REASON_PREFIX, rollbackVerdict, type RollbackVerdict } from '../d
 import { StaleStatusError } from '../errors.js';
 import type { Release } from '../ledger/records.js';
 import { setAndVerifyWeights } from './advance.js';
-import { CursorSchema, defineStep, fleetFor, refOf, ReleaseContextSchema, requireRelease, serviceOf, trafficOf, type StepDeps } from './step.js';
+import {
+  CursorSchema,
+  defineStep,
+  fleetFor,
+  recordedSplit,
+  refOf,
+  ReleaseContextSchema,
+  requireRelease,
+  serviceOf,
+  trafficMoved,
+  trafficOf,
+  type StepDeps,
+} from './step.js';
 
 /** Puts all traffic back on the stable fleet and verifies it; then removes what the release added. */
 export async function restoreStable(deps: StepDeps, release: Release): Promise<void> {
   const service = serviceOf(deps, release);
   const target = trafficOf(service);
-  if (release.stableFleet !== undefined && release.canaryTargetGroup !== undefined) {
-    const split = { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroup };
-    await setAndVerifyWeights(deps.router, target, split, ALL_STABLE);
-  }
+  const split = recordedSplit(release);
+  if (split !== undefined) await setAndVerifyWeights(deps.router, target, split, ALL_STABLE);
   const plan = PlanSchema.safeParse(release.plan);
   const canary = plan.success ? plan.data.darkCanary : undefined;
   if (canary !== undefined) {
@@ -94,8 +104,7 @@ export const rollback = defineStep({
       state.error.Error === 'RollbackRequestedError' && release.statusReason !== undefined
         ? { Error: release.statusReason.startsWith(ABORT_REASON_PREFIX) ? 'ReleaseAbortedError' : 'AlarmFiredError', Cause: release.statusReason }
         : state.error;
-    const trafficMoved = (release.weights?.canary ?? 0) > 0 || release.currentStep !== undefined;
-    const verdict = rollbackVerdict(caught, state.cursor?.action, trafficMoved);
+    const verdict = rollbackVerdict(caught, state.cursor?.action, trafficMoved(release));
     return rollBack(deps, release, verdict, 'flow');
   },
 });

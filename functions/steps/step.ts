@@ -122,6 +122,17 @@ export function splitOf(release: { stableFleet: { targetGroup: string }; canaryT
   return { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroupArn };
 }
 
+/** The split a release recorded when it started, if it got that far. */
+export function recordedSplit(release: Release): TrafficSplit | undefined {
+  if (release.stableFleet === undefined || release.canaryTargetGroup === undefined) return undefined;
+  return { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroup };
+}
+
+/** Whether any weighted traffic ever reached the release's new fleet (else a rollback ends FAILED, not ROLLED_BACK). */
+export function trafficMoved(release: Release): boolean {
+  return (release.weights?.canary ?? 0) > 0 || release.currentStep !== undefined;
+}
+
 export async function requireRelease(deps: StepDeps, ref: ReleaseRef): Promise<Release> {
   const release = await deps.ledger.getRelease(ref);
   if (release === undefined) throw new ReleaseNotFoundError(ref.releaseId);
