@@ -260,6 +260,14 @@ const RecordApprovalMessageInput = z.strictObject({
 });
 export type RecordApprovalMessageInput = z.input<typeof RecordApprovalMessageInput>;
 
+const ReplaceApprovalTokenInput = z.strictObject({
+  approvalId: ApprovalIdSchema,
+  /** The token the caller read on the approval: the swap happens only if it is still there. */
+  previousTaskToken: WaitSchema.shape.taskToken,
+  taskToken: WaitSchema.shape.taskToken,
+});
+export type ReplaceApprovalTokenInput = z.input<typeof ReplaceApprovalTokenInput>;
+
 const MarkApprovalExpiredInput = z.strictObject({
   approvalId: ApprovalIdSchema,
   reason: ReasonSchema,
@@ -859,9 +867,11 @@ export class Ledger {
             TableName: this.tableName,
             Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
             UpdateExpression: 'SET decision = :decision',
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(decision) AND expiresAtMs > :now',
+            // The token read above is the one the caller resumes: a retried
+            // approval step may have swapped it since (replaceApprovalToken).
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(decision) AND expiresAtMs > :now AND taskToken = :token',
             ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':decision': decision, ':now': now.getTime() },
+            ExpressionAttributeValues: { ':decision': decision, ':now': now.getTime(), ':token': approval.taskToken },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
@@ -881,6 +891,7 @@ export class Ledger {
         if (old === undefined) throw new ApprovalNotFoundError(input.approvalId);
         const current = this.parse(ApprovalSchema, old);
         if (current.decision !== undefined) throw new AlreadyDecidedError(input.approvalId, current.decision);
+        if (current.taskToken !== approval.taskToken) return RETRY;
         throw new ApprovalExpiredError(input.approvalId, current.expiresAt);
       }
       return RETRY;
@@ -930,6 +941,39 @@ export class Ledger {
       // Recorded concurrently (or the approval vanished): look again.
       return RETRY;
     });
+  }
+
+  /**
+   * Points an undecided, unexpired approval at a new task token. Step
+   * Functions gives a retried callback task a new token and the old one dies
+   * with the failed attempt; the retried approval step keeps asking the same
+   * approval (same id, same Slack message, same deadline) instead of opening
+   * a second one.
+   *
+   * @returns the approval with the new token, or `undefined` when it can no
+   *   longer take one (decided, expired, gone, or its token is no longer
+   *   `previousTaskToken`): the caller opens a new approval.
+   */
+  public async replaceApprovalToken(raw: ReplaceApprovalTokenInput): Promise<Approval | undefined> {
+    const input = parseInput(ReplaceApprovalTokenInput, raw, 'replaceApprovalToken');
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
+          UpdateExpression: 'SET taskToken = :token',
+          ConditionExpression:
+            'attribute_exists(#pk) AND attribute_not_exists(decision) AND attribute_not_exists(expired) AND taskToken = :previous AND expiresAtMs > :now',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':token': input.taskToken, ':previous': input.previousTaskToken, ':now': this.now().getTime() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return this.parse(ApprovalSchema, out.Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 
   /**

@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { RollbackRequestedError } from '../errors.js';
-import { assertNotRollingBack, CursorSchema, defineStep, refOf, ReleaseContextSchema, requireRelease } from './step.js';
+import type { Approval, Release } from '../ledger/records.js';
+import { assertNotRollingBack, CursorSchema, defineStep, refOf, ReleaseContextSchema, requireRelease, type StepDeps } from './step.js';
 
 const CallbackInput = z.object({ release: ReleaseContextSchema, cursor: CursorSchema, taskToken: z.string().min(1) });
 
@@ -33,6 +34,29 @@ export const bake = defineStep({
   },
 });
 
+/**
+ * The approval an earlier attempt of this step opened, if it can still decide
+ * this one. A retry for the same token (Lambda's own retry) finds it as it is;
+ * a retry by the state machine's Retry comes with a new token, since Step
+ * Functions gives every attempt of a callback task its own token and the
+ * failed attempt's dies with it: the approval — its id, Slack message and
+ * deadline — then carries on with the new token, unless it was decided or
+ * expired in between (the decision went to the dead token and changed
+ * nothing), when a new approval is opened.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
+ */
+async function reusableApproval(
+  deps: StepDeps,
+  waiting: Release['waiting'],
+  stepIndex: number,
+  taskToken: string,
+): Promise<Approval | undefined> {
+  if (waiting?.kind !== 'APPROVAL' || waiting.stepIndex !== stepIndex || waiting.approvalId === undefined) return undefined;
+  const earlier = await deps.ledger.getApproval(waiting.approvalId);
+  if (earlier === undefined || earlier.taskToken === taskToken) return earlier;
+  return deps.ledger.replaceApprovalToken({ approvalId: earlier.approvalId, previousTaskToken: earlier.taskToken, taskToken });
+}
+
 export const approval = defineStep({
   name: 'approval',
   input: CallbackInput,
@@ -42,12 +66,9 @@ export const approval = defineStep({
     const stepIndex = cursor.stepIndex ?? 0;
     const step = release.plan.steps[stepIndex];
     if (step?.type !== 'approval') throw new RollbackRequestedError(`plan step ${String(stepIndex)} is not an approval`);
-    // A retried invocation for the same token reuses its approval instead of creating a second one,
+    // A retried invocation reuses the approval of the earlier attempt instead of creating a second one,
     // and goes through the rest again: each write is idempotent, and the notification may not have gone out.
-    const earlier =
-      current.waiting?.taskToken === taskToken && current.waiting.approvalId !== undefined
-        ? await deps.ledger.getApproval(current.waiting.approvalId)
-        : undefined;
+    const earlier = await reusableApproval(deps, current.waiting, stepIndex, taskToken);
     const created =
       earlier ??
       (await deps.ledger.createApproval({

@@ -129,6 +129,30 @@ describe('acting on a running release', () => {
     expect([count('RELEASE_STARTED'), count('FLEET_CREATED'), count('WEIGHTS_SET'), count('PROMOTED'), count('RELEASE_FINISHED')]).toEqual([1, 1, 3, 1, 1]);
   });
 
+  it('a retried approval step keeps asking the same approval, and deciding it resumes the retry', async () => {
+    // The first attempt opens the approval and notifies, then its response is lost:
+    // the state machine retries with a new task token and the first token dies.
+    const runtime = await newRuntime({
+      overrides: { taskTimeoutOverrides: { Bake: 20 } },
+      faults: { ApprovalFunctionArn: { times: 1, when: 'after' } },
+    });
+    const execution = runtime.startRelease(releaseInput('v2'));
+    const [first, second] = await until(() => (runtime.cloud.approvalRequests.length >= 2 ? runtime.cloud.approvalRequests : undefined));
+    expect(second?.approvalId).toBe(first?.approvalId);
+    const approvalId = first?.approvalId ?? '';
+    expect(await runtime.decide(approvalId, 'APPROVED', 'U01ALICE')).toMatchObject({ resumed: true, approval: { decision: { outcome: 'APPROVED' } } });
+    const result = await execution.result;
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(execution.history().filter((e) => e.type === 'StateRetried').map((e) => e.stateName)).toEqual(['Approval']);
+    const release = await onlyRelease(runtime);
+    expect(release.status).toBe('SUCCEEDED');
+    const types = (await runtime.ledger.listEvents(release)).map((e) => e.type);
+    const count = (type: string) => types.filter((t) => t === type).length;
+    expect([count('APPROVAL_REQUESTED'), count('APPROVAL_GRANTED'), count('APPROVAL_EXPIRED')]).toEqual([1, 1, 0]);
+    expect((await runtime.ledger.getApproval(approvalId))?.expired).toBeUndefined();
+  });
+
   it('restores stable through the reconciler when the execution is killed mid-shift', async () => {
     const runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 60_000 } } });
     const execution = runtime.startRelease(releaseInput('v2', { plan: TWO_STEPS }));

@@ -84,6 +84,36 @@ describe('approvals', () => {
     expect((await ledger.getApproval(approval.approvalId))?.decision).toEqual(won[0]?.decision);
   });
 
+  it('take a retried step\'s new task token only while undecided, unexpired and still on the token read', async () => {
+    const clock = new ManualClock();
+    const { ledger } = await newLedger(clock);
+    const release = await ledger.startRelease(startInput());
+    const approval = await pendingApproval(ledger, release);
+    const RETRY_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAeMOCK-retried-task-token';
+
+    // Someone else's view of the token: refused, nothing changes.
+    expect(await ledger.replaceApprovalToken({ approvalId: approval.approvalId, previousTaskToken: 'not-the-token', taskToken: RETRY_TOKEN })).toBeUndefined();
+    expect((await ledger.getApproval(approval.approvalId))?.taskToken).toBe(TOKEN);
+
+    const swapped = await ledger.replaceApprovalToken({ approvalId: approval.approvalId, previousTaskToken: TOKEN, taskToken: RETRY_TOKEN });
+    expect(swapped).toEqual({ ...approval, taskToken: RETRY_TOKEN });
+    // The decision resumes the new token.
+    const decided = await ledger.decideApproval({ approvalId: approval.approvalId, outcome: 'APPROVED', by: 'U01ALICE' });
+    expect(decided.taskToken).toBe(RETRY_TOKEN);
+    // Decided: it takes no other token.
+    expect(await ledger.replaceApprovalToken({ approvalId: approval.approvalId, previousTaskToken: RETRY_TOKEN, taskToken: TOKEN })).toBeUndefined();
+    expect((await ledger.getApproval(approval.approvalId))?.taskToken).toBe(RETRY_TOKEN);
+
+    // Expired (past its deadline, or marked): no new token either.
+    const late = await pendingApproval(ledger, release, 60);
+    clock.advance(61_000);
+    expect(await ledger.replaceApprovalToken({ approvalId: late.approvalId, previousTaskToken: TOKEN, taskToken: RETRY_TOKEN })).toBeUndefined();
+    const marked = await pendingApproval(ledger, release);
+    await ledger.markApprovalExpired({ approvalId: marked.approvalId, reason: 'the release was rolled back' });
+    expect(await ledger.replaceApprovalToken({ approvalId: marked.approvalId, previousTaskToken: TOKEN, taskToken: RETRY_TOKEN })).toBeUndefined();
+    expect(await ledger.replaceApprovalToken({ approvalId: 'A'.repeat(32), previousTaskToken: TOKEN, taskToken: RETRY_TOKEN })).toBeUndefined();
+  });
+
   it('cannot be decided after expiry', async () => {
     const clock = new ManualClock();
     const { ledger } = await newLedger(clock);
