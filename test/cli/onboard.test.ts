@@ -1,0 +1,140 @@
+/**
+ * `npm run onboard`: the first stable version of a service, recorded in the
+ * ledger on DynamoDB Local — by the real command in a child process (AWS
+ * endpoint pointed at DynamoDB Local, fake credentials), and its refusals,
+ * each naming the flag and leaving the ledger as it was.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+import { LockNotOwnedError } from '../../functions/errors.js';
+import { OnboardUsageError, onboard, parseOnboardArgs } from '../../cli/onboard.js';
+import { CHECKOUT_SERVICE, SEARCH_SERVICE } from '../../local/sample-config.js';
+import { newLedger, startInput } from '../ledger/ledger-fixture.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const [BLUE, GREEN] = CHECKOUT_SERVICE.traffic.targetGroupArns;
+const TASK_SET = 'ecs-svc/1234567890123456789';
+
+function args(overrides: Record<string, string | undefined> = {}, extra: readonly string[] = []): string[] {
+  const values: Record<string, string | undefined> = {
+    table: 'rollgate-ledger',
+    service: 'checkout',
+    environment: 'prod',
+    version: 'v41',
+    'target-group': BLUE,
+    fleet: TASK_SET,
+    ...overrides,
+  };
+  return [...Object.entries(values).flatMap(([flag, value]) => (value === undefined ? [] : [`--${flag}`, value])), ...extra];
+}
+
+/** The message of what `fn` threw, which must be an OnboardUsageError. */
+function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OnboardUsageError);
+    return (error as Error).message;
+  }
+  throw new Error('expected an OnboardUsageError');
+}
+
+function runOnboard(argv: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/onboard.ts', ...argv], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+        // No shared config or credentials files: nothing but the variables above.
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run onboard', () => {
+  it('records the stable version, fleet and target group of an ECS service, and refuses to overwrite it without --replace', async () => {
+    const { ledger, tableName } = await newLedger();
+    const done = await runOnboard(args({ table: tableName }));
+    expect(done.stderr).toContain('checkout/prod: stable version v41 on ecs-svc/1234567890123456789');
+    expect(done.code).toBe(0);
+    const expected = { service: 'checkout', environment: 'prod', version: 'v41', fleet: { kind: 'ecs-task-set', id: TASK_SET, targetGroup: BLUE } };
+    expect(JSON.parse(done.stdout)).toMatchObject(expected);
+    const stable = await ledger.getStable({ service: 'checkout', environment: 'prod' });
+    expect(stable).toMatchObject(expected);
+    expect(stable?.releaseId).toBeUndefined();
+
+    const again = await runOnboard(args({ table: tableName, version: 'v42', 'target-group': GREEN }));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--replace: checkout/prod is already onboarded (stable v41 on ecs-svc/1234567890123456789');
+    expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toEqual(stable);
+
+    const replaced = await runOnboard(args({ table: tableName, version: 'v42', 'target-group': GREEN }, ['--replace']));
+    expect(replaced.code).toBe(0);
+    expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toMatchObject({ version: 'v42', fleet: { targetGroup: GREEN } });
+  });
+
+  it('exits 2 naming the missing flag, and writes nothing', async () => {
+    const { ledger, tableName } = await newLedger();
+    const done = await runOnboard(args({ table: tableName, version: undefined }));
+    expect(done.code).toBe(2);
+    expect(done.stderr).toContain('npm run onboard: --version: is required');
+    expect(done.stderr).toContain('usage: npm run onboard');
+    expect(done.stdout).toBe('');
+    expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toBeUndefined();
+  });
+
+  it('refuses while a release holds the lock, even with --replace', async () => {
+    const { ledger } = await newLedger();
+    const request = parseOnboardArgs(args());
+    if (request === 'help') throw new Error('unexpected help');
+    await onboard(ledger, request);
+    await ledger.startRelease(startInput());
+    const refused = await onboard(ledger, { ...request, version: 'v99', replace: true }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LockNotOwnedError);
+    expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toMatchObject({ version: 'v41' });
+  });
+
+  it('takes an Auto Scaling group service from a given configuration file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollgate-onboard-'));
+    const file = join(dir, 'services.json');
+    writeFileSync(file, JSON.stringify({ services: [SEARCH_SERVICE] }));
+    const [searchBlue] = SEARCH_SERVICE.traffic.targetGroupArns;
+    const request = parseOnboardArgs(args({ service: 'search', 'target-group': searchBlue, fleet: 'search-prod-v7', config: file }));
+    expect(request).toMatchObject({ service: { service: 'search' }, fleet: { kind: 'auto-scaling-group', id: 'search-prod-v7', targetGroup: searchBlue } });
+    // checkout is not in that file.
+    expect(usageMessage(() => parseOnboardArgs(args({ config: file })))).toMatch(/--service\/--environment: checkout\/prod is not an onboarded service\+environment \(onboarded: search\/prod\)/);
+  });
+
+  it('names the flag whose value contradicts the configuration', () => {
+    expect(usageMessage(() => parseOnboardArgs(args({ 'target-group': SEARCH_SERVICE.traffic.targetGroupArns[0] })))).toContain(
+      '--target-group: must be one of the pair of checkout/prod',
+    );
+    expect(usageMessage(() => parseOnboardArgs(args({ fleet: 'checkout-blue' })))).toContain('--fleet: must be a task set id of ECS service checkout');
+    expect(usageMessage(() => parseOnboardArgs(args({ service: 'search', 'target-group': SEARCH_SERVICE.traffic.targetGroupArns[0], fleet: 'other-v7' })))).toContain(
+      '--fleet: must be an Auto Scaling group named search-prod-…',
+    );
+    expect(usageMessage(() => parseOnboardArgs(args({ table: 'ab' })))).toContain('--table: must be a DynamoDB table name');
+    expect(usageMessage(() => parseOnboardArgs(args({ config: '/nonexistent/services.json' })))).toContain('--config:');
+    expect(usageMessage(() => parseOnboardArgs([...args(), '--bogus']))).toContain("Unknown option '--bogus'");
+    expect(parseOnboardArgs(['--help'])).toBe('help');
+  });
+});
