@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { PlanSchema } from './domain/plan.js';
-import { UnknownServiceError } from './errors.js';
+import { InvalidInputError, UnknownServiceError } from './errors.js';
 import { NameSchema } from './ledger/records.js';
 import { parseInput } from './validation.js';
 
@@ -85,6 +85,47 @@ export const BuildTriggerSchema = z
     message: 'name an ecrRepository, a codeBuildProject or both',
   });
 
+/** Slack channel ids: public (`C…`), private (`G…`) or direct (`D…`). */
+const SlackChannelId = z.string().regex(/^[CGD][A-Z0-9]{8,}$/, 'must be a Slack channel id (C…, G… or D…)');
+
+/**
+ * Secrets Manager secret names: 1-512 of letters, digits and `/_+=.@-`.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html#SecretsManager-CreateSecret-request-Name
+ */
+const SecretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name (1-512 of A-Za-z0-9/_+=.@-)');
+
+/**
+ * The Slack app approvals go through. Its bot token, signing secret and
+ * link-signing key live in one Secrets Manager secret (a JSON string, see
+ * functions/approval/secrets.ts), read by the approval functions at their
+ * first request and cached.
+ */
+export const SlackConfigSchema = z.strictObject({
+  /** Name (not ARN) of the secret, in the stack's account and region. */
+  secretName: SecretName,
+  /** Where approval requests go unless a service names its own channel. */
+  channel: SlackChannelId,
+  /** The workspace (`T…`) whose clicks are accepted; clicks from any other are refused. @default any workspace */
+  teamId: z.string().regex(/^T[A-Z0-9]{8,}$/, 'must be a Slack team id (T…)').optional(),
+  /**
+   * The public URL of the approval endpoint when a custom domain is in front
+   * of it: personal links point here and page POSTs must come from its origin.
+   * @default the URL the endpoint is called on
+   */
+  publicBaseUrl: z
+    .url({ protocol: /^https$/, message: 'must be an https URL' })
+    .refine((url) => !url.includes('?') && !url.includes('#'), 'must have no query and no fragment')
+    .optional(),
+});
+
+/** How a service's releases are approved, where its plan has approval steps. */
+export const ServiceApprovalsSchema = z.strictObject({
+  /** The channel its approval requests go to. @default `slack.channel` */
+  slackChannel: SlackChannelId.optional(),
+  /** The release's author may not approve it (they may still reject it). @default true */
+  fourEyes: z.boolean().default(true),
+});
+
 export const ServiceConfigSchema = z.strictObject({
   service: NameSchema,
   environment: NameSchema,
@@ -127,6 +168,7 @@ export const ServiceConfigSchema = z.strictObject({
     .default({ timeoutSeconds: 600, intervalSeconds: 15 }),
   /** How long the old fleet is kept after promotion before it is retired. */
   terminationWaitSeconds: z.number().int().min(0).max(86_400).default(300),
+  approvals: ServiceApprovalsSchema.default({ fourEyes: true }),
 }).superRefine((service, ctx) => {
   // An image push carries a digest; only an ECS fleet runs images by digest.
   if (service.buildTrigger?.ecrRepository !== undefined && service.fleet.kind !== 'ecs') {
@@ -139,7 +181,11 @@ export const ServiceConfigSchema = z.strictObject({
 });
 
 export const RollgateConfigSchema = z
-  .strictObject({ services: z.array(ServiceConfigSchema).min(1, 'onboard at least one service') })
+  .strictObject({
+    services: z.array(ServiceConfigSchema).min(1, 'onboard at least one service'),
+    /** The Slack app of approvals; required once any plan has an approval step. */
+    slack: SlackConfigSchema.optional(),
+  })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.services.forEach((s, index) => {
@@ -147,12 +193,24 @@ export const RollgateConfigSchema = z
       if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['services', index], message: `${key} is onboarded twice` });
       seen.add(key);
     });
+    if (config.slack === undefined) {
+      const asking = config.services.find((s) => s.plan.steps.some((step) => step.type === 'approval'));
+      if (asking !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['slack'],
+          message: `is required: the plan of ${asking.service}/${asking.environment} has an approval step, and approvers are asked in Slack`,
+        });
+      }
+    }
   });
 
 export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
 export type ServiceConfigInput = z.input<typeof ServiceConfigSchema>;
 export type RollgateConfig = z.output<typeof RollgateConfigSchema>;
 export type RollgateConfigInput = z.input<typeof RollgateConfigSchema>;
+export type SlackConfig = z.output<typeof SlackConfigSchema>;
+export type SlackConfigInput = z.input<typeof SlackConfigSchema>;
 
 /** Validates a whole configuration; the error names the bad field's path. */
 export function parseConfig(raw: unknown): RollgateConfig {
@@ -170,4 +228,38 @@ export function findService(config: RollgateConfig, service: string, environment
     );
   }
   return found;
+}
+
+/**
+ * The Slack configuration, for the functions that cannot work without it
+ * (the approval step, the approval endpoint and the sweeper): called at cold
+ * start, so a configuration without `slack` fails there, naming the field.
+ */
+export function requireSlack(config: RollgateConfig): SlackConfig {
+  if (config.slack === undefined) {
+    throw new InvalidInputError('config', 'slack', 'is not configured: approvals need { secretName, channel } of the Slack app');
+  }
+  return config.slack;
+}
+
+/** A service+environment, as approvals and approval requests carry it. */
+export interface ServiceRef {
+  readonly service: string;
+  readonly environment: string;
+}
+
+/** The channel a service's approval requests go to: its own `approvals.slackChannel`, else `slack.channel`. */
+export function approvalChannel(config: RollgateConfig, ref: ServiceRef): string {
+  const slack = requireSlack(config);
+  return findService(config, ref.service, ref.environment).approvals.slackChannel ?? slack.channel;
+}
+
+/**
+ * Whether four-eyes holds for approvals of `ref`: the service's
+ * `approvals.fourEyes`; true for a service no longer onboarded, since a
+ * mistake here must refuse an approval rather than allow one.
+ */
+export function fourEyesFor(config: RollgateConfig, ref: ServiceRef): boolean {
+  const found = config.services.find((s) => s.service === ref.service && s.environment === ref.environment);
+  return found?.approvals.fourEyes ?? true;
 }

@@ -5,15 +5,12 @@
  * which IAM grants it gets — and how long it may run.
  *
  * The entry points build exactly the adapters listed here; a test
- * (test/infra/functions.test.ts) reads their imports to keep the two in step.
+ * (test/infra/handlers.test.ts) reads their imports to keep the two in step.
  */
 import type { AwsAdapterName } from '../functions/adapters/aws/grants.js';
 
-/** An adapter whose IAM grants a function gets. */
-export type AdapterName = AwsAdapterName | 'SfnReleaseStarter';
-
-/** How a function is started. */
-export type FunctionRole = 'task' | 'event';
+/** How a function is started: by the state machine, by EventBridge, or by the approval endpoint's HTTP API. */
+export type FunctionRole = 'task' | 'event' | 'http';
 
 /** One Lambda function of the orchestrator. */
 export interface FunctionSpec {
@@ -23,12 +20,12 @@ export interface FunctionSpec {
   readonly entry: string;
   /** What it does, for the function's description. */
   readonly description: string;
-  /** `task`: a Task state of the release ASL; `event`: an EventBridge target. */
+  /** `task`: a Task state of the release ASL; `event`: an EventBridge target; `http`: behind the approval API. */
   readonly kind: FunctionRole;
   /** The ASL placeholder its ARN substitutes (Task-state functions only). */
   readonly substitution?: string;
   /** The AWS adapters it builds; it is granted exactly their actions. */
-  readonly adapters: readonly AdapterName[];
+  readonly adapters: readonly AwsAdapterName[];
   /** Whether it reads and writes the ledger. */
   readonly ledger: boolean;
   /** Whether it starts executions of the state machine (needs its ARN in the environment). */
@@ -38,7 +35,7 @@ export interface FunctionSpec {
 }
 
 /** Fleets by kind: a function that touches fleets gets the grants of the kinds onboarded. */
-const FLEETS: readonly AdapterName[] = ['EcsFleet', 'AsgFleet'];
+const FLEETS: readonly AwsAdapterName[] = ['EcsFleet', 'AsgFleet'];
 
 /** Every Task state's function, keyed like local/runtime.ts STEP_FUNCTIONS. */
 export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
@@ -52,7 +49,7 @@ export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
   { id: 'DarkCanary', entry: 'dark-canary', substitution: 'DarkCanaryFunctionArn', adapters: ['AlbRouter'], timeoutSeconds: 150, description: 'Header-routed dark canary and smoke checks' },
   { id: 'Advance', entry: 'advance', substitution: 'AdvanceFunctionArn', adapters: ['AlbRouter', 'CloudWatchAlarms'], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
   { id: 'Bake', entry: 'bake', substitution: 'BakeFunctionArn', adapters: [], timeoutSeconds: 30, description: 'Registers a bake task token' },
-  { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', adapters: [], timeoutSeconds: 30, description: 'Registers an approval and notifies the approvers' },
+  { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', adapters: ['CloudWatchAlarms', 'SlackSecretsManager'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
   { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', adapters: ['AlbRouter', ...FLEETS], timeoutSeconds: 120, description: 'Promotes the new fleet' },
   { id: 'Retire', entry: 'retire', substitution: 'RetireFunctionArn', adapters: FLEETS, timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
   { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', adapters: ['AlbRouter', ...FLEETS], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
@@ -68,3 +65,14 @@ export const EVENT_FUNCTIONS: readonly FunctionSpec[] = (
   { id: 'BuildTrigger', entry: 'build-trigger', adapters: ['SfnReleaseStarter'], ledger: false, needsStateMachineArn: true, timeoutSeconds: 30, description: 'Starts releases from ECR pushes and CodeBuild builds' },
   ] satisfies Omit<FunctionSpec, 'kind'>[]
 ).map((f) => ({ ...f, kind: 'event' }));
+
+/**
+ * The approval path's functions, deployed when the configuration names a
+ * Slack app (`slack`): the endpoint behind the approval HTTP API (Slack
+ * interactivity and the browser links) and the sweeper, on a schedule.
+ */
+export const APPROVAL_FUNCTIONS: readonly FunctionSpec[] = [
+  // Slack wants an answer within 3 s; the timeout only bounds a stuck call.
+  { id: 'ApprovalEndpoint', entry: 'approval-endpoint', kind: 'http', adapters: ['SfnCallbacks', 'SlackSecretsManager'], ledger: true, timeoutSeconds: 10, description: 'Slack interactivity and approval links: decides approvals' },
+  { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', adapters: ['SlackSecretsManager'], ledger: true, timeoutSeconds: 60, description: 'Expires approvals that timed out or stopped mattering, in the ledger and in Slack' },
+];

@@ -5,11 +5,9 @@
  * grant concerns, and nothing else but its ledger and log permissions.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AWS_ADAPTER_GRANTS } from '../functions/adapters/aws/grants.js';
+import { AWS_ADAPTER_GRANTS, type AwsAdapterName } from '../functions/adapters/aws/grants.js';
 import { resourceName, type ArnEnv, type IamGrant } from '../functions/adapters/aws/iam.js';
 import type { RollgateConfig } from '../functions/config.js';
-import { SFN_RELEASE_STARTER_IAM } from '../functions/handlers/release-starter.js';
-import type { AdapterName } from './functions.js';
 
 /**
  * The ledger's DynamoDB actions: the Ledger's Get/Put/Update/Delete/Query, and
@@ -38,7 +36,7 @@ export function taskDefinitionFamily(taskDefinition: string): string {
 }
 
 /** Each adapter's grants and the scopes, from the configuration, it is granted for. */
-function scopedGrants(adapter: AdapterName, config: RollgateConfig, stateMachineArn: string): ScopedGrants<never> {
+function scopedGrants(adapter: AwsAdapterName, config: RollgateConfig, stateMachineArn: string): ScopedGrants<never> {
   const services = config.services;
   const scoped = <S>(grants: readonly IamGrant<S>[], scopes: readonly S[]): ScopedGrants<never> =>
     ({ grants, scopes }) as unknown as ScopedGrants<never>;
@@ -75,13 +73,16 @@ function scopedGrants(adapter: AdapterName, config: RollgateConfig, stateMachine
     case 'SfnExecutions':
       return scoped(AWS_ADAPTER_GRANTS.SfnExecutions, [{ stateMachineArn }]);
     case 'SfnReleaseStarter':
-      return scoped(SFN_RELEASE_STARTER_IAM, [{ stateMachineArn }]);
+      return scoped(AWS_ADAPTER_GRANTS.SfnReleaseStarter, [{ stateMachineArn }]);
+    case 'SlackSecretsManager':
+      // Only the approval functions build it, and the stack adds them only with `slack` configured.
+      return scoped(AWS_ADAPTER_GRANTS.SlackSecretsManager, config.slack === undefined ? [] : [{ secretName: config.slack.secretName }]);
   }
 }
 
 /** One rendered statement and the grant it came from (for nag suppression reasons). */
 export interface RenderedGrant {
-  readonly adapter: AdapterName;
+  readonly adapter: AwsAdapterName;
   readonly grant: IamGrant<never>;
   readonly statement: iam.PolicyStatement;
 }
@@ -92,7 +93,7 @@ export interface RenderedGrant {
  * there is nothing to allow.
  */
 export function adapterStatements(
-  adapters: readonly AdapterName[],
+  adapters: readonly AwsAdapterName[],
   config: RollgateConfig,
   env: ArnEnv,
   stateMachineArn: string,

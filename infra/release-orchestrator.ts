@@ -1,14 +1,10 @@
 /**
  * The ReleaseOrchestrator construct: everything rollgate deploys into an
  * account — the release ledger, one Lambda function per Task state and per
- * out-of-band handler, the release state machine and the EventBridge rules
- * that feed the handlers. A stack only ever instantiates this one construct.
- *
- * The approval endpoint (Slack interactivity and browser links) joins it as
- * one more function: {@link ReleaseOrchestrator.addFunction} gives it the same
- * bundling, logging, ledger and adapter grants as every other function, and a
- * Function URL goes on the function it returns. Its options belong in
- * {@link ApprovalOptions}.
+ * out-of-band handler, the release state machine, the EventBridge rules that
+ * feed the handlers and, when the configuration names a Slack app, the
+ * approval endpoint (an HTTP API in front of one function) and the approval
+ * sweeper. A stack only ever instantiates this one construct.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +22,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RollgateConfigSchema, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../functions/errors.js';
-import { ENV } from '../functions/handlers/environment.js';
+import { bundledConfigDefine, ENV } from '../functions/handlers/environment.js';
 import { LEDGER_TABLE, type LedgerKeyAttribute } from '../functions/ledger/table.js';
 import { parseInput } from '../functions/validation.js';
-import { EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
+import { ApprovalApi } from './approval-api.js';
+import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
 import { adapterStatements, LEDGER_ACTIONS } from './grants.js';
 
@@ -123,20 +120,41 @@ export interface EventOptions {
 }
 
 /**
- * Options of the approval channel. The Approval step function notifies
- * approvers through a Notifier: today the interim LogNotifier
- * (functions/adapters/log-notifier.ts), which needs nothing; the Slack
- * notifier and the approval endpoint replace it, and whatever they need at
- * cold start (secret names) goes here.
+ * Options of the approval endpoint: the HTTP API that Slack posts button
+ * clicks to and approvers' browsers open approval links on. It exists when
+ * the configuration names a Slack app (`config.slack`); the Slack app itself
+ * (secret, channels) is configuration, since the functions read it too.
  */
 export interface ApprovalOptions {
   /**
-   * Extra environment variables of the Approval step function (e.g. the
-   * Secrets Manager names of the Slack bot token and signing secret).
+   * Steady-state requests per second the endpoint's stage accepts (more than
+   * 0, at most 10000, API Gateway's default account limit); above it, API
+   * Gateway answers 429 without invoking the function.
    *
-   * @default - none
+   * People approve: a click is one request, a link one page load and one
+   * form post, and Slack's link previews a few more. Ten a second is far
+   * above what a team clicks, and caps what a flood of forged requests costs.
+   *
+   * @default 10
    */
-  readonly notifierEnvironment?: Readonly<Record<string, string>>;
+  readonly throttleRateLimit?: number;
+
+  /**
+   * Requests the endpoint's stage accepts at once above the steady rate: the
+   * size of API Gateway's token bucket (a whole number from 1 to 5000, API
+   * Gateway's default account burst).
+   *
+   * @default 20
+   */
+  readonly throttleBurstLimit?: number;
+
+  /**
+   * How long the endpoint's access log (one line per request: route, status,
+   * source IP, user agent) is kept.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
 }
 
 /** Properties of a {@link ReleaseOrchestrator}. */
@@ -144,8 +162,9 @@ export interface ReleaseOrchestratorProps {
   /**
    * The onboarded services (functions/config.ts): their fleets, listeners,
    * alarms, migrations, plans and build triggers. Validated here, at synth;
-   * the grants and event rules are scoped to exactly these resources, and the
-   * functions receive it in their environment.
+   * the grants and event rules are scoped to exactly these resources, and
+   * every function's bundle carries it. With `slack`, the approval endpoint
+   * and sweeper are deployed too.
    */
   readonly config: RollgateConfigInput;
 
@@ -179,9 +198,9 @@ export interface ReleaseOrchestratorProps {
   readonly events?: EventOptions;
 
   /**
-   * The approval channel.
+   * The approval endpoint, deployed when `config.slack` is set.
    *
-   * @default - approvals are logged by the interim LogNotifier
+   * @default - 10 requests a second with bursts of 20, access logs kept three months
    */
   readonly approvals?: ApprovalOptions;
 }
@@ -201,6 +220,13 @@ const ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /** What an unresolved token (the table name) is counted as against that limit: the longest table name. */
 const TOKEN_BYTES = 255;
+
+/**
+ * The longest single command-line argument Linux passes to a process,
+ * terminating NUL included (MAX_ARG_STRLEN, 32 pages of 4 KiB): the bound on
+ * the configuration's `--define` argument to esbuild.
+ */
+const DEFINE_LIMIT_BYTES = 128 * 1024;
 
 /** The CDK attribute type of each key type the shared ledger definition can use. */
 const ATTRIBUTE_TYPES = {
@@ -258,16 +284,20 @@ export class ReleaseOrchestrator extends Construct {
   /** The release state machine (statemachines/release.asl.json). */
   public readonly stateMachine: sfn.StateMachine;
 
-  /** Every function by its id (`Preflight`, ..., `AlarmHandler`, `Reconciler`, `BuildTrigger`). */
+  /** Every function by its id (`Preflight`, ..., `AlarmHandler`, `Reconciler`, `BuildTrigger`, `ApprovalEndpoint`, `ApprovalSweeper`). */
   public readonly functions: Readonly<Record<string, nodejs.NodejsFunction>>;
 
   /** Where events the handlers could not take end up, after EventBridge's or Lambda's retries. */
   public readonly deadLetterQueue: sqs.Queue;
 
+  /** The approval endpoint's HTTP API; only with `config.slack`. */
+  public readonly approvalApi?: ApprovalApi;
+
   /** The validated configuration. */
   public readonly config: RollgateConfig;
 
-  private readonly configJson: string;
+  /** The esbuild `define` that compiles the configuration into every bundle. */
+  private readonly configDefine: Readonly<Record<string, string>>;
   private readonly functionOptions: Required<FunctionOptions>;
   private readonly stateMachineArnForGrants: string;
   private readonly functionsById: Record<string, nodejs.NodejsFunction> = {};
@@ -277,9 +307,10 @@ export class ReleaseOrchestrator extends Construct {
     const ledger = props.ledger ?? {};
     this.validateLedgerOptions(ledger);
     this.config = this.validateConfig(props.config);
-    this.configJson = JSON.stringify(props.config);
+    this.configDefine = this.bundledConfig(this.config);
     this.functionOptions = this.validateFunctionOptions(props.functions ?? {});
     const eventOptions = this.validateEventOptions(props.events ?? {});
+    const approvalOptions = this.validateApprovalOptions(props.approvals ?? {});
     const stateMachineName = this.stateMachineName(props.stateMachine ?? {});
     this.functions = this.functionsById;
 
@@ -304,18 +335,26 @@ export class ReleaseOrchestrator extends Construct {
       reason: 'This queue is the dead-letter queue of the event rules and the event handlers; it has none of its own.',
     });
 
-    const notifierEnvironment = props.approvals?.notifierEnvironment ?? {};
-    for (const spec of TASK_FUNCTIONS) {
-      this.addFunction(spec, spec.id === 'Approval' ? notifierEnvironment : {});
-    }
+    for (const spec of TASK_FUNCTIONS) this.addFunction(spec);
 
     this.stateMachine = this.createStateMachine(stateMachineName, props.stateMachine ?? {});
 
-    for (const spec of EVENT_FUNCTIONS) {
-      if (spec.id === 'BuildTrigger' && !this.config.services.some((s) => s.buildTrigger !== undefined)) continue;
+    const hasBuildTrigger = this.config.services.some((s) => s.buildTrigger !== undefined);
+    const outOfBand = [
+      ...EVENT_FUNCTIONS.filter((spec) => spec.id !== 'BuildTrigger' || hasBuildTrigger),
+      ...(this.config.slack === undefined ? [] : APPROVAL_FUNCTIONS),
+    ];
+    for (const spec of outOfBand) {
       const fn = this.addFunction(spec);
       // Lambda's own retries of an event handler that failed, then the same dead-letter queue.
-      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+      if (spec.kind === 'event') fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+    }
+    if (this.config.slack !== undefined) {
+      this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
+        handler: this.requireFunction('ApprovalEndpoint'),
+        ...approvalOptions,
+        ...(this.config.slack.publicBaseUrl === undefined ? {} : { publicBaseUrl: this.config.slack.publicBaseUrl }),
+      });
     }
     this.createRules(eventOptions);
   }
@@ -325,10 +364,8 @@ export class ReleaseOrchestrator extends Construct {
    * `functions/handlers/<entry>.ts` bundled by esbuild (ESM, minified, source
    * maps, class names kept for the ASL's error names), Node.js 22 on arm64, a
    * log group with retention, a role with exactly the actions of its
-   * adapters, and, if it uses the ledger, the ledger's item actions.
-   *
-   * This is the seam for the approval endpoint: add its function here and put
-   * a Function URL on what this returns.
+   * adapters, and, if it uses the ledger, the ledger's item actions. An
+   * `event` function dead-letters to {@link deadLetterQueue}.
    */
   public addFunction(spec: FunctionSpec, extraEnvironment: Readonly<Record<string, string>> = {}): nodejs.NodejsFunction {
     if (spec.id in this.functionsById) throw this.invalidProp('functions', `${spec.id} is defined twice`);
@@ -345,7 +382,6 @@ export class ReleaseOrchestrator extends Construct {
       POWERTOOLS_LOG_LEVEL: this.functionOptions.logLevel,
       // Stack traces through the bundles' source maps point at functions/*.ts.
       NODE_OPTIONS: '--enable-source-maps',
-      [ENV.config]: this.configJson,
       ...(spec.ledger ? { [ENV.ledgerTable]: this.ledgerTable.tableName } : {}),
       ...(spec.needsStateMachineArn === true ? { [ENV.stateMachineArn]: this.stateMachineArnForGrants } : {}),
       ...extraEnvironment,
@@ -379,6 +415,8 @@ export class ReleaseOrchestrator extends Construct {
         sourcesContent: false,
         // The SDK is bundled, pinned to the versions the tests ran, not the runtime's.
         externalModules: [],
+        // The configuration, which Lambda's 4 KB environment cannot hold (functions/handlers/environment.ts).
+        define: this.configDefine,
         logLevel: nodejs.LogLevel.WARNING,
       },
     });
@@ -539,6 +577,19 @@ export class ReleaseOrchestrator extends Construct {
       targets: [target(reconciler)],
     });
 
+    const sweeper = this.functionsById.ApprovalSweeper;
+    if (sweeper !== undefined) {
+      // Every minute (EventBridge's finest rate): a sweep is one read of the
+      // open approvals' partition when nothing is due, and it is what takes the
+      // buttons off a message whose approval timed out or whose release was
+      // rolled back, so approvers stop clicking dead buttons within a minute.
+      new events.Rule(this, 'ApprovalSweepSchedule', {
+        description: 'rollgate: the approval sweeper expires approvals that timed out or stopped mattering',
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [target(sweeper)],
+      });
+    }
+
     const buildTrigger = this.functionsById.BuildTrigger;
     if (buildTrigger === undefined) return;
     const repositories = [...new Set(this.config.services.flatMap((s) => s.buildTrigger?.ecrRepository ?? []))].sort();
@@ -616,6 +667,24 @@ export class ReleaseOrchestrator extends Construct {
     return { retryAttempts, maxEventAgeSeconds };
   }
 
+  private validateApprovalOptions(options: ApprovalOptions): Required<ApprovalOptions> {
+    // API Gateway's default account limits, which a stage's own limits cannot exceed.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html
+    const throttleRateLimit = options.throttleRateLimit ?? 10;
+    if (!Number.isFinite(throttleRateLimit) || throttleRateLimit <= 0 || throttleRateLimit > 10_000) {
+      throw this.invalidProp('approvals.throttleRateLimit', `must be more than 0 and at most 10000 requests a second; got ${String(throttleRateLimit)}`);
+    }
+    const throttleBurstLimit = options.throttleBurstLimit ?? 20;
+    if (!Number.isInteger(throttleBurstLimit) || throttleBurstLimit < 1 || throttleBurstLimit > 5000) {
+      throw this.invalidProp('approvals.throttleBurstLimit', `must be a whole number of requests from 1 to 5000; got ${String(throttleBurstLimit)}`);
+    }
+    return {
+      throttleRateLimit,
+      throttleBurstLimit,
+      accessLogRetention: options.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+    };
+  }
+
   private stateMachineName(options: StateMachineOptions): string {
     if (options.stateMachineName !== undefined) {
       if (Token.isUnresolved(options.stateMachineName) || !STATE_MACHINE_NAME_PATTERN.test(options.stateMachineName)) {
@@ -634,6 +703,26 @@ export class ReleaseOrchestrator extends Construct {
     return name;
   }
 
+  /**
+   * The `define` that compiles `config` into the bundles. CDK hands it to
+   * esbuild as one command-line argument, which Linux caps at 128 KiB
+   * (MAX_ARG_STRLEN): say so at synth rather than fail in the middle of
+   * bundling with E2BIG. At about 2 KB of base64 a service, that is room for
+   * some sixty services.
+   */
+  private bundledConfig(config: RollgateConfig): Record<string, string> {
+    const define = bundledConfigDefine(config);
+    // One argument per define; with its terminating NUL it must fit the limit.
+    const bytes = Math.max(...Object.entries(define).map(([key, value]) => Buffer.byteLength(`--define:${key}=${value}`) + 1));
+    if (bytes > DEFINE_LIMIT_BYTES) {
+      throw this.invalidProp(
+        'config',
+        `is ${String(bytes)} bytes once encoded for the bundles, over the ${String(DEFINE_LIMIT_BYTES)} bytes esbuild's command line takes in one argument; split the services across two stacks`,
+      );
+    }
+    return define;
+  }
+
   /** Lambda refuses an environment over 4 KB at deploy time; say so at synth, naming the function. */
   private checkEnvironmentSize(id: string, environment: Readonly<Record<string, string>>): void {
     const bytes = Object.entries(environment).reduce(
@@ -641,10 +730,7 @@ export class ReleaseOrchestrator extends Construct {
       0,
     );
     if (bytes > ENVIRONMENT_LIMIT_BYTES) {
-      throw this.invalidProp(
-        'config',
-        `makes the environment of ${id} ${String(bytes)} bytes, over Lambda's ${String(ENVIRONMENT_LIMIT_BYTES)}; the configuration alone is ${String(Buffer.byteLength(this.configJson))} bytes of JSON`,
-      );
+      throw this.invalidProp(`functions.${id}.environment`, `is ${String(bytes)} bytes, over Lambda's ${String(ENVIRONMENT_LIMIT_BYTES)}`);
     }
   }
 

@@ -31,5 +31,12 @@ export class RollgateStack extends Stack {
       description: 'The release ledger',
       value: this.orchestrator.ledgerTable.tableName,
     });
+    const approvalApi = this.orchestrator.approvalApi;
+    if (approvalApi !== undefined) {
+      new CfnOutput(this, 'SlackInteractivityRequestUrl', {
+        description: "Paste into the Slack app's Interactivity & Shortcuts settings as the Request URL",
+        value: approvalApi.slackInteractivityUrl,
+      });
+    }
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The sample configuration: one ECS service and one Auto Scaling group
- * service, with made-up account ids and ARNs. The local runtime and the tests
+ * service, and the Slack app of approvals, with made-up account ids, ARNs and
+ * Slack ids. The local runtime and the tests
  * run releases of these services against the simulated cloud, and `npm run
  * synth` deploys them when no other configuration is given (infra/app.ts).
  */
-import type { RollgateConfigInput, ServiceConfigInput } from '../functions/config.js';
+import type { RollgateConfigInput, ServiceConfigInput, SlackConfigInput } from '../functions/config.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
@@ -52,6 +53,8 @@ export const CHECKOUT_SERVICE = {
   },
   healthGate: { timeoutSeconds: 600, intervalSeconds: 15 },
   terminationWaitSeconds: 900,
+  // Checkout's approvals go to its own channel; four-eyes stays on (the default).
+  approvals: { slackChannel: 'C0CHECKOUT1' },
 } satisfies ServiceConfigInput;
 
 /** An Auto Scaling group service behind a listener rule, with stickiness. */
@@ -82,4 +85,11 @@ export const SEARCH_SERVICE = {
   },
 } satisfies ServiceConfigInput;
 
-export const SAMPLE_CONFIG: RollgateConfigInput = { services: [CHECKOUT_SERVICE, SEARCH_SERVICE] };
+/** The Slack app approvals go through (made-up ids); its secret holds the bot token, signing secret and link key. */
+export const SAMPLE_SLACK = {
+  secretName: 'rollgate/slack',
+  channel: 'C0RELEASES1',
+  teamId: 'T0EXAMPLE1',
+} satisfies SlackConfigInput;
+
+export const SAMPLE_CONFIG: RollgateConfigInput = { services: [CHECKOUT_SERVICE, SEARCH_SERVICE], slack: SAMPLE_SLACK };

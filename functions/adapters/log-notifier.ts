@@ -1,11 +1,11 @@
 /**
- * An interim approval channel that only logs: the approval request's fields
- * (never the task token, which an {@link ApprovalRequest} does not carry) go
- * to the function's log, where an operator finds the approval id to decide.
+ * An approval channel that only logs: the approval request's fields (never
+ * the task token, which an {@link ApprovalRequest} does not carry) go to a
+ * log, where an operator finds the approval id to decide.
  *
- * The Slack notifier of the approval endpoint work (functions/approval/)
- * replaces this in functions/handlers/approval.ts; until then approvals are
- * decided through the ledger's approval id.
+ * No function uses it any more: the Approval function asks in Slack
+ * (functions/approval/slack-notifier.ts, wired in functions/handlers/approval.ts).
+ * It stays only while a test still covers it, and can go with that test.
  */
 import type { ApprovalRequest, Notifier } from '../ports.js';
 
@@ -14,7 +14,7 @@ export interface ApprovalLog {
   info(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
-/** Logs approval requests instead of sending them. Slack replaces it. */
+/** Logs approval requests instead of sending them. */
 export class LogNotifier implements Notifier {
   public constructor(private readonly log: ApprovalLog) {}
 

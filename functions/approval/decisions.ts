@@ -22,6 +22,9 @@ import type { SlackApi } from '../adapters/slack/web-api.js';
 import { closedMessage, factsOf, stateOf } from './message.js';
 import { authorize, type ApproverDirectory } from './policy.js';
 
+/** Whether four-eyes holds for an approval of this service+environment. */
+export type FourEyesPolicy = (approval: Pick<Approval, 'service' | 'environment'>) => boolean;
+
 /** A structured log line; never carries a token or a secret. */
 export interface ApprovalLogEntry {
   readonly level: 'info' | 'warn' | 'error';
@@ -40,8 +43,8 @@ export interface DecisionDeps {
   readonly slack: SlackApi;
   readonly directory: ApproverDirectory;
   readonly now: () => Date;
-  /** The release's author may not approve it. @default true */
-  readonly fourEyes: boolean;
+  /** Whether the release's author is refused approving it, per approval (by its service+environment). */
+  readonly fourEyes: FourEyesPolicy;
   readonly log: ApprovalLog;
 }
 
@@ -104,7 +107,7 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
     userId: request.userId,
     outcome: request.outcome,
     author: release?.trigger.author,
-    fourEyes: deps.fourEyes,
+    fourEyes: deps.fourEyes(approval),
   });
   if (approval.decision !== undefined) throw new AlreadyDecidedError(approval.approvalId, approval.decision);
   if (approval.expired !== undefined) throw new ApprovalNoLongerWaitingError(approval.approvalId, approval.expired.reason);

@@ -1,7 +1,7 @@
 /**
  * The approval endpoint: Slack interactivity (signed POSTs from Slack) and
  * the browser page (GET shows, POST decides). Transport-neutral: the Lambda
- * Function URL handler (function-url.ts) and the local server
+ * handler for a Function URL or HTTP API (function-url.ts) and the local server
  * (local/approval-server.ts) both call {@link ApprovalEndpoint.handle}.
  *
  *   POST /slack/interactivity   block_actions: Approve, Reject, Open in browser
@@ -13,7 +13,10 @@
  * a failure to reach the app) and the user hears why in an ephemeral
  * message; `x-rollgate-outcome` names the outcome for logs and tests. The
  * page: forged link 403, unknown approval 404, not allowed 403, decided 409,
- * expired or no longer waiting 410, Slack unreachable 503.
+ * expired or no longer waiting 410, Slack unreachable 503. Refused on sight,
+ * before any secret, ledger or Slack call: a body over 64 KiB (413), an
+ * unknown path (404), a wrong method (405), a POST that is not form-encoded
+ * (415). Request rates are the API's throttling's business (the stack's).
  */
 import { z } from 'zod';
 import {
@@ -38,6 +41,7 @@ import {
   whyClosed,
   type ApprovalLog,
   type DecisionDeps,
+  type FourEyesPolicy,
   type SweepResult,
 } from './decisions.js';
 import type { HttpRequest, HttpResponse } from './http.js';
@@ -67,12 +71,18 @@ export interface ApprovalEndpointOptions {
   readonly directory?: ApproverDirectory;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** The release's author may not approve it. @default true */
-  readonly fourEyes?: boolean;
   /**
-   * The public origin of the endpoint (e.g. a custom domain in front of the
-   * Function URL): personal links point here and page POSTs must come from it.
-   * @default the origin the request came in on (the Function URL)
+   * The release's author may not approve it: for every approval, or per
+   * approval by its service+environment (functions/config.ts `fourEyesFor`).
+   * @default true
+   */
+  readonly fourEyes?: boolean | FourEyesPolicy;
+  /**
+   * The public URL of the endpoint (e.g. a custom domain in front of the
+   * Function URL or HTTP API, possibly under a path): personal links point
+   * here, page POSTs must come from its origin, and its path is the prefix
+   * the endpoint's own paths are under.
+   * @default the origin (and stage path) the request came in on
    */
   readonly publicBaseUrl?: string;
   /** Refuse interactivity from any other Slack workspace (team id `T…`). @default any */
@@ -125,6 +135,22 @@ function html(status: number, body: string, code: string, cookies?: readonly str
   return { status, headers: { ...PAGE_HEADERS, 'x-rollgate-outcome': code }, body, ...(cookies === undefined ? {} : { cookies }) };
 }
 
+/** The path of the public URL without its trailing slash, or an {@link InvalidInputError} naming `publicBaseUrl`. */
+function basePathOf(publicBaseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(publicBaseUrl);
+  } catch {
+    throw new InvalidInputError('approval endpoint', 'publicBaseUrl', 'must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidInputError('approval endpoint', 'publicBaseUrl', 'must be an absolute http(s) URL');
+  return url.pathname.replace(/\/+$/, '');
+}
+
+function isFormEncoded(request: HttpRequest): boolean {
+  return (request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
 /** Resolves with `work`'s result, or with `undefined` once `ms` have passed (the work goes on). */
 async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -144,30 +170,39 @@ export class ApprovalEndpoint {
   private readonly deps: DecisionDeps;
   private readonly secrets: SlackSecrets;
   private readonly options: ApprovalEndpointOptions;
+  /** The path of {@link ApprovalEndpointOptions.publicBaseUrl} without a trailing slash (`''` at the root). */
+  private readonly publicBasePath: string | undefined;
 
   public constructor(options: ApprovalEndpointOptions) {
     this.options = options;
     this.secrets = options.secrets;
+    const fourEyes = options.fourEyes ?? true;
     this.deps = {
       ledger: options.ledger,
       callbacks: options.callbacks,
       slack: options.slack,
       directory: options.directory ?? new SlackApproverDirectory(options.slack),
       now: options.now ?? (() => new Date()),
-      fourEyes: options.fourEyes ?? true,
+      fourEyes: typeof fourEyes === 'boolean' ? () => fourEyes : fourEyes,
       log: options.log ?? (() => undefined),
     };
+    this.publicBasePath = options.publicBaseUrl === undefined ? undefined : basePathOf(options.publicBaseUrl);
   }
 
   /** Answers one request. Never throws: unexpected failures are 500 with nothing of the cause in the body. */
   public async handle(request: HttpRequest): Promise<HttpResponse> {
     try {
+      // What is refused on sight (too large, unknown path, wrong method or content type) costs no secret, ledger or Slack call.
       if (request.rawBody.length > MAX_BODY_BYTES) return text(413, 'request body too large', 'too-large');
-      if (request.path === SLACK_INTERACTIVITY_PATH) {
-        return request.method === 'POST' ? await this.slackInteractivity(request) : text(405, 'method not allowed', 'method', { allow: 'POST' });
+      const path = this.routePath(request);
+      if (path === SLACK_INTERACTIVITY_PATH) {
+        if (request.method !== 'POST') return text(405, 'method not allowed', 'method', { allow: 'POST' });
+        // Slack posts interactivity form-encoded: https://api.slack.com/interactivity/handling#payloads
+        if (!isFormEncoded(request)) return text(415, 'expected application/x-www-form-urlencoded', 'unsupported-media-type');
+        return await this.slackInteractivity(request);
       }
-      if (request.path.startsWith(APPROVAL_PAGE_PREFIX)) {
-        const approvalId = request.path.slice(APPROVAL_PAGE_PREFIX.length);
+      if (path.startsWith(APPROVAL_PAGE_PREFIX)) {
+        const approvalId = path.slice(APPROVAL_PAGE_PREFIX.length);
         if (!/^[A-Za-z0-9_-]{16,64}$/.test(approvalId)) return html(404, messagePage('Not found', 'There is no such approval.'), 'not-found');
         if (request.method === 'GET' || request.method === 'HEAD') {
           const response = await this.showPage(request, approvalId);
@@ -183,14 +218,18 @@ export class ApprovalEndpoint {
     }
   }
 
-  /** A personal link to the approval page for `userId` (what "Open in browser" hands out; the demo prints one). */
+  /**
+   * A personal link to the approval page for `userId` (what "Open in browser"
+   * hands out; the demo prints one), under `baseUrl` (its path kept).
+   */
   public async personalLink(approvalId: string, userId: string, baseUrl?: string): Promise<string> {
     const approval = await this.deps.ledger.getApproval(approvalId);
     if (approval === undefined) throw new ApprovalNotFoundError(approvalId);
     const { linkSigningKey } = await this.secrets.get();
     const token = signApprovalLink(linkSigningKey, { approvalId, userId, expiresAt: new Date(approval.expiresAt) });
     const base = new URL(baseUrl ?? this.options.publicBaseUrl ?? 'http://localhost/');
-    return new URL(`${APPROVAL_PAGE_PREFIX}${approvalId}?t=${encodeURIComponent(token)}`, base).toString();
+    const basePath = base.pathname.replace(/\/+$/, '');
+    return new URL(`${basePath}${APPROVAL_PAGE_PREFIX}${approvalId}?t=${encodeURIComponent(token)}`, base.origin).toString();
   }
 
   /** Expires what timed out or stopped mattering, and updates finished approvals' messages. */
@@ -263,8 +302,8 @@ export class ApprovalEndpoint {
   private async handOutLink(request: HttpRequest, approvalId: string, userId: string, tell: (message: string) => Promise<void>): Promise<HttpResponse> {
     try {
       const { approval, release } = await loadApproval(this.deps.ledger, approvalId);
-      await authorize(this.deps.directory, { approval, userId, outcome: 'VIEW', author: release?.trigger.author, fourEyes: this.deps.fourEyes });
-      const link = await this.personalLink(approvalId, userId, this.options.publicBaseUrl ?? request.origin);
+      await authorize(this.deps.directory, { approval, userId, outcome: 'VIEW', author: release?.trigger.author, fourEyes: this.deps.fourEyes(approval) });
+      const link = await this.personalLink(approvalId, userId, this.options.publicBaseUrl ?? `${request.origin}${request.basePath ?? ''}`);
       await tell(`Your personal approval link (do not share it: it decides as you): ${link}`);
       return text(200, '', 'link-sent');
     } catch (error) {
@@ -281,6 +320,22 @@ export class ApprovalEndpoint {
     return this.options.publicBaseUrl === undefined ? request.origin : new URL(this.options.publicBaseUrl).origin;
   }
 
+  /** The path prefix browsers see in front of the endpoint's own paths: the public URL's path, else the request's stage path. */
+  private mountPath(request: HttpRequest): string {
+    return this.publicBasePath ?? request.basePath ?? '';
+  }
+
+  /**
+   * The endpoint's own path of a request: requests that come in through the
+   * public URL may still carry its path (an API mapping of a custom domain),
+   * which is taken off.
+   */
+  private routePath(request: HttpRequest): string {
+    const prefix = this.publicBasePath;
+    if (prefix === undefined || prefix === '' || !request.path.startsWith(`${prefix}/`)) return request.path;
+    return request.path.slice(prefix.length);
+  }
+
   private async showPage(request: HttpRequest, approvalId: string): Promise<HttpResponse> {
     // Link unfurlers and scanners fetch links too: they get nothing to read and nothing to submit.
     if (LINK_PREVIEW_AGENTS.test(request.headers['user-agent'] ?? '')) {
@@ -293,7 +348,7 @@ export class ApprovalEndpoint {
       const context = await loadApproval(this.deps.ledger, approvalId);
       const { approval, release } = context;
       const facts = factsOf(approval, release);
-      await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'VIEW', author: release?.trigger.author, fourEyes: this.deps.fourEyes });
+      await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'VIEW', author: release?.trigger.author, fourEyes: this.deps.fourEyes(approval) });
       const state = stateOf(approval);
       if (state.kind === 'decided') return html(409, outcomePage(facts, state), 'already-decided');
       if (state.kind === 'expired') return html(410, outcomePage(facts, state), 'no-longer-waiting');
@@ -303,18 +358,19 @@ export class ApprovalEndpoint {
       if (closed !== undefined) return html(410, outcomePage(facts, { kind: 'expired', at: now.toISOString(), reason: closed }), 'expired');
       let canApprove = true;
       try {
-        await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'APPROVED', author: release?.trigger.author, fourEyes: this.deps.fourEyes });
+        await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'APPROVED', author: release?.trigger.author, fourEyes: this.deps.fourEyes(approval) });
       } catch (error) {
         if (!(error instanceof SelfApprovalError)) throw error;
         canApprove = false;
       }
       const nonce = newCsrfNonce();
       const secure = this.expectedOrigin(request).startsWith('https:') ? '; Secure' : '';
-      const cookie = `${CSRF_COOKIE}=${nonce}; Path=${APPROVAL_PAGE_PREFIX}${approvalId}; HttpOnly; SameSite=Strict; Max-Age=3600${secure}`;
+      const pagePath = `${this.mountPath(request)}${APPROVAL_PAGE_PREFIX}${approvalId}`;
+      const cookie = `${CSRF_COOKIE}=${nonce}; Path=${pagePath}; HttpOnly; SameSite=Strict; Max-Age=3600${secure}`;
       const body = confirmationPage({
         facts,
         userId: claims.userId,
-        action: `${APPROVAL_PAGE_PREFIX}${approvalId}`,
+        action: pagePath,
         linkToken: request.query.get('t') ?? '',
         csrf: csrfToken(linkSigningKey, { approvalId, userId: claims.userId, nonce }),
         canApprove,
@@ -333,9 +389,7 @@ export class ApprovalEndpoint {
     if (request.headers['sec-fetch-site'] === 'cross-site') return forbidden('Cross-site requests cannot decide.', 'cross-site');
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== this.expectedOrigin(request)) return forbidden('Cross-site requests cannot decide.', 'cross-site');
-    if (!(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-      return html(415, messagePage('Unsupported', 'Post the approval form.'), 'invalid');
-    }
+    if (!isFormEncoded(request)) return html(415, messagePage('Unsupported', 'Post the approval form.'), 'unsupported-media-type');
     const form = new URLSearchParams(request.rawBody.toString('utf8'));
     const { linkSigningKey } = await this.secrets.get();
     const claims = verifyApprovalLink(linkSigningKey, approvalId, form.get('t') ?? undefined);

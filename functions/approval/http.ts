@@ -1,6 +1,6 @@
 /**
  * The approval endpoint's view of HTTP, the same behind a Lambda Function URL
- * (function-url.ts) and behind the local node:http server
+ * or an API Gateway HTTP API (function-url.ts) and behind the local node:http server
  * (local/approval-server.ts). The body stays raw bytes: the Slack signature
  * is computed over exactly what arrived.
  */
@@ -16,6 +16,11 @@ export interface HttpRequest {
   readonly rawBody: Buffer;
   /** `scheme://host[:port]` the client used to reach us: the origin our own pages post from. */
   readonly origin: string;
+  /**
+   * The path the endpoint is mounted under, taken off `path` (an HTTP API's
+   * named stage, e.g. `/prod`): links and forms put it back. @default ''
+   */
+  readonly basePath?: string;
 }
 
 export interface HttpResponse {

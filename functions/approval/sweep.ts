@@ -3,13 +3,33 @@
  * (every minute): approvals that timed out, or whose release stopped waiting
  * (rolled back by an alarm, aborted), are marked expired and their Slack
  * message says so, without buttons; message updates that failed are retried.
+ * It resumes no flow, so it needs no Step Functions callbacks: only the
+ * ledger and the Slack Web API.
  */
 import type { ScheduledEvent } from 'aws-lambda';
-import type { ApprovalEndpoint } from './endpoint.js';
-import type { SweepResult } from './decisions.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { SlackApi } from '../adapters/slack/web-api.js';
+import { sweepApprovalMessages, type ApprovalLog, type SweepResult } from './decisions.js';
 
-export type ApprovalSweepHandler = (event: ScheduledEvent) => Promise<SweepResult>;
+/** Runs one sweep; the scheduled event, if given, is not read. */
+export type ApprovalSweepHandler = (event?: ScheduledEvent) => Promise<SweepResult>;
 
-export function createApprovalSweepHandler(endpoint: ApprovalEndpoint): ApprovalSweepHandler {
-  return () => endpoint.sweep();
+export interface ApprovalSweeperOptions {
+  readonly ledger: Ledger;
+  readonly slack: SlackApi;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** @default no logging */
+  readonly log?: ApprovalLog;
+}
+
+/** A handler that runs one sweep per scheduled event; the event's content does not matter. */
+export function createApprovalSweepHandler(options: ApprovalSweeperOptions): ApprovalSweepHandler {
+  const deps = {
+    ledger: options.ledger,
+    slack: options.slack,
+    now: options.now ?? (() => new Date()),
+    log: options.log ?? (() => undefined),
+  };
+  return () => sweepApprovalMessages(deps);
 }

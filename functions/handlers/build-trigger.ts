@@ -7,10 +7,10 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig } from '../adapters/aws/errors.js';
+import { SfnReleaseStarter, type StartOutcome } from '../adapters/aws/sfn-release-starter.js';
 import { releasesFor } from './build-events.js';
 import { configFromEnvironment, ENV, readEnvironment } from './environment.js';
 import { logger } from './logger.js';
-import { SfnReleaseStarter, type StartOutcome } from './release-starter.js';
 
 const env = readEnvironment([ENV.config, ENV.stateMachineArn]);
 const config = configFromEnvironment(env[ENV.config]);

@@ -16,13 +16,17 @@ import type { DefinedStep, StepDeps } from '../steps/step.js';
 import { configFromEnvironment, ENV, readEnvironment } from './environment.js';
 import { logger, releaseFields } from './logger.js';
 
-/** What every step function has: the configuration and the ledger, from the environment. */
+/** What every step function has: the configuration (compiled into the bundle) and the ledger (named in the environment). */
 export interface ColdStart {
   readonly config: RollgateConfig;
   readonly ledger: Ledger;
 }
 
-/** Reads and validates the environment and builds the ledger; call once, at module scope. */
+/**
+ * Reads and validates the configuration and the environment, and builds the
+ * ledger; call once, at module scope. See environment.ts for where the
+ * configuration comes from.
+ */
 export function coldStart(): ColdStart {
   const env = readEnvironment([ENV.ledgerTable, ENV.config]);
   const config = configFromEnvironment(env[ENV.config]);

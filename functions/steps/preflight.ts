@@ -60,6 +60,11 @@ export const preflight = defineStep({
     if (plan.darkCanary !== undefined && service.traffic.publicUrl === undefined) {
       throw new InvalidInputError('release input plan', 'darkCanary', `needs traffic.publicUrl in the configuration of ${input.service}/${input.environment}`);
     }
+    // A service's own plan cannot get here with an approval and no Slack (the configuration refuses it); an override can.
+    const approvalStep = plan.steps.findIndex((step) => step.type === 'approval');
+    if (approvalStep !== -1 && deps.config.slack === undefined) {
+      throw new InvalidInputError('release input plan', `steps.${String(approvalStep)}`, 'is an approval step, which needs slack in the configuration (approvers are asked in Slack)');
+    }
     const stable = await deps.ledger.getStable(input);
     if (stable === undefined) throw new NoStableVersionError(input.service, input.environment);
     const canaryTargetGroupArn = service.traffic.targetGroupArns.find((arn) => arn !== stable.fleet.targetGroup);

@@ -12,6 +12,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { it } from 'vitest';
@@ -31,6 +32,7 @@ export function awsMocks() {
     autoscaling: new AutoScalingClient(clientConfig),
     cloudwatch: new CloudWatchClient(clientConfig),
     sfn: new SFNClient(clientConfig),
+    secretsmanager: new SecretsManagerClient(clientConfig),
   };
   return {
     clients,
@@ -39,6 +41,7 @@ export function awsMocks() {
     autoscaling: mockClient(clients.autoscaling),
     cloudwatch: mockClient(clients.cloudwatch),
     sfn: mockClient(clients.sfn),
+    secretsmanager: mockClient(clients.secretsmanager),
   };
 }
 export type AwsMocks = ReturnType<typeof awsMocks>;
@@ -50,6 +53,7 @@ const IAM_PREFIX = {
   autoscaling: 'autoscaling',
   cloudwatch: 'cloudwatch',
   sfn: 'states',
+  secretsmanager: 'secretsmanager',
 } as const;
 
 /**

@@ -13,7 +13,9 @@ import { ALB_ROUTER_IAM } from '../../functions/adapters/aws/alb-router.js';
 import { ASG_FLEET_IAM } from '../../functions/adapters/aws/asg-fleet.js';
 import { ECS_FLEET_IAM } from '../../functions/adapters/aws/ecs-fleet.js';
 import { ECS_MIGRATOR_IAM } from '../../functions/adapters/aws/ecs-migrator.js';
+import { SLACK_SECRETS_MANAGER_IAM } from '../../functions/adapters/aws/secrets-manager.js';
 import { SFN_CALLBACKS_IAM } from '../../functions/adapters/aws/sfn-callbacks.js';
+import { SFN_RELEASE_STARTER_IAM } from '../../functions/adapters/aws/sfn-release-starter.js';
 import { albRouterScenarios } from './alb-router.scenarios.js';
 import { asgFleetScenarios } from './asg-fleet.scenarios.js';
 import { cloudWatchAlarmsScenarios } from './cloudwatch-alarms.scenarios.js';
@@ -21,6 +23,8 @@ import { ecsFleetScenarios } from './ecs-fleet.scenarios.js';
 import { ecsMigratorScenarios } from './ecs-migrator.scenarios.js';
 import { sfnCallbacksScenarios } from './sfn-callbacks.scenarios.js';
 import { sfnExecutionsScenarios } from './sfn-executions.scenarios.js';
+import { sfnReleaseStarterScenarios } from './sfn-release-starter.scenarios.js';
+import { slackSecretsManagerScenarios } from './secrets-manager.scenarios.js';
 import { awsMocks, sentActions, type Scenario } from './harness.js';
 import { ENV, LISTENER } from './fixtures.js';
 
@@ -32,6 +36,8 @@ const ALL: readonly Scenario[] = [
   ...ecsMigratorScenarios,
   ...sfnCallbacksScenarios,
   ...sfnExecutionsScenarios,
+  ...sfnReleaseStarterScenarios,
+  ...slackSecretsManagerScenarios,
 ];
 const ADAPTERS = Object.keys(AWS_ADAPTER_GRANTS) as AwsAdapterName[];
 const grantsOf = (adapter: AwsAdapterName): readonly IamGrant<never>[] => AWS_ADAPTER_GRANTS[adapter];
@@ -124,5 +130,17 @@ describe('least privilege of the AWS adapters', () => {
     const sfn = SFN_CALLBACKS_IAM[0]?.resources;
     const machine = 'arn:aws:states:us-east-1:111122223333:stateMachine:release';
     expect(typeof sfn === 'function' ? sfn({ stateMachineArn: machine }, ENV) : sfn).toEqual([machine]);
+    const start = SFN_RELEASE_STARTER_IAM[0]?.resources;
+    expect(typeof start === 'function' ? start({ stateMachineArn: machine }, ENV) : start).toEqual([machine]);
+  });
+
+  it('grants the Slack secret by name only: GetSecretValue on its ARN with the six random characters left open', () => {
+    expect(SLACK_SECRETS_MANAGER_IAM).toHaveLength(1);
+    const [grant] = SLACK_SECRETS_MANAGER_IAM;
+    expect(grant?.actions).toEqual(['secretsmanager:GetSecretValue']);
+    const resources = grant?.resources;
+    expect(typeof resources === 'function' ? resources({ secretName: 'rollgate/slack' }, { ...ENV, partition: 'aws-us-gov' }) : resources).toEqual([
+      'arn:aws-us-gov:secretsmanager:us-east-1:111122223333:secret:rollgate/slack-??????',
+    ]);
   });
 });

@@ -5,6 +5,9 @@
  * loopback server. Clicks are signed the way Slack signs them.
  */
 import { afterEach } from 'vitest';
+import type { ApprovalEndpointOptions } from '../../functions/approval/endpoint.js';
+import { SlackApprovalNotifier } from '../../functions/approval/slack-notifier.js';
+import { approvalChannel } from '../../functions/config.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import { ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_REJECT } from '../../functions/approval/message.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
@@ -51,8 +54,21 @@ afterEach(async () => {
   for (const close of open.splice(0)) await close();
 });
 
+/** What a test may change: the runtime (e.g. its configuration), the endpoint's options, the sweeper's interval. */
+export interface HarnessOptions {
+  readonly runtime?: Partial<LocalRuntimeOptions>;
+  readonly endpoint?: Partial<Omit<ApprovalEndpointOptions, 'ledger' | 'callbacks' | 'slack' | 'secrets'>>;
+  readonly sweepIntervalMs?: number;
+  /**
+   * Post each request in the channel the configuration gives its service, as
+   * the Approval function does (functions/handlers/approval.ts).
+   * @default the stand-in's one channel
+   */
+  readonly channelFromConfig?: boolean;
+}
+
 /** Starts a release of checkout/prod (author `dana`) and waits until its approval is posted in Slack. */
-export async function releaseAwaitingApproval(options: { runtime?: Partial<LocalRuntimeOptions>; sweepIntervalMs?: number } = {}): Promise<ApprovalHarness> {
+export async function releaseAwaitingApproval(options: HarnessOptions = {}): Promise<ApprovalHarness> {
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
   const approvals = await startLocalSlackApprovals({
@@ -63,11 +79,16 @@ export async function releaseAwaitingApproval(options: { runtime?: Partial<Local
       { id: MALLORY, name: 'mallory', email: 'mallory@example.com' },
     ],
     userGroups: { [RELEASE_MANAGERS]: [BOB] },
-    endpoint: { now, slackTeamId: TEAM },
+    endpoint: { now, slackTeamId: TEAM, ...options.endpoint },
     sweepIntervalMs: options.sweepIntervalMs ?? 0,
   });
   open.push(() => approvals.close());
-  const runtime = await newRuntime({ ...options.runtime, notifier: approvals.notifier });
+  const notifier: LocalRuntimeOptions['notifier'] =
+    options.channelFromConfig === true
+      ? ({ ledger, config, cloud }) =>
+          new SlackApprovalNotifier({ slack: approvals.slack, ledger, channel: (request) => approvalChannel(config, request), alarms: { source: cloud, config } })
+      : approvals.notifier;
+  const runtime = await newRuntime({ ...options.runtime, notifier });
   const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
   const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN }));
   const message = await until(() => approvals.stub.messages[0]);

@@ -166,7 +166,7 @@ describe('the Function URL handler', () => {
     });
     const handler = createApprovalFunctionUrlHandler(endpoint);
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const forged = await handler(event({ body: 'payload=%7B%7D', headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature({ signingSecret: 'other', timestamp, rawBody: 'payload=%7B%7D' }) } }));
+    const forged = await handler(event({ body: 'payload=%7B%7D', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature({ signingSecret: 'other', timestamp, rawBody: 'payload=%7B%7D' }) } }));
     expect(forged).toMatchObject({ statusCode: 401, headers: { 'x-rollgate-outcome': 'bad-signature' } });
     const get = await handler(event({ rawPath: '/nowhere', requestContext: { ...event({}).requestContext, http: { ...event({}).requestContext.http, method: 'GET' } } }));
     expect(get).toMatchObject({ statusCode: 404 });

@@ -169,3 +169,47 @@ export function codeBuildStateChange(): ExampleEvent {
     },
   };
 }
+
+/** What a request to the approval API carries, for {@link httpApiRequest}. */
+export interface HttpApiRequestParts {
+  readonly method: 'GET' | 'POST';
+  /** The route key's path with the id filled in: `/approvals/<id>`. */
+  readonly path: string;
+  readonly routeKey: string;
+  readonly headers: Record<string, string>;
+  readonly rawQueryString?: string;
+  readonly body?: string;
+}
+
+/**
+ * An HTTP API request to a Lambda integration in payload format 2.0, shaped
+ * like the documented example (header names lower-case, the route's path
+ * parameters in `pathParameters`, the body as sent):
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+ */
+export function httpApiRequest(parts: HttpApiRequestParts): Record<string, unknown> {
+  const id = /^\/approvals\/([^/]+)$/.exec(parts.path)?.[1];
+  return {
+    version: '2.0',
+    routeKey: parts.routeKey,
+    rawPath: parts.path,
+    rawQueryString: parts.rawQueryString ?? '',
+    headers: { host: 'a1b2c3d4e5.execute-api.us-east-1.amazonaws.com', 'x-forwarded-proto': 'https', ...parts.headers },
+    ...(parts.rawQueryString === undefined ? {} : { queryStringParameters: Object.fromEntries(new URLSearchParams(parts.rawQueryString)) }),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'a1b2c3d4e5',
+      domainName: 'a1b2c3d4e5.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'a1b2c3d4e5',
+      http: { method: parts.method, path: parts.path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: parts.headers['user-agent'] ?? '' },
+      requestId: 'JKJaXmPLvHcESHA=',
+      routeKey: parts.routeKey,
+      stage: '$default',
+      time: '12/Mar/2020:19:03:58 +0000',
+      timeEpoch: 1583348638390,
+    },
+    ...(id === undefined ? {} : { pathParameters: { id } }),
+    ...(parts.body === undefined ? {} : { body: parts.body }),
+    isBase64Encoded: false,
+  };
+}

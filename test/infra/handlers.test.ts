@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { AwsAdapterName } from '../../functions/adapters/aws/grants.js';
 import { LogNotifier } from '../../functions/adapters/log-notifier.js';
 import { InvalidInputError, PortNotWiredError } from '../../functions/errors.js';
-import { configFromEnvironment, ENV, readEnvironment } from '../../functions/handlers/environment.js';
+import { parseConfig } from '../../functions/config.js';
+import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, configFromEnvironment, ENV, readEnvironment } from '../../functions/handlers/environment.js';
 import { releaseFields } from '../../functions/handlers/logger.js';
 import { notWired } from '../../functions/handlers/step-handler.js';
 import type { Fleet } from '../../functions/ports.js';
-import { EVENT_FUNCTIONS, TASK_FUNCTIONS, type AdapterName } from '../../infra/functions.js';
+import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS } from '../../infra/functions.js';
+import { SAMPLE_CONFIG } from '../../local/sample-config.js';
 
 describe('Lambda environment', () => {
   it('reads the variables it is asked for', () => {
@@ -23,6 +26,16 @@ describe('Lambda environment', () => {
     expect(() => configFromEnvironment('{')).toThrow(`Lambda environment: ${ENV.config}: is not JSON`);
     expect(() => configFromEnvironment('{"services":[{}]}')).toThrow(new RegExp(`^${ENV.config}: services\\.0\\.`));
   });
+
+  it('compiles the configuration into a bundle as a string literal of base64 characters only, which no command line needs to quote', () => {
+    const config = parseConfig(SAMPLE_CONFIG);
+    const define = bundledConfigDefine(config);
+    expect(Object.keys(define)).toEqual([BUNDLED_CONFIG_GLOBAL]);
+    const literal = define[BUNDLED_CONFIG_GLOBAL] ?? '';
+    expect(literal).toMatch(/^"[A-Za-z0-9+/]+={0,2}"$/);
+    const json = Buffer.from(JSON.parse(literal) as string, 'base64').toString('utf8');
+    expect(configFromEnvironment(json)).toEqual(config);
+  });
 });
 
 describe('wiring', () => {
@@ -38,17 +51,18 @@ describe('wiring', () => {
   });
 
   /** The adapter modules each handler builds, read from its imports (aws-fleets.js builds both fleets). */
-  const ADAPTER_MODULES: Record<string, readonly AdapterName[]> = {
+  const ADAPTER_MODULES: Record<string, readonly AwsAdapterName[]> = {
     'alb-router': ['AlbRouter'],
     'cloudwatch-alarms': ['CloudWatchAlarms'],
     'ecs-migrator': ['EcsMigrator'],
     'sfn-callbacks': ['SfnCallbacks'],
     'sfn-executions': ['SfnExecutions'],
-    'release-starter': ['SfnReleaseStarter'],
+    'sfn-release-starter': ['SfnReleaseStarter'],
+    'secrets-manager': ['SlackSecretsManager'],
     'aws-fleets': ['EcsFleet', 'AsgFleet'],
   };
 
-  it.each([...TASK_FUNCTIONS, ...EVENT_FUNCTIONS].map((f) => [f.id, f] as const))('%s builds exactly the adapters it is granted', (_id, spec) => {
+  it.each([...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS].map((f) => [f.id, f] as const))('%s builds exactly the adapters it is granted', (_id, spec) => {
     const source = readFileSync(new URL(`../../functions/handlers/${spec.entry}.ts`, import.meta.url), 'utf8');
     const imported = [...source.matchAll(/from '\.{1,2}\/(?:adapters\/aws\/)?([a-z-]+)\.js'/g)].flatMap((m) => ADAPTER_MODULES[m[1] ?? ''] ?? []);
     expect([...imported].sort()).toEqual([...spec.adapters].sort());

@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import aslValidator from 'asl-validator';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AWS_ADAPTER_GRANTS } from '../../functions/adapters/aws/grants.js';
-import { grantedActions, type IamGrant } from '../../functions/adapters/aws/iam.js';
-import { parseConfig, type RollgateConfigInput } from '../../functions/config.js';
+import { grantedActions } from '../../functions/adapters/aws/iam.js';
+import type { RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../../functions/errors.js';
 import { ENV } from '../../functions/handlers/environment.js';
-import { SFN_RELEASE_STARTER_IAM } from '../../functions/handlers/release-starter.js';
-import { EVENT_FUNCTIONS, TASK_FUNCTIONS, type AdapterName, type FunctionSpec } from '../../infra/functions.js';
+import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from '../../infra/functions.js';
 import { LEDGER_ACTIONS } from '../../infra/grants.js';
 import { checkSubstitutions, RELEASE_ASL_PATH } from '../../infra/release-orchestrator.js';
 import { STEP_FUNCTIONS } from '../../local/runtime.js';
-import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SEARCH_SERVICE } from '../../local/sample-config.js';
+import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
 import { alarmStateChangeFor, cloudWatchAlarmStateChange, codeBuildStateChange, ecrImagePush, scheduledEvent, stepFunctionsExecutionFailed } from './aws-events.js';
 import { matchesPattern } from './event-pattern.js';
 import { synthStack } from './synth.js';
@@ -24,7 +24,9 @@ type Statement = { Effect: string; Action: string | string[]; Resource: unknown;
 
 const { stack, template } = synthStack();
 const resources = template.toJSON() as { Resources: Record<string, Resource> };
-const ALL_FUNCTIONS: readonly FunctionSpec[] = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS];
+/** The sample names a Slack app and onboards build triggers: every function is deployed. */
+const ALL_FUNCTIONS: readonly FunctionSpec[] = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS];
+const EVENT_TARGETS = ALL_FUNCTIONS.filter((f) => f.kind === 'event');
 
 /** The logical id of a construct of the orchestrator. */
 function logicalId(construct: { node: { defaultChild?: unknown } } | undefined): string {
@@ -56,13 +58,8 @@ function roleOfFunction(id: string): string {
   return ((fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
 }
 
-const ADAPTER_GRANTS: Record<AdapterName, readonly IamGrant<never>[]> = {
-  ...AWS_ADAPTER_GRANTS,
-  SfnReleaseStarter: SFN_RELEASE_STARTER_IAM,
-};
-
 describe('functions', () => {
-  it('has one Lambda function per Task state and per event handler', () => {
+  it('has one Lambda function per Task state, per event handler and per approval function', () => {
     template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
     expect(Object.keys(stack.orchestrator.functions).sort()).toEqual(ALL_FUNCTIONS.map((f) => f.id).sort());
   });
@@ -84,23 +81,25 @@ describe('functions', () => {
     const env = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(env.POWERTOOLS_SERVICE_NAME).toBe('rollgate');
-    expect(parseConfig(JSON.parse(env[ENV.config] as string))).toEqual(parseConfig(SAMPLE_CONFIG));
+    // The configuration is compiled into the bundle (see bundles.test.ts), not put in the 4 KB environment.
+    expect(ENV.config in env).toBe(false);
     expect(env[ENV.ledgerTable]).toEqual(spec.ledger ? { Ref: logicalId(stack.orchestrator.ledgerTable as never) } : undefined);
     expect(ENV.stateMachineArn in env).toBe(spec.needsStateMachineArn === true);
   });
 
-  it('keeps every function log group for three months', () => {
+  it('keeps every log group (functions, state machine, approval API access) for three months', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(ALL_FUNCTIONS.length + 1);
+    expect(groups).toHaveLength(ALL_FUNCTIONS.length + 2);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
   });
 
   it('gives the event handlers a dead-letter queue for failed invocations, after two retries', () => {
     const dlq = logicalId(stack.orchestrator.deadLetterQueue);
-    for (const spec of EVENT_FUNCTIONS) {
-      expect(resources.Resources[functionId(spec.id)]?.Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] } });
+    for (const spec of ALL_FUNCTIONS) {
+      const expected = spec.kind === 'event' ? { TargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] } } : undefined;
+      expect(resources.Resources[functionId(spec.id)]?.Properties.DeadLetterConfig, spec.id).toEqual(expected);
     }
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', EVENT_FUNCTIONS.length);
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', EVENT_TARGETS.length);
     template.allResourcesProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
   });
 });
@@ -109,7 +108,7 @@ describe('grants', () => {
   it.each(ALL_FUNCTIONS.map((f) => [f.id, f] as const))("gives %s exactly its adapters' actions, its ledger and log actions", (id, spec) => {
     const statements = statementsOfRole(roleOfFunction(id));
     const expected = [
-      ...spec.adapters.flatMap((a) => grantedActions(ADAPTER_GRANTS[a])),
+      ...spec.adapters.flatMap((a) => grantedActions(AWS_ADAPTER_GRANTS[a])),
       ...(spec.ledger ? LEDGER_ACTIONS : []),
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -215,14 +214,40 @@ describe('state machine', () => {
       expect(actionsOf(statementsOfRole(id)), id).not.toContain('lambda:InvokeFunction');
       expect(role.Type).toBe('AWS::IAM::Role');
     }
-    // Resource policies exist only for the event handlers, for EventBridge.
-    const taskIds = new Set(TASK_FUNCTIONS.map((f) => functionId(f.id)));
-    for (const [, permission] of ofType('AWS::Lambda::Permission')) {
-      const target = JSON.stringify(permission.Properties.FunctionName);
-      expect([...taskIds].some((id) => target.includes(id)), target).toBe(false);
-      expect(permission.Properties.Principal).toBe('events.amazonaws.com');
-    }
     expect(smId).toBeDefined();
+  });
+
+  it('lets only API Gateway invoke the approval endpoint, only EventBridge rules the event handlers, and nobody the Task functions', () => {
+    const apiRef = { Ref: logicalId(stack.orchestrator.approvalApi?.httpApi) };
+    /** Each function's resource-policy grants: who, and from which source. */
+    const grants = new Map<string, { principal: unknown; source: string }[]>();
+    for (const [, permission] of ofType('AWS::Lambda::Permission')) {
+      const fn = (permission.Properties.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      grants.set(fn, [...(grants.get(fn) ?? []), { principal: permission.Properties.Principal, source: JSON.stringify(permission.Properties.SourceArn) }]);
+    }
+    const rulesTargeting = (fnId: string) =>
+      ofType('AWS::Events::Rule')
+        .filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes(`"${fnId}"`))
+        .map(([ruleId]) => JSON.stringify({ 'Fn::GetAtt': [ruleId, 'Arn'] }));
+    for (const spec of ALL_FUNCTIONS) {
+      const id = functionId(spec.id);
+      const got = grants.get(id) ?? [];
+      if (spec.kind === 'task') expect(got, spec.id).toEqual([]);
+      if (spec.kind === 'event') {
+        expect(got.map((g) => g.principal), spec.id).toEqual(got.map(() => 'events.amazonaws.com'));
+        expect(got.map((g) => g.source).sort(), spec.id).toEqual(rulesTargeting(id).sort());
+      }
+      if (spec.kind === 'http') {
+        expect(got.length, spec.id).toBe(3);
+        for (const grant of got) {
+          expect(grant.principal).toBe('apigateway.amazonaws.com');
+          expect(grant.source).toContain(JSON.stringify(apiRef));
+        }
+        const paths = got.map((g) => /"(\/\*\/\*\/[^"]+)"/.exec(g.source)?.[1]).sort();
+        expect(paths).toEqual(['/*/*/approvals/{id}', '/*/*/approvals/{id}', '/*/*/slack/interactivity']);
+      }
+    }
+    expect([...grants.keys()].every((fn) => ALL_FUNCTIONS.some((spec) => functionId(spec.id) === fn))).toBe(true);
   });
 });
 
@@ -319,7 +344,7 @@ describe('event rules', () => {
   });
 
   it('creates no build trigger when no service has one', () => {
-    const config: RollgateConfigInput = { services: [{ ...structuredClone(SEARCH_SERVICE), buildTrigger: undefined }] };
+    const config: RollgateConfigInput = { ...SAMPLE_CONFIG, services: [{ ...structuredClone(SEARCH_SERVICE), buildTrigger: undefined }] };
     const { stack: bare, template: t } = synthStack({ config });
     expect(bare.orchestrator.functions.BuildTrigger).toBeUndefined();
     t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - 1);
@@ -331,6 +356,103 @@ describe('event rules', () => {
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
+  });
+});
+
+describe('approval endpoint', () => {
+  const api = stack.orchestrator.approvalApi;
+  const apiId = logicalId(api?.httpApi);
+
+  it('is an HTTP API with the three routes of the endpoint, each to the endpoint function with payload format 2.0', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /approvals/{id}', 'POST /approvals/{id}', 'POST /slack/interactivity']);
+    const integrations = ofType('AWS::ApiGatewayV2::Integration');
+    expect(integrations).toHaveLength(1);
+    const [integrationId, integration] = integrations[0] ?? [];
+    expect(integration?.Properties).toEqual({
+      ApiId: { Ref: apiId },
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [functionId('ApprovalEndpoint'), 'Arn'] },
+      PayloadFormatVersion: '2.0',
+    });
+    for (const route of routes) {
+      expect(route.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
+      expect(route.AuthorizationType).toBe('NONE');
+    }
+  });
+
+  it('throttles its $default stage to 10 requests a second with bursts of 20 unless told otherwise', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: apiId },
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+    });
+    const { template: t } = synthStack({ approvals: { throttleRateLimit: 2.5, throttleBurstLimit: 5 } });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 2.5, ThrottlingBurstLimit: 5 } });
+  });
+
+  it('logs every request to its own log group, by route key, without paths or query strings', () => {
+    const logsId = logicalId(api?.accessLogs);
+    expect(resources.Resources[logsId]?.Properties.RetentionInDays).toBe(90);
+    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] ?? [];
+    const settings = stage?.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logsId, 'Arn'] });
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', sourceIp: '$context.identity.sourceIp' });
+    expect(Object.values(format).some((v) => /\$context\.(path|rawPath)|querystring/i.test(v))).toBe(false);
+    const { template: t } = synthStack({ approvals: { accessLogRetention: logs.RetentionDays.ONE_YEAR } });
+    const retentions = Object.values((t.toJSON() as { Resources: Record<string, Resource> }).Resources)
+      .filter((r) => r.Type === 'AWS::Logs::LogGroup')
+      .map((r) => r.Properties.RetentionInDays);
+    expect(retentions.filter((days) => days === 365)).toHaveLength(1);
+  });
+
+  it("gives the endpoint 10 s (Slack wants an answer in 3) and the sweeper a minute, each with their adapters' grants", () => {
+    expect(resources.Resources[functionId('ApprovalEndpoint')]?.Properties.Timeout).toBe(10);
+    expect(resources.Resources[functionId('ApprovalSweeper')]?.Properties.Timeout).toBe(60);
+    const secretStatement = (id: string) => statementsOfRole(roleOfFunction(id)).find((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue'));
+    for (const id of ['Approval', 'ApprovalEndpoint', 'ApprovalSweeper']) {
+      expect(JSON.stringify(secretStatement(id)?.Resource), id).toContain(':secret:rollgate/slack-??????');
+    }
+    const callbacks = statementsOfRole(roleOfFunction('ApprovalEndpoint')).find((st) => actionsOf([st]).includes('states:SendTaskSuccess'));
+    expect(JSON.stringify(callbacks?.Resource)).toContain(':stateMachine:Rollgate-release');
+  });
+
+  it('runs the sweeper every minute, with retries and the dead-letter queue', () => {
+    const rule = ofType('AWS::Events::Rule').find(([id]) => id.includes('ApprovalSweepSchedule'));
+    expect(rule?.[1].Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(ruleTargets('ApprovalSweepSchedule')).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [functionId('ApprovalSweeper'), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.orchestrator.deadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+      }),
+    ]);
+  });
+
+  it("outputs the Request URL for the Slack app's interactivity settings, on the public base URL when one is configured", () => {
+    template.hasOutput('SlackInteractivityRequestUrl', {
+      Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] }, '/slack/interactivity']] },
+    });
+    const { template: t } = synthStack({ config: { ...SAMPLE_CONFIG, slack: { ...SAMPLE_SLACK, publicBaseUrl: 'https://rollgate.example.com/' } } });
+    t.hasOutput('SlackInteractivityRequestUrl', { Value: 'https://rollgate.example.com/slack/interactivity' });
+  });
+
+  it('is not deployed, nor its functions, schedule or output, without a Slack app', () => {
+    const config: RollgateConfigInput = {
+      services: SAMPLE_CONFIG.services.map((service) => ({ ...structuredClone(service), plan: { steps: service.plan.steps.filter((step) => step.type !== 'approval') } })),
+    };
+    const { stack: bare, template: t } = synthStack({ config });
+    expect(bare.orchestrator.approvalApi).toBeUndefined();
+    for (const spec of APPROVAL_FUNCTIONS) expect(bare.orchestrator.functions[spec.id]).toBeUndefined();
+    t.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - APPROVAL_FUNCTIONS.length);
+    expect(Object.keys((t.toJSON() as { Outputs: Record<string, unknown> }).Outputs)).not.toContain('SlackInteractivityRequestUrl');
+    expect(JSON.stringify(t.toJSON())).not.toContain('secretsmanager');
   });
 });
 
@@ -373,16 +495,34 @@ describe('props validation', () => {
     refuses({ stateMachine: { stateMachineName: 'has space' } }, /stateMachine\.stateMachineName/);
   });
 
-  it("refuses a configuration too large for Lambda's 4 KB environment, naming the function", () => {
-    const services = Array.from({ length: 6 }, (_, i) => ({ ...structuredClone(CHECKOUT_SERVICE), service: `checkout${String(i)}` }));
-    refuses({ config: { services } }, /config: makes the environment of Preflight \d+ bytes, over Lambda's 4096/);
+  it('names the approval throttling props when out of range', () => {
+    refuses({ approvals: { throttleRateLimit: 0 } }, /approvals\.throttleRateLimit: must be more than 0 and at most 10000/);
+    refuses({ approvals: { throttleRateLimit: 20_000 } }, /approvals\.throttleRateLimit/);
+    refuses({ approvals: { throttleBurstLimit: 2.5 } }, /approvals\.throttleBurstLimit: must be a whole number of requests from 1 to 5000/);
+    refuses({ approvals: { throttleBurstLimit: 6000 } }, /approvals\.throttleBurstLimit/);
   });
 
-  it('passes extra environment to the Approval function for its notifier', () => {
-    const { stack: s, template: t } = synthStack({ approvals: { notifierEnvironment: { SLACK_BOT_TOKEN_SECRET: 'rollgate/slack' } } });
-    const id = s.getLogicalId(s.orchestrator.functions.Approval?.node.defaultChild as never);
-    const env = ((t.toJSON() as { Resources: Record<string, Resource> }).Resources[id]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env.SLACK_BOT_TOKEN_SECRET).toBe('rollgate/slack');
+  it('synthesizes a dozen services: the configuration is in the bundles, not in the 4 KB environment', () => {
+    const { stack: s, template: t } = synthStack({ config: { ...SAMPLE_CONFIG, services: manyServices(12) } });
+    expect(s.orchestrator.config.services).toHaveLength(12);
+    const sizes = Object.values((t.toJSON() as { Resources: Record<string, Resource> }).Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => JSON.stringify((r.Properties.Environment as { Variables: unknown }).Variables).length);
+    expect(Math.max(...sizes)).toBeLessThan(1024);
+  });
+
+  it("refuses, naming config, a configuration longer than one esbuild command-line argument may be", () => {
+    refuses({ config: { ...SAMPLE_CONFIG, services: manyServices(100) } }, /config: is \d+ bytes once encoded for the bundles, over the 131072 bytes/);
+  });
+
+  it("refuses an environment over Lambda's 4 KB, naming the function", () => {
+    const { stack: s } = synthStack();
+    const extra = { ...TASK_FUNCTIONS[0], id: 'Extra' } as FunctionSpec;
+    expect(() => s.orchestrator.addFunction(extra, { EXTRA: 'x'.repeat(4000) })).toThrow(/functions\.Extra\.environment: is \d+ bytes, over Lambda's 4096/);
   });
 });
 
+/** `n` copies of the checkout service, each its own service with its own alarm. */
+function manyServices(n: number): RollgateConfigInput['services'] {
+  return Array.from({ length: n }, (_, i) => ({ ...structuredClone(CHECKOUT_SERVICE), service: `checkout${String(i)}`, alarms: [`checkout${String(i)}-prod-5xx`] }));
+}

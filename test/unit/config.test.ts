@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { findService, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, UnknownServiceError } from '../../functions/errors.js';
-import { CHECKOUT_SERVICE, SEARCH_SERVICE } from '../../local/sample-config.js';
+import { CHECKOUT_SERVICE, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
 
-// The checked-in sample's ECS service, alone.
-const sampleConfig: RollgateConfigInput = { services: [structuredClone(CHECKOUT_SERVICE)] };
+// The checked-in sample's ECS service, alone, with the sample's Slack app (its plan asks for an approval).
+const sampleConfig: RollgateConfigInput = { services: [structuredClone(CHECKOUT_SERVICE)], slack: SAMPLE_SLACK };
 
 function configError(mutate: (config: RollgateConfigInput) => void): InvalidInputError {
   const config = structuredClone(sampleConfig);
@@ -24,7 +24,7 @@ describe('service configuration', () => {
     const checkout = findService(config, 'checkout', 'prod');
     expect(checkout.traffic.stickiness).toBeUndefined();
     expect(checkout.plan.steps[2]).toEqual({ type: 'approval', approvers: { users: ['U01ALICE', 'U02BOB'], groups: ['S0RELEASEMGR'] }, timeoutSeconds: 86_400 });
-    const defaults = parseConfig({ services: [{ ...CHECKOUT_SERVICE, healthGate: undefined, terminationWaitSeconds: undefined }] });
+    const defaults = parseConfig({ services: [{ ...CHECKOUT_SERVICE, healthGate: undefined, terminationWaitSeconds: undefined }], slack: SAMPLE_SLACK });
     expect(defaults.services[0]?.healthGate).toEqual({ timeoutSeconds: 600, intervalSeconds: 15 });
     expect(defaults.services[0]?.terminationWaitSeconds).toBe(300);
   });
@@ -62,6 +62,7 @@ describe('service configuration', () => {
     const { fleet, migration } = structuredClone(CHECKOUT_SERVICE);
     const config = parseConfig({
       services: [{ ...CHECKOUT_SERVICE, fleet: { ...fleet, taskRoleArns: undefined }, migration: { ...migration, taskRoleArns: undefined }, buildTrigger: { codeBuildProject: 'checkout-build' } }],
+      slack: SAMPLE_SLACK,
     });
     const checkout = findService(config, 'checkout', 'prod');
     expect(checkout.fleet.kind === 'ecs' ? checkout.fleet.taskRoleArns : undefined).toEqual([]);

@@ -7,8 +7,10 @@ import { ASG_FLEET_IAM } from './asg-fleet.js';
 import { CLOUDWATCH_ALARMS_IAM } from './cloudwatch-alarms.js';
 import { ECS_FLEET_IAM } from './ecs-fleet.js';
 import { ECS_MIGRATOR_IAM } from './ecs-migrator.js';
+import { SLACK_SECRETS_MANAGER_IAM } from './secrets-manager.js';
 import { SFN_CALLBACKS_IAM } from './sfn-callbacks.js';
 import { SFN_EXECUTIONS_IAM } from './sfn-executions.js';
+import { SFN_RELEASE_STARTER_IAM } from './sfn-release-starter.js';
 
 export const AWS_ADAPTER_GRANTS = {
   EcsFleet: ECS_FLEET_IAM,
@@ -18,6 +20,8 @@ export const AWS_ADAPTER_GRANTS = {
   EcsMigrator: ECS_MIGRATOR_IAM,
   SfnCallbacks: SFN_CALLBACKS_IAM,
   SfnExecutions: SFN_EXECUTIONS_IAM,
+  SfnReleaseStarter: SFN_RELEASE_STARTER_IAM,
+  SlackSecretsManager: SLACK_SECRETS_MANAGER_IAM,
 } as const;
 
 /** The name of an AWS adapter class that exports IAM grants. */

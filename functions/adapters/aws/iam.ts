@@ -71,4 +71,5 @@ export const SAR = {
   autoscaling: 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-api-permissions.html',
   cloudwatch: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html',
   states: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html',
+  secretsmanager: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html',
 } as const;

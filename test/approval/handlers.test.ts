@@ -1,0 +1,167 @@
+/**
+ * The three Lambda entries of the approval path, imported as Lambda imports
+ * them (module scope = cold start) with the environment the stack gives
+ * them: the ledger on DynamoDB Local, Secrets Manager on a loopback stand-in,
+ * every other AWS endpoint unreachable, and no Slack (nothing here may reach it).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { slackSignature } from '../../functions/approval/slack-signature.js';
+import type { RollgateConfigInput } from '../../functions/config.js';
+import { ENV } from '../../functions/handlers/environment.js';
+import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
+import { SAMPLE_CONFIG, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
+
+const SECRET = {
+  botToken: 'xoxb-handler-test-token',
+  signingSecret: 'handler-test-signing-secret',
+  linkSigningKey: 'handler-test-link-signing-key-0123456789abcdef',
+};
+const tableName = `rollgate-approval-handlers-${Math.random().toString(36).slice(2, 10)}`;
+const UNREACHABLE = 'http://127.0.0.1:1';
+
+/** Secret ids GetSecretValue was asked for. */
+const secretReads: string[] = [];
+let secretsManager: Server;
+let secretsManagerUrl = '';
+
+beforeAll(async () => {
+  await createLedgerTable(localDynamoClient(inject('dynamodbEndpoint')), tableName);
+  // Secrets Manager speaks AWS JSON 1.1: POST / with X-Amz-Target.
+  secretsManager = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
+      if (request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || body.SecretId !== SAMPLE_SLACK.secretName) {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
+        return;
+      }
+      secretReads.push(body.SecretId);
+      response
+        .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(JSON.stringify({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${body.SecretId}-AbCdEf`, Name: body.SecretId, SecretString: JSON.stringify(SECRET), VersionId: 'v1' }));
+    });
+  });
+  await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+  secretsManagerUrl = `http://127.0.0.1:${String((secretsManager.address() as AddressInfo).port)}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => secretsManager.close(resolve));
+});
+
+const VARIABLES = [ENV.config, ENV.ledgerTable, 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_SFN', 'AWS_ENDPOINT_URL_CLOUDWATCH'] as const;
+const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
+
+/** The environment of a cold start with `config`. */
+function environment(config: RollgateConfigInput): void {
+  Object.assign(process.env, {
+    [ENV.config]: JSON.stringify(config),
+    [ENV.ledgerTable]: tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
+    AWS_ENDPOINT_URL_SFN: UNREACHABLE,
+    AWS_ENDPOINT_URL_CLOUDWATCH: UNREACHABLE,
+  });
+  // Every import below is a fresh cold start.
+  vi.resetModules();
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) Reflect.deleteProperty(process.env, name);
+    else process.env[name] = value;
+  }
+  secretReads.length = 0;
+});
+
+const ENTRIES = {
+  approval: () => import('../../functions/handlers/approval.js'),
+  'approval-endpoint': () => import('../../functions/handlers/approval-endpoint.js'),
+  'approval-sweeper': () => import('../../functions/handlers/approval-sweeper.js'),
+} as const;
+
+const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+/** A signed Slack interactivity POST as a Function URL event. */
+function slackEvent(payload: unknown, signingSecret = SECRET.signingSecret): APIGatewayProxyEventV2 {
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/slack/interactivity',
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': slackSignature({ signingSecret, timestamp, rawBody: body }),
+    },
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abc',
+      domainName: 'abc.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'abc',
+      http: { method: 'POST', path: '/slack/interactivity', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'Slackbot 1.0' },
+      requestId: 'r1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '01/Jan/2030:00:00:00 +0000',
+      timeEpoch: 0,
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+const click = (teamId: string) => ({
+  type: 'block_actions',
+  team: { id: teamId },
+  user: { id: 'U01ALICE', team_id: teamId },
+  actions: [{ action_id: 'somebody_elses_button', value: 'x' }],
+});
+
+describe('the approval functions at cold start', () => {
+  it.each(Object.keys(ENTRIES) as (keyof typeof ENTRIES)[])('%s fails its cold start naming slack when the configuration has none', async (entry) => {
+    environment({ services: [structuredClone(SEARCH_SERVICE)] });
+    await expect(ENTRIES[entry]()).rejects.toMatchObject({ name: 'InvalidInputError', field: 'slack', message: expect.stringMatching(/^config: slack: is not configured/) as string });
+  });
+
+  it.each(Object.keys(ENTRIES) as (keyof typeof ENTRIES)[])('%s starts with the sample configuration without reading the secret', async (entry) => {
+    environment(SAMPLE_CONFIG);
+    const module = await ENTRIES[entry]();
+    expect(typeof module.handler).toBe('function');
+    expect(secretReads).toEqual([]);
+  });
+
+  it('the endpoint reads the Slack secret named in the configuration once, checks signatures with it, refuses other workspaces, and logs no secret', async () => {
+    environment(SAMPLE_CONFIG);
+    const { handler } = await ENTRIES['approval-endpoint']();
+    // The function's own logger (this cold start's module instance): everything it is asked to log.
+    const { logger } = await import('../../functions/handlers/logger.js');
+    const written: string[] = [];
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+      vi.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+        written.push(JSON.stringify(args));
+      });
+    }
+    const answer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => handler(event);
+    expect(await answer(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 200, headers: { 'x-rollgate-outcome': 'ignored' } });
+    expect(await answer(slackEvent(click(SAMPLE_SLACK.teamId), 'not-the-signing-secret'))).toMatchObject({ statusCode: 401, headers: { 'x-rollgate-outcome': 'bad-signature' } });
+    expect(await answer(slackEvent(click('T0ANOTHER01')))).toMatchObject({ statusCode: 403, headers: { 'x-rollgate-outcome': 'wrong-team' } });
+    expect(secretReads).toEqual([SAMPLE_SLACK.secretName]);
+    expect(written.join('')).toContain('bad or stale signature');
+    for (const value of Object.values(SECRET)) expect(written.join('')).not.toContain(value);
+  });
+
+  it('the sweeper sweeps the ledger on a scheduled event, whatever the event holds', async () => {
+    environment(SAMPLE_CONFIG);
+    const { handler } = await ENTRIES['approval-sweeper']();
+    await expect(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context)).resolves.toEqual({ expired: [], updated: [] });
+    await expect(handler(undefined, context)).resolves.toEqual({ expired: [], updated: [] });
+  });
+});
