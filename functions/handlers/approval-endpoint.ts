@@ -2,24 +2,20 @@
  * Lambda entry point. The approval endpoint (Function URL or API Gateway HTTP API, payload format 2.0):
  * Slack interactivity and the browser confirmation page decide approvals and resume the flow's task token.
  * Four-eyes is each service's `approvals.fourEyes`; `slack.teamId` and `slack.publicBaseUrl` come from the configuration.
- * Dependencies are built once per container, at cold start; the Slack secret is read at the first request and cached.
+ * Dependencies are built once per container, at cold start; the Slack secret is read then too, and cached.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { awsClientConfig } from '../adapters/aws/errors.js';
-import { SlackSecretsManager } from '../adapters/aws/secrets-manager.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
-import { SlackWebApi } from '../adapters/slack/web-api.js';
 import { ApprovalEndpoint } from '../approval/endpoint.js';
 import { createApprovalFunctionUrlHandler } from '../approval/function-url.js';
-import { fourEyesFor, requireSlack } from '../config.js';
+import { fourEyesFor } from '../config.js';
 import { approvalLog } from './logger.js';
+import { slackAtColdStart } from './slack-secrets.js';
 import { coldStart } from './step-handler.js';
 
 const { config, ledger } = coldStart();
-const slackConfig = requireSlack(config);
-const secrets = new SlackSecretsManager(new SecretsManagerClient(awsClientConfig), slackConfig.secretName);
-const slack = new SlackWebApi({ botToken: async () => (await secrets.get()).botToken });
+const { slackConfig, secrets, slack } = await slackAtColdStart(config);
 
 export const handler = createApprovalFunctionUrlHandler(
   new ApprovalEndpoint({

@@ -22,8 +22,10 @@ const SECRET = {
 const tableName = `rollgate-approval-handlers-${Math.random().toString(36).slice(2, 10)}`;
 const UNREACHABLE = 'http://127.0.0.1:1';
 
-/** Secret ids GetSecretValue was asked for. */
+/** Secret ids GetSecretValue was asked for, and answered. */
 const secretReads: string[] = [];
+/** The secrets that exist: GetSecretValue of any other is ResourceNotFoundException. */
+const existingSecrets = new Set<string>();
 let secretsManager: Server;
 let secretsManagerUrl = '';
 
@@ -35,7 +37,7 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
-      if (request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || body.SecretId !== SAMPLE_SLACK.secretName) {
+      if (request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || !existingSecrets.has(body.SecretId ?? '')) {
         response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
         return;
       }
@@ -68,6 +70,8 @@ function environment(config: RollgateConfigInput): void {
   });
   // Every import below is a fresh cold start.
   vi.resetModules();
+  existingSecrets.clear();
+  existingSecrets.add(SAMPLE_SLACK.secretName);
 }
 
 afterEach(() => {
@@ -131,11 +135,24 @@ describe('the approval functions at cold start', () => {
     await expect(ENTRIES[entry]()).rejects.toMatchObject({ name: 'InvalidInputError', field: 'slack', message: expect.stringMatching(/^config: slack: is not configured/) as string });
   });
 
-  it.each(Object.keys(ENTRIES) as (keyof typeof ENTRIES)[])('%s starts with the sample configuration without reading the secret', async (entry) => {
+  it.each(Object.keys(ENTRIES) as (keyof typeof ENTRIES)[])('%s reads the Slack secret named in the configuration at cold start', async (entry) => {
     environment(SAMPLE_CONFIG);
     const module = await ENTRIES[entry]();
     expect(typeof module.handler).toBe('function');
+    expect(secretReads).toEqual([SAMPLE_SLACK.secretName]);
+  });
+
+  it('a secret that cannot be read at cold start does not fail it: the first request reads it again', async () => {
+    const secretName = 'rollgate/created-after-deploy';
+    environment({ ...SAMPLE_CONFIG, slack: { ...SAMPLE_SLACK, secretName } });
+    const { handler } = await ENTRIES['approval-endpoint']();
     expect(secretReads).toEqual([]);
+    // Still missing: the click cannot be verified, and nothing is decided.
+    expect(await handler(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 500 });
+    // The platform team creates the secret: the next click reads it, with no new cold start.
+    existingSecrets.add(secretName);
+    expect(await handler(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 200, headers: { 'x-rollgate-outcome': 'ignored' } });
+    expect(secretReads).toEqual([secretName]);
   });
 
   it('the endpoint reads the Slack secret named in the configuration once, checks signatures with it, refuses other workspaces, and logs no secret', async () => {

@@ -419,7 +419,7 @@ describe('approval endpoint bundle', () => {
     const forged = await run(bundleOf('ApprovalEndpoint'), interactivity(body, sign('not-the-signing-secret', timestamp, body), timestamp), { [ENV.ledgerTable]: table });
 
     expect(forged).toMatchObject({ ok: true, result: { statusCode: 401, headers: { 'x-rollgate-outcome': 'bad-signature' } } });
-    // The signing secret was read (from the stand-in), and that is all that happened.
+    // The secret was read once, at cold start (from the stand-in), and that is all that happened.
     expect(receivedOf(secretsManager, 'GetSecretValue', secretsSince)).toEqual([{ SecretId: SAMPLE_SLACK.secretName }]);
     expect(sfn.received.slice(sfnSince)).toEqual([]);
     expect(await ledger.getApproval(approvalId)).toEqual(before);
@@ -432,7 +432,7 @@ describe('approval endpoint bundle', () => {
     expect(await ledger.getApproval(approvalId)).toEqual(before);
   });
 
-  it('shows a link preview to Slackbot-LinkExpanding, reads no secret and changes nothing', async () => {
+  it('shows a link preview to Slackbot-LinkExpanding and changes nothing', async () => {
     const { table, ledger, approvalId } = await awaitingApproval();
     const before = await ledger.getApproval(approvalId);
     const [sfnSince, secretsSince] = [sfn.received.length, secretsManager.received.length];
@@ -450,7 +450,8 @@ describe('approval endpoint bundle', () => {
     const body = (outcome as { result: { body: string } }).result.body;
     expect(body).not.toContain('<form');
     expect(body).not.toContain('v2');
-    expect(secretsManager.received.slice(secretsSince)).toEqual([]);
+    // The cold start's read of the secret (each run is a new container), and no other call.
+    expect(secretsManager.received.slice(secretsSince)).toEqual([{ operation: 'GetSecretValue', input: { SecretId: SAMPLE_SLACK.secretName } }]);
     expect(sfn.received.slice(sfnSince)).toEqual([]);
     expect(await ledger.getApproval(approvalId)).toEqual(before);
   });

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AwsAdapterName } from '../../functions/adapters/aws/grants.js';
-import { LogNotifier } from '../../functions/adapters/log-notifier.js';
 import { InvalidInputError, PortNotWiredError } from '../../functions/errors.js';
 import { parseConfig } from '../../functions/config.js';
 import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, configFromEnvironment, ENV, readEnvironment } from '../../functions/handlers/environment.js';
@@ -59,6 +58,7 @@ describe('wiring', () => {
     'sfn-executions': ['SfnExecutions'],
     'sfn-release-starter': ['SfnReleaseStarter'],
     'secrets-manager': ['SlackSecretsManager'],
+    'slack-secrets': ['SlackSecretsManager'],
     'aws-fleets': ['EcsFleet', 'AsgFleet'],
   };
 
@@ -69,28 +69,7 @@ describe('wiring', () => {
   });
 });
 
-describe('interim LogNotifier', () => {
-  it('logs the approval request fields, never a task token', async () => {
-    const lines: unknown[] = [];
-    const notifier = new LogNotifier({ info: (message, ...extra) => lines.push({ message, extra }) });
-    const request = {
-      approvalId: 'apr-1',
-      service: 'checkout',
-      environment: 'prod',
-      version: 'v2',
-      previousVersion: 'v1',
-      commit: 'abc',
-      author: 'alice',
-      stepIndex: 2,
-      weights: { stable: 50, canary: 50 },
-      expiresAt: '2030-01-01T00:00:00.000Z',
-      taskToken: 'SECRET-TOKEN',
-    };
-    await notifier.requestApproval(request);
-    expect(JSON.stringify(lines)).toContain('apr-1');
-    expect(JSON.stringify(lines)).not.toContain('SECRET-TOKEN');
-  });
-
+describe('handler logs', () => {
   it('log lines carry release ids only, never the event (callback events hold task tokens)', () => {
     const fields = releaseFields({ release: { releaseId: 'r1', service: 'checkout', environment: 'prod', version: 'v2' }, taskToken: 'SECRET' });
     expect(fields).toEqual({ releaseId: 'r1', service: 'checkout', environment: 'prod', version: 'v2' });
