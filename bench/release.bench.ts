@@ -8,12 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import type { RollgateConfigInput, ServiceConfigInput } from '../functions/config.js';
 import type { PlanInput } from '../functions/domain/plan.js';
-import { AutomaticApprovals } from '../local/demo/approvals.js';
-import { runScenario } from '../local/demo/run-release.js';
-import { DEMO_CONFIG, OVERRIDES, PLAN, REQUESTS_PER_SECOND, SCENARIOS, demoAlarms, type Scenario } from '../local/demo/scenarios.js';
+import { DemoApprovals } from '../local/demo/approvals.js';
+import { runScenario, startLoad } from '../local/demo/run-release.js';
+import { ALARM_PERIOD_MS, DEMO_CONFIG, OVERRIDES, PLAN, REQUESTS_PER_SECOND, SCENARIOS, demoAlarms } from '../local/demo/scenarios.js';
 import type { ExecutionOverrides } from '../local/engine/index.js';
 import { LocalRuntime } from '../local/runtime.js';
-import { CHECKOUT_SERVICE } from '../local/sample-config.js';
+import { CHECKOUT_SERVICE, SAMPLE_SLACK } from '../local/sample-config.js';
+import { periodStart } from '../local/sim/alarm-evaluator.js';
 import { HttpCloud } from '../local/sim/http-cloud.js';
 
 const TASK_STATES = ['Preflight', 'StartMigration', 'CheckMigration', 'Deploy', 'CheckHealth', 'DarkCanary', 'Advance', 'Bake', 'Approval', 'Finalize', 'Retire', 'Rollback'];
@@ -62,7 +63,7 @@ function servicesConfig(count: number): RollgateConfigInput {
       terminationWaitSeconds: 0,
     };
   });
-  return { services };
+  return { services, slack: SAMPLE_SLACK };
 }
 
 function percentile(samples: readonly number[], p: number): number {
@@ -87,6 +88,8 @@ interface PlanRuns {
   readonly durationMs: number[];
   /** The release's recorded reason (which alarm, at which step). */
   readonly reasons: string[];
+  /** Where in its alarm period the first traffic shift to the bad version fell, in ms. */
+  readonly shiftPhaseMs: number[];
 }
 
 export interface ReleaseFigures {
@@ -101,6 +104,8 @@ export interface ReleaseFigures {
   readonly alarmToTrafficRestoredMs: { readonly median: number; readonly p99: number; readonly runs: number };
   readonly badReleaseFailedRequests: {
     readonly requestsPerSecond: number;
+    /** Runs per plan; run i starts (i + 0.5) / runs of the way into an alarm period. */
+    readonly runsPerPlan: number;
     readonly canaryPlan: PlanRuns;
     readonly allAtOncePlan: PlanRuns;
     /** Failed requests under the canary plan divided by those all at once (sums over the runs). */
@@ -194,41 +199,92 @@ async function alarmLatency(endpoint: string, runs: number): Promise<ReleaseFigu
   return { median: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), runs };
 }
 
-/** A bad version (5xx on 20%) under the demo's canary plan and all at once, same load, same alarms, real HTTP. */
+/** Waits until the clock is `offsetMs` into a period of `periodMs` (aligned since the epoch, like the alarms' periods). */
+async function untilPhase(periodMs: number, offsetMs: number): Promise<void> {
+  const now = Date.now();
+  let at = periodStart(now, periodMs) + (offsetMs % periodMs);
+  if (at < now) at += periodMs;
+  await new Promise((resolve) => setTimeout(resolve, at - now));
+}
+
+/**
+ * A bad version (5xx on 20%) under the demo's canary plan and all at once,
+ * same load, same alarms, real HTTP.
+ *
+ * How many requests fail before the alarm fires depends on where the first
+ * traffic shift falls in the alarm's period: a shift early in a period gives
+ * that period's datapoint enough bad requests to breach, and 2 of 3 are
+ * reached a period sooner than after a shift late in a period (about 12
+ * instead of about 20 failed requests all at once). CloudWatch behaves the
+ * same; what the figure must not do is follow how fast the machine happens
+ * to be. So one steady load runs across all the releases (a gap in it would
+ * be missing datapoints, through which the previous release's breaching
+ * datapoints would count for the next), and run i of each plan starts
+ * (i + 0.5) / runs of the way into a period rather than right after the
+ * previous release's alarm evaluation; where each shift fell is reported.
+ */
 export async function failedRequests(endpoint: string, runs: number): Promise<ReleaseFigures['badReleaseFailedRequests']> {
   const bad = SCENARIOS.bad;
   const versions = Array.from({ length: runs }, (_, i) => [`c${String(i)}`, `a${String(i)}`]).flat();
   const http = new HttpCloud({ versions: Object.fromEntries(versions.map((v) => [v, bad.behaviour])), alarms: demoAlarms() });
+  const approvals = await DemoApprovals.start({ interactive: false, say: () => undefined });
   try {
-    const runtime = await LocalRuntime.create({ dynamodbEndpoint: endpoint, config: DEMO_CONFIG, cloud: { backend: http }, overrides: OVERRIDES });
+    const runtime = await LocalRuntime.create({ dynamodbEndpoint: endpoint, config: DEMO_CONFIG, cloud: { backend: http }, overrides: OVERRIDES, notifier: approvals.notifier });
     await http.attach({ cloud: runtime.cloud, services: runtime.deps.config.services, deliverAlarm: (name, id, reason) => runtime.deliverAlarm(name, id, reason) });
-    const world = { runtime, http, approvals: new AutomaticApprovals(runtime, () => undefined), say: () => undefined };
+    await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
+    const service = runtime.deps.config.services[0];
+    if (service === undefined) throw new Error('no service');
+    const [stableTg] = service.traffic.targetGroupArns;
+    const shift = { at: undefined as number | undefined };
+    runtime.cloud.onWeightsChanged((weights, listenerArn) => {
+      if (listenerArn !== service.traffic.listenerArn) return;
+      if ([...weights].some(([tg, weight]) => tg !== stableTg && weight > 0)) shift.at ??= Date.now();
+    });
+
+    const world = { runtime, http, approvals, say: () => undefined };
     const allAtOnce: PlanInput = { steps: [{ type: 'traffic', weight: 100, bakeSeconds: 300 }] };
-    const canary: PlanRuns = { failed: [], total: [], durationMs: [], reasons: [] };
-    const whole: PlanRuns = { failed: [], total: [], durationMs: [], reasons: [] };
-    for (let i = 0; i < runs; i++) {
-      for (const [into, plan, version] of [
-        [canary, PLAN, `c${String(i)}`],
-        [whole, allAtOnce, `a${String(i)}`],
-      ] as const) {
-        const scenario: Scenario = { ...bad, version };
-        const report = await runScenario(world, scenario, plan);
-        if (report.status !== 'ROLLED_BACK' || report.outcome !== 'ALARM') throw new Error(`bad release ${version} ended ${report.status ?? '?'}/${report.outcome ?? '?'}`);
-        into.failed.push(report.requests.failed);
-        into.total.push(report.requests.total);
-        into.durationMs.push(report.durationMs);
-        into.reasons.push(report.reason ?? '');
+    const plans = [
+      { plan: PLAN, prefix: 'c', into: { failed: [], total: [], durationMs: [], reasons: [], shiftPhaseMs: [] } as PlanRuns },
+      { plan: allAtOnce, prefix: 'a', into: { failed: [], total: [], durationMs: [], reasons: [], shiftPhaseMs: [] } as PlanRuns },
+    ];
+    const load = startLoad(http, 10 * 60_000);
+    try {
+      for (let i = 0; i < runs; i++) {
+        for (const { plan, prefix, into } of plans) {
+          const version = `${prefix}${String(i)}`;
+          const beforeStart = async () => {
+            await untilPhase(ALARM_PERIOD_MS, ((i + 0.5) / runs) * ALARM_PERIOD_MS);
+            shift.at = undefined;
+          };
+          const report = await runScenario(world, { ...bad, version }, { plan, beforeStart });
+          if (report.status !== 'ROLLED_BACK' || report.outcome !== 'ALARM') throw new Error(`bad release ${version} ended ${report.status ?? '?'}/${report.outcome ?? '?'}`);
+          const shiftedAt = shift.at;
+          if (shiftedAt === undefined) throw new Error(`bad release ${version} never took traffic`);
+          into.failed.push(report.requests.failed);
+          into.total.push(report.requests.total);
+          into.durationMs.push(report.durationMs);
+          into.reasons.push(report.reason ?? '');
+          into.shiftPhaseMs.push(shiftedAt - periodStart(shiftedAt, ALARM_PERIOD_MS));
+        }
       }
+    } finally {
+      await load.stop();
     }
+    const errors = [...runtime.reconcileErrors, ...http.errors, ...approvals.errors];
+    if (errors.length > 0) throw new Error(`out-of-band work failed: ${errors.map(String).join('; ')}`);
     const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+    const [canary, whole] = plans.map((p) => p.into);
+    if (canary === undefined || whole === undefined) throw new Error('no runs');
     return {
       requestsPerSecond: REQUESTS_PER_SECOND,
+      runsPerPlan: runs,
       canaryPlan: canary,
       allAtOncePlan: whole,
       canaryToAllAtOnceRatio: Math.round((sum(canary.failed) / Math.max(1, sum(whole.failed))) * 1000) / 1000,
     };
   } finally {
     await http.close();
+    await approvals.close();
   }
 }
 
@@ -237,6 +293,6 @@ export async function benchReleases(endpoint: string): Promise<ReleaseFigures> {
     standardRelease: await standardReleases(endpoint, 20),
     concurrentReleases: await concurrentReleases(endpoint, 50),
     alarmToTrafficRestoredMs: await alarmLatency(endpoint, 20),
-    badReleaseFailedRequests: await failedRequests(endpoint, 5),
+    badReleaseFailedRequests: await failedRequests(endpoint, 24),
   };
 }

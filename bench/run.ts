@@ -26,14 +26,17 @@ async function main(): Promise<void> {
     const releases = await benchReleases(dynamo.endpoint);
     const { standardRelease: std, concurrentReleases: many, alarmToTrafficRestoredMs: alarm, badReleaseFailedRequests: bad } = releases;
     const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+    const percentile = (values: readonly number[], p: number) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * values.length) - 1)] ?? Number.NaN;
     console.log('releases on the local runtime (real ASL and steps, DynamoDB Local)');
     console.log(`  state transitions, standard release (3 traffic steps, 1 approval)  ${String(std.stateTransitions)} (${String(std.stateTransitionsBakesAtZero)} with bakes at zero)`);
     console.log(`  wall time per release, bakes at zero       median ${String(std.wallMsBakesAtZero.median)} ms, p99 ${String(std.wallMsBakesAtZero.p99)} ms (${String(std.wallMsBakesAtZero.runs)} runs)`);
     console.log(`  ${String(many.services)} concurrent releases of ${String(many.services)} services  ${many.allSucceeded ? 'all correct' : `only ${String(many.succeeded)} correct`}, ${String(many.totalWallMs)} ms in all`);
     console.log(`  alarm to traffic restored                  median ${String(alarm.median)} ms, p99 ${String(alarm.p99)} ms (${String(alarm.runs)} runs)`);
+    const spread = (values: readonly number[]) =>
+      `${String(sum(values))} (per run median ${String(percentile(values, 50))}, ${String(Math.min(...values))}-${String(Math.max(...values))})`;
     console.log(
-      `  bad version (5xx on 20%), ${String(bad.requestsPerSecond)} req/s: failed requests canary plan ${String(sum(bad.canaryPlan.failed))} ` +
-        `(${bad.canaryPlan.failed.join('+')}), all at once ${String(sum(bad.allAtOncePlan.failed))} (${bad.allAtOncePlan.failed.join('+')}), ratio ${String(bad.canaryToAllAtOnceRatio)}`,
+      `  bad version (5xx on 20%), ${String(bad.requestsPerSecond)} req/s, ${String(bad.runsPerPlan)} runs per plan: failed requests ` +
+        `canary plan ${spread(bad.canaryPlan.failed)}, all at once ${spread(bad.allAtOncePlan.failed)}, ratio ${String(bad.canaryToAllAtOnceRatio)}`,
     );
 
     const bundles = await benchBundles();

@@ -12,21 +12,23 @@
  * Default: v2 (healthy) ships through its canary steps and an approval, then
  * v3 (5xx on 20% of requests) is rolled back by its alarm. `--scenario`
  * picks others, `--json` prints the summary as one JSON document on stdout
- * (progress on stderr), `--interactive` waits for approvals clicked in a
+ * (progress on stderr). Approvals always go through the local Slack stand-in
+ * and the approval endpoint, whose link the demo prints; the approver answers
+ * automatically over HTTP, or with `--interactive` it waits for a click in a
  * browser. Exit status 0 when every release ended the way its scenario
  * expects, 1 otherwise, 2 on a bad command line.
  */
 import './node-compat.js';
 import { installSignalCleanup, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
-import { AutomaticApprovals, type ApprovalDriver } from './demo/approvals.js';
+import { DemoApprovals } from './demo/approvals.js';
 import { parseDemoArgs, UsageError, USAGE, type DemoOptions } from './demo/cli.js';
-import { InteractiveApprovals } from './demo/interactive.js';
 import { ledgerHistory, summaryTable, type DemoSummary } from './demo/report.js';
-import { runScenario, type ReleaseReport } from './demo/run-release.js';
-import { DEMO_CONFIG, OVERRIDES, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms } from './demo/scenarios.js';
+import { runScenario, startLoad, type ReleaseReport } from './demo/run-release.js';
+import { DEMO_CONFIG, OVERRIDES, REQUESTS_PER_SECOND, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms } from './demo/scenarios.js';
 import { LocalRuntime } from './runtime.js';
 import type { VersionBehaviour } from './sim/cloud.js';
 import { HttpCloud } from './sim/http-cloud.js';
+import type { TrafficGenerator } from './sim/traffic.js';
 
 /** Whatever happens, the demo ends by itself: past this it stops as if interrupted. */
 const HARD_LIMIT_MS = 150_000;
@@ -59,16 +61,17 @@ async function main(options: DemoOptions): Promise<boolean> {
     versions: Object.fromEntries(Object.values(SCENARIOS).map((s) => [s.version, s.behaviour])),
     alarms: demoAlarms(),
   });
-  let approvals: ApprovalDriver | undefined;
+  let approvals: DemoApprovals | undefined;
+  let load: TrafficGenerator | undefined;
   const closeServers = () => {
+    void load?.stop();
     void http.close();
     void approvals?.close();
   };
   process.once('SIGINT', closeServers);
   process.once('SIGTERM', closeServers);
   try {
-    const interactive = options.interactive ? await InteractiveApprovals.start(say) : undefined;
-    approvals = interactive;
+    approvals = await DemoApprovals.start({ interactive: options.interactive, say });
     dynamo = await startDynamoDbLocal();
     say(`DynamoDB Local ready at ${dynamo.endpoint} (${String(Date.now() - started)} ms)`);
     const versions: Record<string, VersionBehaviour> = {};
@@ -79,24 +82,29 @@ async function main(options: DemoOptions): Promise<boolean> {
       config: DEMO_CONFIG,
       cloud: { versions, backend: http },
       overrides: OVERRIDES,
-      ...(interactive === undefined ? {} : { notifier: interactive.notifier }),
+      notifier: approvals.notifier,
     });
     await http.attach({
       cloud: runtime.cloud,
       services: runtime.deps.config.services,
       deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason),
     });
-    if (interactive !== undefined) await interactive.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
-    approvals ??= new AutomaticApprovals(runtime, say);
+    const approvalEndpoint = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
     const alarmText = demoAlarms()
       .map((a) => `${a.alarmName} (${a.metric} > ${String(a.threshold)}, ${String(a.datapointsToAlarm)} of ${String(a.evaluationPeriods)} x ${String(a.periodMs)} ms, missing data ${a.treatMissingData ?? 'missing'})`)
       .join('; ');
     say(`onboarded ${SERVICE_KEY}: v1 stable, router on ${http.routerUrl(SERVICE_KEY)}; alarms: ${alarmText}`);
+    say(
+      `approvals: requests posted to the local Slack stand-in, decided on the approval endpoint ${approvalEndpoint} ` +
+        (options.interactive ? '(--interactive: by you, in a browser, on the link printed when a release waits)' : '(by the approver, automatically, over HTTP as Slack or a browser would)'),
+    );
 
+    load = startLoad(http, HARD_LIMIT_MS);
+    say(`steady load: ${String(REQUESTS_PER_SECOND)} requests a second through the router from now to the end, between releases too`);
     const reports: ReleaseReport[] = [];
     for (const scenario of scenarios) reports.push(await runScenario({ runtime, http, approvals, say }, scenario));
 
-    const errors = [...runtime.reconcileErrors, ...http.errors];
+    const errors = [...runtime.reconcileErrors, ...http.errors, ...approvals.errors];
     for (const error of errors) console.error('out-of-band work failed:', error);
     const summary: DemoSummary = {
       service: SERVICE_KEY,
@@ -114,6 +122,7 @@ async function main(options: DemoOptions): Promise<boolean> {
     return summary.asExpected;
   } finally {
     clearTimeout(limit);
+    await load?.stop();
     await http.close();
     await approvals?.close();
     await dynamo?.stop();

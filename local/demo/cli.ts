@@ -28,7 +28,8 @@ export const USAGE = `usage: npm start -- [--scenario <${SCENARIO_CHOICES.join('
                      reject           v6 is healthy but the approver rejects it
                      all              every one of them, in that order
   --json             the summary as one JSON document on stdout (progress on stderr)
-  --interactive      approvals wait for a click on the printed link (local approval endpoint)
+  --interactive      approvals wait for your click on the printed approval link
+                     (without it, the approver answers automatically over the same endpoint)
   --help             this text`;
 
 /** A bad command line; the message names the flag and the allowed values. */

@@ -1,8 +1,10 @@
 /**
- * One scenario of the demo: steady HTTP load through the router while the
- * real release flow runs, its progress printed as it happens (the ledger's
- * audit events, and twice a second the step, weights, requests and errors
- * per version and alarm states), and a report of how it ended.
+ * One scenario of the demo: the real release flow runs while steady HTTP load
+ * goes through the router ({@link startLoad}: one generator for the whole
+ * demo, so the alarms see every period, between releases too), its progress
+ * printed as it happens (the ledger's audit events, and twice a second the
+ * step, weights, requests and errors per version and alarm states), and a
+ * report of how it ended.
  *
  * Rollback reaction time: from the moment the rollback was triggered — the
  * alarm evaluation that put an onboarded alarm in ALARM, or the approver's
@@ -40,6 +42,7 @@ export interface ReleaseReport {
   readonly rollbackTrigger: string | null;
 }
 
+/** What the releases run in; the load ({@link startLoad}) runs across all of them. */
 export interface DemoWorld {
   readonly runtime: LocalRuntime;
   readonly http: HttpCloud;
@@ -47,18 +50,41 @@ export interface DemoWorld {
   readonly say: (line: string) => void;
 }
 
+export interface RunOptions {
+  /** Replaces the demo's plan (the bench compares plans). @default PLAN */
+  readonly plan?: PlanInput;
+  /** Awaited once the service's alarms are clear, right before the release starts (the bench times its releases with it). */
+  readonly beforeStart?: () => Promise<void>;
+}
+
 const PROGRESS_EVERY_MS = 500;
 const FOLLOW_EVERY_MS = 50;
-/** Bounds of one release's load: it stops by itself after this, whatever happens. */
-const MAX_LOAD_MS = 45_000;
 const ALARMS_CLEAR_TIMEOUT_MS = 15_000;
 
-/** Runs one scenario's release to its end and reports it; `plan` replaces the demo's (the bench compares plans). */
-export async function runScenario(world: DemoWorld, scenario: Scenario, plan: PlanInput = PLAN): Promise<ReleaseReport> {
+/**
+ * Steady load through the service's router at {@link REQUESTS_PER_SECOND},
+ * until stopped or `maxDurationMs` (it stops by itself then, whatever
+ * happens). One generator across all releases: a gap in the load would be
+ * missing datapoints, and CloudWatch's missing-data rule would then let the
+ * previous release's datapoints decide the next one's alarm.
+ */
+export function startLoad(http: HttpCloud, maxDurationMs: number): TrafficGenerator {
+  return TrafficGenerator.start({
+    url: http.routerUrl(SERVICE_KEY),
+    ratePerSecond: REQUESTS_PER_SECOND,
+    maxRequests: Math.ceil(REQUESTS_PER_SECOND * (maxDurationMs / 1000)),
+    maxDurationMs,
+    paths: ['/', '/api/cart', '/api/checkout'],
+  });
+}
+
+/** Runs one scenario's release to its end, under the load {@link startLoad} sends, and reports it. */
+export async function runScenario(world: DemoWorld, scenario: Scenario, options: RunOptions = {}): Promise<ReleaseReport> {
   const { runtime, http, say } = world;
   const service = runtime.deps.config.services.find((s) => s.service === SERVICE.service && s.environment === SERVICE.environment);
   if (service === undefined) throw new Error(`${SERVICE_KEY} is not onboarded`);
   await alarmsClear(world, service.alarms);
+  await options.beforeStart?.();
 
   const stable = await runtime.ledger.getStable(SERVICE);
   const stableTg = stable?.fleet.targetGroup ?? service.traffic.targetGroupArns[0];
@@ -84,18 +110,11 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, plan: Pl
 
   const before = http.trafficByVersion();
   const started = Date.now();
-  const load = TrafficGenerator.start({
-    url: http.routerUrl(SERVICE_KEY),
-    ratePerSecond: REQUESTS_PER_SECOND,
-    maxRequests: REQUESTS_PER_SECOND * (MAX_LOAD_MS / 1000),
-    maxDurationMs: MAX_LOAD_MS,
-    paths: ['/', '/api/cart', '/api/checkout'],
-  });
   const execution = runtime.startRelease({
     ...SERVICE,
     version: scenario.version,
     trigger: { source: 'demo', commit: `c0ffee-${scenario.version}`, author: 'dana' },
-    plan,
+    plan: options.plan ?? PLAN,
   });
   const follow = followRelease(world, scenario, started, before, stableTg, canaryTg);
   let result;
@@ -104,7 +123,6 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, plan: Pl
     await runtime.settled();
     await http.settled();
   } finally {
-    await load.stop();
     await follow.stop();
     watch.done = true;
   }

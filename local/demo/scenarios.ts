@@ -7,7 +7,7 @@
 import type { RollgateConfigInput } from '../../functions/config.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import type { ExecutionOverrides } from '../engine/index.js';
-import { CHECKOUT_SERVICE } from '../sample-config.js';
+import { CHECKOUT_SERVICE, SAMPLE_SLACK } from '../sample-config.js';
 import type { RouterAlarm } from '../sim/http-cloud.js';
 import type { VersionServerBehaviour } from '../sim/version-server.js';
 
@@ -31,9 +31,10 @@ export const PLAN: PlanInput = {
   ],
 };
 
-/** checkout/prod with a health gate short enough to fail a crashed fleet within a second. */
+/** checkout/prod with a health gate short enough to fail a crashed fleet within a second, and the sample's Slack app. */
 export const DEMO_CONFIG: RollgateConfigInput = {
   services: [{ ...CHECKOUT_SERVICE, healthGate: { timeoutSeconds: 1, intervalSeconds: 1 }, terminationWaitSeconds: 60 }],
+  slack: SAMPLE_SLACK,
 };
 
 export const OVERRIDES: ExecutionOverrides = {
@@ -67,8 +68,12 @@ export interface Scenario {
   readonly story: string;
   readonly behaviour: VersionServerBehaviour;
   readonly migrationExitCode?: number;
-  /** What the approver does when asked (automatically, unless --interactive). */
-  readonly decision: 'APPROVED' | 'REJECTED';
+  /**
+   * What the approver does when asked (automatically, unless --interactive):
+   * click a button in Slack, or decide on the approval page, where a comment
+   * can go with the decision (Slack's buttons carry none).
+   */
+  readonly approver: { readonly decision: 'APPROVED' | 'REJECTED'; readonly via: 'slack' | 'browser'; readonly comment?: string };
   /** How the release must end: its final status and the ledger's outcome. */
   readonly expected: { readonly status: string; readonly outcome: string; readonly reason: RegExp };
 }
@@ -79,7 +84,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     version: 'v2',
     story: 'healthy: 10% -> 50% -> approval -> 100%, promoted',
     behaviour: { latencyMs: 2 },
-    decision: 'APPROVED',
+    approver: { decision: 'APPROVED', via: 'slack' },
     expected: { status: 'SUCCEEDED', outcome: 'PROMOTED', reason: /^v2 promoted after 4 plan steps$/ },
   },
   bad: {
@@ -87,7 +92,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     version: 'v3',
     story: 'answers 5xx on 20% of its requests: its alarm rolls it back',
     behaviour: { latencyMs: 2, errorRate: 0.2 },
-    decision: 'APPROVED',
+    approver: { decision: 'APPROVED', via: 'slack' },
     expected: { status: 'ROLLED_BACK', outcome: 'ALARM', reason: /^checkout-prod-5xx in ALARM at step \d \(traffic \d+%\)$/ },
   },
   crash: {
@@ -95,7 +100,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     version: 'v4',
     story: 'crashes on start: the health gate fails it, no traffic moves',
     behaviour: { crashOnStart: true },
-    decision: 'APPROVED',
+    approver: { decision: 'APPROVED', via: 'slack' },
     expected: { status: 'FAILED', outcome: 'UNHEALTHY', reason: /not healthy by .*0\/2 healthy/ },
   },
   'migration-fails': {
@@ -104,7 +109,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     story: 'its database migration exits 3: nothing is deployed',
     behaviour: {},
     migrationExitCode: 3,
-    decision: 'APPROVED',
+    approver: { decision: 'APPROVED', via: 'slack' },
     expected: { status: 'FAILED', outcome: 'MIGRATION_FAILED', reason: /^migration failed \(exit code 3\)/ },
   },
   reject: {
@@ -112,7 +117,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     version: 'v6',
     story: 'healthy, but the approver rejects it at 50%',
     behaviour: { latencyMs: 2 },
-    decision: 'REJECTED',
+    approver: { decision: 'REJECTED', via: 'browser', comment: 'error budget is spent' },
     expected: { status: 'ROLLED_BACK', outcome: 'REJECTED', reason: /^rejected by U01ALICE/ },
   },
 };

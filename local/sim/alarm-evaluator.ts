@@ -23,6 +23,12 @@
  *
  * AWS does not publish how much longer than N the range is; it is a setting
  * here ({@link AlarmDefinition.evaluationRangePeriods}).
+ *
+ * Periods are aligned the way CloudWatch aligns them: period k covers
+ * [k·period, (k+1)·period) since the epoch, and its datapoint exists only once
+ * it has ended ({@link closedPeriods}). Each period is evaluated once, in
+ * order, even when the evaluation runs late, so every request lands in
+ * exactly one datapoint.
  */
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
@@ -121,6 +127,30 @@ export function evaluateAlarm(definition: AlarmDefinition, datapoints: readonly 
   return { state: breachingCount >= Math.min(m, real.length) ? 'ALARM' : 'OK', evaluated: real, breachingCount };
 }
 
+/** One aggregation period: [start, end) in ms since the epoch. */
+export interface Period {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The start of the period holding `at`: periods are aligned to multiples of `periodMs` since the epoch. */
+export function periodStart(at: number, periodMs: number): number {
+  return Math.floor(at / periodMs) * periodMs;
+}
+
+/**
+ * The periods that have ended by `now` and were not evaluated yet, oldest
+ * first: those from `nextStart` (the start of the first unevaluated period,
+ * aligned) whose end is at or before `now`. Empty while the period holding
+ * `now` is still open: its datapoint does not exist yet.
+ */
+export function closedPeriods(nextStart: number, now: number, periodMs: number): Period[] {
+  if (periodStart(nextStart, periodMs) !== nextStart) throw new RangeError(`period start ${String(nextStart)} is not aligned to ${String(periodMs)} ms`);
+  const periods: Period[] = [];
+  for (let start = nextStart; start + periodMs <= now; start += periodMs) periods.push({ start, end: start + periodMs });
+  return periods;
+}
+
 /** A state change, as EventBridge's "CloudWatch Alarm State Change" carries it. */
 export interface AlarmStateChange {
   readonly alarmName: string;
@@ -133,9 +163,10 @@ export interface AlarmStateChange {
 }
 
 /**
- * One alarm's datapoints and state. Feed it a datapoint per closed period
- * with {@link record}; it evaluates after each one, like CloudWatch
- * evaluating every period, and returns the state change if there was one.
+ * One alarm's datapoints and state. Feed it a datapoint per closed period,
+ * every period in order (see {@link closedPeriods}), with {@link record}; it
+ * evaluates after each one, like CloudWatch evaluating every period, and
+ * returns the state change if there was one.
  */
 export class MetricAlarm {
   private readonly datapoints: Datapoint[] = [];

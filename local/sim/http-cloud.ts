@@ -15,9 +15,9 @@
 import { request as httpRequest } from 'node:http';
 import type { ServiceConfig } from '../../functions/config.js';
 import type { FleetHealth, HeaderRoute, SmokeCheck, SmokeResult } from '../../functions/ports.js';
-import { MetricAlarm, type AlarmDefinition, type AlarmState, type AlarmStateChange, type Datapoint } from './alarm-evaluator.js';
+import { closedPeriods, MetricAlarm, periodStart, type AlarmDefinition, type AlarmState, type AlarmStateChange, type Datapoint, type Period } from './alarm-evaluator.js';
 import type { FleetBackend, SimFleet, SimulatedCloud } from './cloud.js';
-import { HEALTH_CHECK_PATH, VersionServer, type VersionServerBehaviour } from './version-server.js';
+import { ErrorSequence, HEALTH_CHECK_PATH, VersionServer, type VersionServerBehaviour } from './version-server.js';
 import { WeightedRouter, type HeaderRule, type RoutedRequest } from './weighted-router.js';
 
 /** What an alarm watches, per target group of its service; with two target groups, the larger value (metric math MAX). */
@@ -63,6 +63,15 @@ export interface VersionTraffic {
   readonly failed: number;
 }
 
+interface AlarmEntry {
+  readonly alarm: MetricAlarm;
+  readonly definition: RouterAlarm;
+  readonly targetGroups: readonly string[];
+  /** Start of the first period not evaluated yet (aligned to the period). */
+  nextStart: number;
+  timer?: NodeJS.Timeout;
+}
+
 interface Observation {
   readonly at: number;
   readonly targetGroupArn: string;
@@ -81,7 +90,7 @@ export class HttpCloud implements FleetBackend {
   private readonly routers = new Map<string, WeightedRouter>();
   private readonly traffic = new Map<string, { total: number; failed: number }>();
   private readonly observations: Observation[] = [];
-  private readonly alarms: { readonly alarm: MetricAlarm; readonly definition: RouterAlarm; readonly targetGroups: readonly string[]; timer?: NodeJS.Timeout }[] = [];
+  private readonly alarms: AlarmEntry[] = [];
   private readonly alarmListeners: ((change: AlarmStateChange) => void)[] = [];
   private readonly deliveries = new Set<Promise<void>>();
   private host: HttpCloudHost | undefined;
@@ -112,10 +121,14 @@ export class HttpCloud implements FleetBackend {
     for (const definition of this.options.alarms ?? []) {
       const service = host.services.find((s) => serviceKey(s) === definition.service);
       if (service === undefined) throw new RangeError(`alarm ${definition.alarmName} watches ${definition.service}, which is not onboarded`);
-      const entry: (typeof this.alarms)[number] = { alarm: new MetricAlarm(definition), definition, targetGroups: service.traffic.targetGroupArns };
-      // Datapoints are whole periods; each is evaluated when its period closes.
-      entry.timer = setInterval(() => { this.evaluate(entry); }, definition.periodMs);
+      const entry: AlarmEntry = {
+        alarm: new MetricAlarm(definition),
+        definition,
+        targetGroups: service.traffic.targetGroupArns,
+        nextStart: periodStart(Date.now(), definition.periodMs),
+      };
       this.alarms.push(entry);
+      this.schedule(entry);
     }
   }
 
@@ -152,7 +165,7 @@ export class HttpCloud implements FleetBackend {
 
   public async close(): Promise<void> {
     this.closed = true;
-    for (const { timer } of this.alarms) clearInterval(timer);
+    for (const { timer } of this.alarms) clearTimeout(timer);
     await this.settled();
     await Promise.all([...this.routers.values()].map((router) => router.close()));
     await Promise.all([...this.servers.values(), ...this.draining].flat().map((server) => server.close()));
@@ -166,8 +179,10 @@ export class HttpCloud implements FleetBackend {
   public async fleetCreated(fleet: SimFleet): Promise<void> {
     if (this.servers.has(fleet.ref.id) || this.closed) return;
     const behaviour = this.options.versions?.[fleet.version] ?? {};
+    // The fleet's tasks fail its share of requests together, evenly over the fleet's requests.
+    const errors = new ErrorSequence();
     const tasks = await Promise.all(
-      Array.from({ length: this.options.tasksPerFleet ?? 2 }, (_, i) => VersionServer.start(fleet.version, `${fleet.ref.id}/task-${String(i + 1)}`, behaviour)),
+      Array.from({ length: this.options.tasksPerFleet ?? 2 }, (_, i) => VersionServer.start(fleet.version, `${fleet.ref.id}/task-${String(i + 1)}`, behaviour, errors)),
     );
     for (const task of tasks) this.versionOfTarget.set(task.url, fleet.version);
     this.servers.set(fleet.ref.id, tasks);
@@ -240,18 +255,32 @@ export class HttpCloud implements FleetBackend {
     counts.total++;
     if (request.status >= 500) counts.failed++;
     this.traffic.set(version, counts);
-    this.observations.push({ at: request.at, targetGroupArn: request.targetGroupArn, status: request.status, latencyMs: request.latencyMs });
+    // Kept only for the alarms' periods not evaluated yet.
+    if (this.alarms.length > 0) this.observations.push({ at: request.at, targetGroupArn: request.targetGroupArn, status: request.status, latencyMs: request.latencyMs });
   }
 
-  private evaluate(entry: (typeof this.alarms)[number]): void {
+  /** Wakes up when the alarm's next period ends; a late wake-up evaluates every period that ended meanwhile. */
+  private schedule(entry: AlarmEntry): void {
+    if (this.closed) return;
+    const due = entry.nextStart + entry.definition.periodMs;
+    entry.timer = setTimeout(() => {
+      const now = Date.now();
+      for (const period of closedPeriods(entry.nextStart, now, entry.definition.periodMs)) {
+        this.evaluate(entry, period, now);
+        entry.nextStart = period.end;
+      }
+      this.prune();
+      this.schedule(entry);
+    }, Math.max(0, due - Date.now()));
+  }
+
+  /** Records the datapoint of a period that has ended: the requests answered within it, per target group, the largest value. */
+  private evaluate(entry: AlarmEntry, period: Period, now: number): void {
     const { definition, alarm, targetGroups } = entry;
-    const end = Date.now();
-    const start = end - definition.periodMs;
     const values = targetGroups
-      .map((tg) => metricValue(definition.metric, this.observations.filter((o) => o.targetGroupArn === tg && o.at >= start && o.at < end)))
+      .map((tg) => metricValue(definition.metric, this.observations.filter((o) => o.targetGroupArn === tg && o.at >= period.start && o.at < period.end)))
       .filter((value): value is number => value !== undefined);
-    this.prune(end);
-    const change = alarm.record(values.length === 0 ? undefined : Math.max(...values), end);
+    const change = alarm.record(values.length === 0 ? undefined : Math.max(...values), now);
     if (change === undefined) return;
     const host = this.host;
     if (host === undefined) return;
@@ -260,7 +289,7 @@ export class HttpCloud implements FleetBackend {
     for (const listener of this.alarmListeners) listener(change);
     if (change.state !== 'ALARM' || this.closed) return;
     // EventBridge delivers the state change to the alarm handler (the rule matches state ALARM).
-    const delivery = host.deliverAlarm(change.alarmName, `${change.alarmName}-${String(change.at)}`, change.reason).then(
+    const delivery = host.deliverAlarm(change.alarmName, `${change.alarmName}-${String(period.end)}`, change.reason).then(
       () => undefined,
       (error: unknown) => {
         this.errors.push(error);
@@ -270,10 +299,11 @@ export class HttpCloud implements FleetBackend {
     void delivery.finally(() => this.deliveries.delete(delivery));
   }
 
-  private prune(now: number): void {
-    const keep = Math.max(0, ...this.alarms.map(({ definition }) => definition.periodMs)) * 2;
+  /** Drops observations every alarm has evaluated the period of. */
+  private prune(): void {
+    const oldest = Math.min(...this.alarms.map((entry) => entry.nextStart));
     let drop = 0;
-    while (drop < this.observations.length && (this.observations[drop]?.at ?? now) < now - keep) drop++;
+    while (drop < this.observations.length && (this.observations[drop]?.at ?? oldest) < oldest) drop++;
     if (drop > 0) this.observations.splice(0, drop);
   }
 }

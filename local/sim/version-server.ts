@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 export interface VersionServerBehaviour {
   /**
    * Share of requests (0–1) answered with HTTP 500, spread evenly: request k
-   * fails when ⌊k·rate⌋ grows, so any run of requests holds the same share. @default 0
+   * fails when ⌊k·rate⌋ grows, so any run of requests holds the same share.
+   * Tasks of one fleet count their requests together ({@link ErrorSequence}). @default 0
    */
   readonly errorRate?: number;
   /** Added to every answer, health checks included. @default 0 */
@@ -24,6 +25,23 @@ export interface VersionServerBehaviour {
 
 /** The path the target group health check requests. */
 export const HEALTH_CHECK_PATH = '/healthz';
+
+/**
+ * Which requests fail for an error rate: the k-th request counted (from 0)
+ * fails when ⌊(k+1)·rate⌋ > ⌊k·rate⌋. The tasks of a fleet share one, so the
+ * fleet as a whole fails its share evenly; with a sequence per task, two
+ * tasks behind a round-robin would fail in lockstep, two requests in a row
+ * and then none for a while, which is not what a bad build does.
+ */
+export class ErrorSequence {
+  private counted = 0;
+
+  /** Counts one request; whether it fails. */
+  public next(rate: number): boolean {
+    const k = this.counted++;
+    return Math.floor((k + 1) * rate) > Math.floor(k * rate);
+  }
+}
 
 export class VersionServer {
   /** Requests answered (health checks excluded), and how many of them with a 5xx. */
@@ -38,13 +56,13 @@ export class VersionServer {
     private readonly server: Server | undefined,
   ) {}
 
-  /** Starts a task of `version` on 127.0.0.1, on a free port. */
-  public static async start(version: string, name: string, behaviour: VersionServerBehaviour = {}): Promise<VersionServer> {
+  /** Starts a task of `version` on 127.0.0.1, on a free port; `errors` is shared by the tasks of a fleet (default: its own). */
+  public static async start(version: string, name: string, behaviour: VersionServerBehaviour = {}, errors = new ErrorSequence()): Promise<VersionServer> {
     const errorRate = behaviour.errorRate ?? 0;
     if (!(errorRate >= 0 && errorRate <= 1)) throw new RangeError(`errorRate of ${version} must be between 0 and 1, not ${String(errorRate)}`);
     let instance: VersionServer | undefined;
     const server = createServer((request, response) => {
-      instance?.answer(request, response, behaviour);
+      instance?.answer(request, response, behaviour, errors);
     });
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -79,15 +97,14 @@ export class VersionServer {
     });
   }
 
-  private answer(request: IncomingMessage, response: ServerResponse, behaviour: VersionServerBehaviour): void {
+  private answer(request: IncomingMessage, response: ServerResponse, behaviour: VersionServerBehaviour, errors: ErrorSequence): void {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     let status = 200;
     if (path === HEALTH_CHECK_PATH) {
       status = behaviour.neverHealthy === true ? 503 : 200;
     } else {
-      const rate = behaviour.errorRate ?? 0;
-      const k = this.served++;
-      if (Math.floor((k + 1) * rate) > Math.floor(k * rate)) {
+      this.served++;
+      if (errors.next(behaviour.errorRate ?? 0)) {
         status = 500;
         this.failed++;
       }

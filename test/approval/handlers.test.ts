@@ -36,15 +36,15 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
-      if (request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || !existingSecrets.has(body.SecretId ?? '')) {
+      const { SecretId: secretId = '' } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
+      if (request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue' || !existingSecrets.has(secretId)) {
         response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
         return;
       }
-      secretReads.push(body.SecretId);
+      secretReads.push(secretId);
       response
         .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
-        .end(JSON.stringify({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${body.SecretId}-AbCdEf`, Name: body.SecretId, SecretString: JSON.stringify(SECRET), VersionId: 'v1' }));
+        .end(JSON.stringify({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${secretId}-AbCdEf`, Name: secretId, SecretString: JSON.stringify(SECRET), VersionId: 'v1' }));
     });
   });
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));

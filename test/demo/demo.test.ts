@@ -74,6 +74,13 @@ describe('npm start', () => {
       rollbackReactionMs: null,
     });
     expect(byScenario.reject).toMatchObject({ status: 'ROLLED_BACK', outcome: 'REJECTED', reason: 'rejected by U01ALICE: error budget is spent' });
+    // Approvals went through the local approval endpoint, as Slack and a browser reach it: the link is printed,
+    // v2 is approved with a signed Slack click, v6 rejected with the approval page's form.
+    expect(stderr).toMatch(/approval link for U01ALICE: http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]+\?t=/);
+    expect(stderr).toContain('U01ALICE approves with a click in Slack');
+    expect(stderr).toContain('approval endpoint answered 200 approved');
+    expect(stderr).toContain('U01ALICE rejects on the approval page with the comment "error budget is spent"');
+    expect(stderr).toContain('approval endpoint answered 200 rejected');
 
     // The shape the issue asks for, and real traffic behind it.
     for (const release of summary.releases) {

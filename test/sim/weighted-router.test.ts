@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TrafficGenerator } from '../../local/sim/traffic.js';
-import { VersionServer } from '../../local/sim/version-server.js';
+import { ErrorSequence, VersionServer } from '../../local/sim/version-server.js';
 import { WeightedRouter, type HeaderRule, type RoutedRequest } from '../../local/sim/weighted-router.js';
 
 const BLUE = 'tg-blue';
@@ -12,8 +12,8 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function version(name: string, behaviour: Parameters<typeof VersionServer.start>[2] = {}): Promise<VersionServer> {
-  const server = await VersionServer.start(name, `${name}/task-1`, behaviour);
+async function version(name: string, behaviour: Parameters<typeof VersionServer.start>[2] = {}, errors?: ErrorSequence, task = 1): Promise<VersionServer> {
+  const server = await VersionServer.start(name, `${name}/task-${String(task)}`, behaviour, errors);
   closers.push(() => server.close());
   return server;
 }
@@ -123,6 +123,16 @@ describe('WeightedRouter (real HTTP on loopback)', () => {
     const load = TrafficGenerator.start({ url: setup.router.url, ratePerSecond: 200, maxRequests: 100, maxDurationMs: 10_000, maxInFlight: 256 });
     expect(await load.finished()).toMatchObject({ sent: 100, ok: 80, failed: 20 });
     expect(setup.seen.filter((r) => r.status === 500)).toHaveLength(20);
+  });
+
+  it('spreads a fleet\'s error rate over the fleet\'s requests: two tasks behind the round robin fail every fifth request, never two in a row', async () => {
+    const errors = new ErrorSequence();
+    const tasks = [await version('v3', { errorRate: 0.2 }, errors, 1), await version('v3', { errorRate: 0.2 }, errors, 2)];
+    const setup = await routerFor({ [GREEN]: tasks.map((t) => t.url) }, { [GREEN]: 100 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await get(setup.router.url)).status);
+    expect(statuses.flatMap((status, i) => (status === 500 ? [i + 1] : []))).toEqual([5, 10, 15, 20]);
+    expect(tasks.map((t) => t.failed)).toEqual([2, 2]);
   });
 });
 
