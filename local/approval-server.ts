@@ -16,6 +16,7 @@ import { parseCookies, type HttpRequest } from '../functions/approval/http.js';
 import { staticSlackSecrets, type SlackSecretValues } from '../functions/approval/secrets.js';
 import { SlackApprovalNotifier } from '../functions/approval/slack-notifier.js';
 import { SlackWebApi } from '../functions/adapters/slack/web-api.js';
+import { approvalChannel } from '../functions/config.js';
 import type { LocalNotifierContext } from './runtime.js';
 import { LocalSlackStub, type StubUser } from './slack-stub.js';
 
@@ -129,7 +130,11 @@ async function serve(endpoint: ApprovalEndpoint, origin: string, request: Incomi
 // ───────────────────────────── the whole local Slack side ─────────────────────────────
 
 export interface LocalSlackApprovalsOptions {
-  /** The channel approval requests go to. @default C0ROLLGATE */
+  /**
+   * The channel approval requests go to. @default the service's, from the
+   * configuration (`approvals.slackChannel`, else `slack.channel`), as the
+   * Approval function picks it
+   */
   readonly channel?: string;
   /** Workspace members the stand-in knows (for users.info: the four-eyes check). */
   readonly users?: readonly StubUser[];
@@ -145,7 +150,6 @@ export interface LocalSlackApprovals {
   readonly stub: LocalSlackStub;
   readonly slack: SlackWebApi;
   readonly secrets: SlackSecretValues;
-  readonly channel: string;
   /** For {@link LocalRuntimeOptions.notifier}: posts approval requests to the stand-in. */
   readonly notifier: (context: LocalNotifierContext) => Notifier;
   /** Starts the approval endpoint on loopback for the runtime's ledger and engine callbacks. */
@@ -175,14 +179,13 @@ export async function startLocalSlackApprovals(options: LocalSlackApprovalsOptio
     ...(options.userGroups === undefined ? {} : { userGroups: options.userGroups }),
   });
   const slack = new SlackWebApi({ botToken: () => Promise.resolve(secrets.botToken), baseUrl: stub.baseUrl });
-  const channel = options.channel ?? 'C0ROLLGATE';
   let server: LocalApprovalServer | undefined;
   return {
     stub,
     slack,
     secrets,
-    channel,
-    notifier: ({ ledger, config, cloud }) => new SlackApprovalNotifier({ slack, ledger, channel, alarms: { source: cloud, config } }),
+    notifier: ({ ledger, config, cloud }) =>
+      new SlackApprovalNotifier({ slack, ledger, channel: options.channel ?? ((request) => approvalChannel(config, request)), alarms: { source: cloud, config } }),
     async serve(deps) {
       server = await LocalApprovalServer.start({
         ...options.endpoint,

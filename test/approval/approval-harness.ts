@@ -6,8 +6,6 @@
  */
 import { afterEach } from 'vitest';
 import type { ApprovalEndpointOptions } from '../../functions/approval/endpoint.js';
-import { SlackApprovalNotifier } from '../../functions/approval/slack-notifier.js';
-import { approvalChannel } from '../../functions/config.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import { ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_REJECT } from '../../functions/approval/message.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
@@ -59,12 +57,6 @@ export interface HarnessOptions {
   readonly runtime?: Partial<LocalRuntimeOptions>;
   readonly endpoint?: Partial<Omit<ApprovalEndpointOptions, 'ledger' | 'callbacks' | 'slack' | 'secrets'>>;
   readonly sweepIntervalMs?: number;
-  /**
-   * Post each request in the channel the configuration gives its service, as
-   * the Approval function does (functions/handlers/approval.ts).
-   * @default the stand-in's one channel
-   */
-  readonly channelFromConfig?: boolean;
 }
 
 /** Starts a release of checkout/prod (author `dana`) and waits until its approval is posted in Slack. */
@@ -83,12 +75,7 @@ export async function releaseAwaitingApproval(options: HarnessOptions = {}): Pro
     sweepIntervalMs: options.sweepIntervalMs ?? 0,
   });
   open.push(() => approvals.close());
-  const notifier: LocalRuntimeOptions['notifier'] =
-    options.channelFromConfig === true
-      ? ({ ledger, config, cloud }) =>
-          new SlackApprovalNotifier({ slack: approvals.slack, ledger, channel: (request) => approvalChannel(config, request), alarms: { source: cloud, config } })
-      : approvals.notifier;
-  const runtime = await newRuntime({ ...options.runtime, notifier });
+  const runtime = await newRuntime({ ...options.runtime, notifier: approvals.notifier });
   const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
   const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN }));
   const message = await until(() => approvals.stub.messages[0]);

@@ -3,36 +3,16 @@
  * personal approval link, sees the confirmation page, clicks Approve, and the
  * release goes on. Installed by .ci/run; loopback only.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ALICE, hasButtons, releaseAwaitingApproval } from './approval-harness.js';
 import { until } from '../flow/flow-fixture.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { launchHeadlessChromium } from '../headless-chromium.js';
 
 describe('the approval page in a real browser', () => {
   it('opens the confirmation page, clicks Approve, and the flow proceeds', { timeout: 60_000 }, async () => {
     const h = await releaseAwaitingApproval();
     const link = await h.server.personalLink(h.approvalId, ALICE);
-    const profile = await mkdtemp(join(tmpdir(), 'rollgate-chromium-'));
-    // A fresh profile per run: playwright passes it to chromium as --user-data-dir.
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const { browser, close } = await launchHeadlessChromium();
     try {
       const page = await browser.newPage();
       const response = await page.goto(link);
@@ -49,8 +29,7 @@ describe('the approval page in a real browser', () => {
       expect((await h.approval()).decision).toMatchObject({ outcome: 'APPROVED', by: ALICE, via: 'browser' });
       await until(() => (hasButtons(h.message) ? undefined : true));
     } finally {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true });
+      await close();
     }
   });
 });

@@ -46,14 +46,14 @@ describe('approvals per service', () => {
   });
 
   it("posts the request in the service's own channel", async () => {
-    const h = await harness(configWith({ slackChannel: 'C0CHECKOUT1' }), { channelFromConfig: true });
+    const h = await harness(configWith({ slackChannel: 'C0CHECKOUT1' }));
     expect(h.message.channel).toBe('C0CHECKOUT1');
     expect(await h.approval()).toMatchObject({ slackMessage: { channel: 'C0CHECKOUT1' } });
     h.execution.abort();
   });
 
   it('posts the request in the default channel when the service names none', async () => {
-    const h = await harness(configWith({}), { channelFromConfig: true });
+    const h = await harness(configWith({}));
     expect(h.message.channel).toBe(SAMPLE_SLACK.channel);
     h.execution.abort();
   });

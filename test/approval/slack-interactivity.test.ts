@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CHECKOUT_SERVICE } from '../../local/sample-config.js';
 import { until } from '../flow/flow-fixture.js';
 import {
   ALICE,
@@ -15,7 +16,8 @@ import {
 describe('Slack interactivity', () => {
   it('posts a Block Kit request without the task token, and a valid click approves once and resumes the flow', async () => {
     const h = await releaseAwaitingApproval();
-    expect(h.message.channel).toBe('C0ROLLGATE');
+    // checkout's own channel (approvals.slackChannel in the sample configuration).
+    expect(h.message.channel).toBe(CHECKOUT_SERVICE.approvals.slackChannel);
     expect(hasButtons(h.message)).toBe(true);
     const shown = JSON.stringify(h.approvals.stub.calls);
     expect(shown).toContain('checkout');

@@ -5,15 +5,11 @@
  * Approve. Loopback only. Checks how the release ended, never timings.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { launchHeadlessChromium, type HeadlessChromium } from '../headless-chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const LINK = /https?:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]+\?t=\S+/;
 
 interface RunningDemo {
@@ -65,26 +61,12 @@ async function stop(demo: RunningDemo): Promise<void> {
 
 describe('npm start -- --interactive', () => {
   it('prints the approval link, and Approve clicked in a real browser ships the release', { timeout: 150_000 }, async () => {
-    const profile = await mkdtemp(join(tmpdir(), 'rollgate-chromium-'));
-    let browser: BrowserContext | undefined;
+    let chromium: HeadlessChromium | undefined;
     let demo: RunningDemo | undefined;
     try {
       // The browser starts first: its start-up takes the CPU for a moment, which must not fall in the release's bakes.
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
-      const page = await browser.newPage();
+      chromium = await launchHeadlessChromium();
+      const page = await chromium.browser.newPage();
       const running = startDemo(['--interactive', '--scenario', 'good']);
       demo = running;
       const link = await waitFor(running, () => LINK.exec(running.output())?.[0]);
@@ -102,9 +84,8 @@ describe('npm start -- --interactive', () => {
       expect(running.output()).toMatch(/^\s+good\s+v2\s+SUCCEEDED\/PROMOTED\s+yes\s/m);
       expect(running.output()).toContain('every release ended the way its scenario expects');
     } finally {
-      await browser?.close();
+      await chromium?.close();
       if (demo !== undefined) await stop(demo);
-      await rm(profile, { recursive: true, force: true });
     }
   });
 });
