@@ -97,8 +97,8 @@ const SecretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Se
 /**
  * The Slack app approvals go through. Its bot token, signing secret and
  * link-signing key live in one Secrets Manager secret (a JSON string, see
- * functions/approval/secrets.ts), read by the approval functions at their
- * first request and cached.
+ * functions/approval/secrets.ts), read by the approval functions at cold
+ * start and cached.
  */
 export const SlackConfigSchema = z.strictObject({
   /** Name (not ARN) of the secret, in the stack's account and region. */
