@@ -16,6 +16,8 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_EC2_METADATA_DISABLED: 'true',
+      // Any AWS call a test does not point at a stand-in lands on a closed loopback port, never on AWS.
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
       // Lambda runs Node 22; the SDK's notice about dropping Node 20 in 2027 is noise here.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },

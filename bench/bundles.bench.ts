@@ -2,13 +2,18 @@
  * Lambda bundle figures: each function's entry point bundled the way it is
  * deployed (esbuild, minified, ESM, platform node), its size, and how long a
  * fresh Node process takes to import it (module scope included: clients built,
- * configuration validated) — the code part of a cold start.
+ * configuration validated, the approval functions' Slack secret read from a
+ * loopback stand-in for Secrets Manager) — the code part of a cold start.
+ * Every other AWS endpoint points at a closed loopback port: nothing leaves
+ * the machine.
  *
  * Entry points are functions/handlers/*.ts that export `handler`; without
  * that folder, the step modules the local runtime maps to Task states.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +44,20 @@ async function entryPoints(): Promise<string[]> {
   return (await readdir(steps)).filter((n) => n.endsWith('.ts') && n !== 'step.ts').sort().map((n) => join(steps, n));
 }
 
+/** A loopback Secrets Manager whose GetSecretValue answers every secret with made-up Slack secrets. */
+async function secretsManagerStandIn(): Promise<{ url: string; server: Server }> {
+  const secretString = JSON.stringify({ botToken: 'xoxb-bench', signingSecret: 'bench-signing-secret', linkSigningKey: 'bench-link-signing-key-0123456789abcdef' });
+  const server = createServer((request, response) => {
+    request.resume().on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ Name: 'bench', SecretString: secretString }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`, server };
+}
+
 /** Imports `file` in a new node process and reports the milliseconds the import took. */
-function coldImport(file: string): Promise<number> {
+function coldImport(file: string, secretsManagerUrl: string): Promise<number> {
   const script = `const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, file], {
@@ -50,6 +67,9 @@ function coldImport(file: string): Promise<number> {
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_EC2_METADATA_DISABLED: 'true',
+        // Nothing reaches AWS: a closed port for every service, the stand-in for the secret.
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ROLLGATE_LEDGER_TABLE: 'rollgate-ledger',
         ROLLGATE_CONFIG: JSON.stringify(SAMPLE_CONFIG),
@@ -73,6 +93,7 @@ function coldImport(file: string): Promise<number> {
 
 export async function benchBundles(): Promise<BundleFigure[]> {
   const outdir = await mkdtemp(join(tmpdir(), 'rollgate-bundles-'));
+  const secretsManager = await secretsManagerStandIn();
   try {
     const figures: BundleFigure[] = [];
     for (const entry of await entryPoints()) {
@@ -95,7 +116,7 @@ export async function benchBundles(): Promise<BundleFigure[]> {
       let importError: string | undefined;
       for (let i = 0; i < IMPORT_RUNS && importError === undefined; i++) {
         try {
-          runs.push(await coldImport(outfile));
+          runs.push(await coldImport(outfile, secretsManager.url));
         } catch (error) {
           importError = error instanceof Error ? error.message : String(error);
         }
@@ -111,6 +132,7 @@ export async function benchBundles(): Promise<BundleFigure[]> {
     }
     return figures;
   } finally {
+    await new Promise((resolve) => secretsManager.server.close(resolve));
     await rm(outdir, { recursive: true, force: true });
   }
 }
