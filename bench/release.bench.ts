@@ -231,7 +231,7 @@ export async function failedRequests(endpoint: string, runs: number): Promise<Re
   try {
     const runtime = await LocalRuntime.create({ dynamodbEndpoint: endpoint, config: DEMO_CONFIG, cloud: { backend: http }, overrides: OVERRIDES, notifier: approvals.notifier });
     await http.attach({ cloud: runtime.cloud, services: runtime.deps.config.services, deliverAlarm: (name, id, reason) => runtime.deliverAlarm(name, id, reason) });
-    await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
+    await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
     const service = runtime.deps.config.services[0];
     if (service === undefined) throw new Error('no service');
     const [stableTg] = service.traffic.targetGroupArns;

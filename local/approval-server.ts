@@ -16,7 +16,7 @@ import { parseCookies, type HttpRequest } from '../functions/approval/http.js';
 import { staticSlackSecrets, type SlackSecretValues } from '../functions/approval/secrets.js';
 import { SlackApprovalNotifier } from '../functions/approval/slack-notifier.js';
 import { SlackWebApi } from '../functions/adapters/slack/web-api.js';
-import { approvalChannel } from '../functions/config.js';
+import { approvalChannel, fourEyesFor, type RollgateConfig } from '../functions/config.js';
 import type { LocalNotifierContext } from './runtime.js';
 import { LocalSlackStub, type StubUser } from './slack-stub.js';
 
@@ -152,8 +152,12 @@ export interface LocalSlackApprovals {
   readonly secrets: SlackSecretValues;
   /** For {@link LocalRuntimeOptions.notifier}: posts approval requests to the stand-in. */
   readonly notifier: (context: LocalNotifierContext) => Notifier;
-  /** Starts the approval endpoint on loopback for the runtime's ledger and engine callbacks. */
-  serve(deps: { ledger: Ledger; callbacks: Callbacks }): Promise<LocalApprovalServer>;
+  /**
+   * Starts the approval endpoint on loopback for the runtime's ledger, engine
+   * callbacks and configuration: four-eyes per service from it, as the
+   * Lambda's (unless `endpoint.fourEyes` says otherwise).
+   */
+  serve(deps: { ledger: Ledger; callbacks: Callbacks; config: RollgateConfig }): Promise<LocalApprovalServer>;
   /** Stops the endpoint (if served) and the stand-in. */
   close(): Promise<void>;
 }
@@ -164,7 +168,7 @@ export interface LocalSlackApprovals {
  *
  *   const approvals = await startLocalSlackApprovals({ users, userGroups });
  *   const runtime = await LocalRuntime.create({ dynamodbEndpoint, notifier: approvals.notifier });
- *   const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
+ *   const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
  *   approvals.stub.onMessage(() => …server.personalLink(approvalId, 'U01ALICE')… ); // print the link
  */
 export async function startLocalSlackApprovals(options: LocalSlackApprovalsOptions = {}): Promise<LocalSlackApprovals> {
@@ -186,10 +190,12 @@ export async function startLocalSlackApprovals(options: LocalSlackApprovalsOptio
     secrets,
     notifier: ({ ledger, config, cloud }) =>
       new SlackApprovalNotifier({ slack, ledger, channel: options.channel ?? ((request) => approvalChannel(config, request)), alarms: { source: cloud, config } }),
-    async serve(deps) {
+    async serve({ ledger, callbacks, config }) {
       server = await LocalApprovalServer.start({
+        fourEyes: (approval) => fourEyesFor(config, approval),
         ...options.endpoint,
-        ...deps,
+        ledger,
+        callbacks,
         slack,
         secrets: staticSlackSecrets(secrets),
         ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),

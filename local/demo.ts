@@ -89,7 +89,7 @@ async function main(options: DemoOptions): Promise<boolean> {
       services: runtime.deps.config.services,
       deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason),
     });
-    const approvalEndpoint = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
+    const approvalEndpoint = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
     const alarmText = demoAlarms()
       .map((a) => `${a.alarmName} (${a.metric} > ${String(a.threshold)}, ${String(a.datapointsToAlarm)} of ${String(a.evaluationPeriods)} x ${String(a.periodMs)} ms, missing data ${a.treatMissingData ?? 'missing'})`)
       .join('; ');

@@ -11,6 +11,7 @@
  * `--interactive` nobody answers for you: the release waits for a click on
  * the printed link in a browser.
  */
+import type { RollgateConfig } from '../../functions/config.js';
 import type { Ledger } from '../../functions/ledger/ledger.js';
 import type { Release } from '../../functions/ledger/records.js';
 import type { Callbacks, Notifier } from '../../functions/ports.js';
@@ -66,7 +67,7 @@ export class DemoApprovals implements ApprovalDriver {
   }
 
   /** Starts the approval endpoint on loopback for the runtime's ledger and engine callbacks. */
-  public async serve(deps: { ledger: Ledger; callbacks: Callbacks }): Promise<string> {
+  public async serve(deps: { ledger: Ledger; callbacks: Callbacks; config: RollgateConfig }): Promise<string> {
     this.server = await this.slack.serve(deps);
     this.ledger = deps.ledger;
     return this.server.baseUrl;

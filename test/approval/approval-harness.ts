@@ -76,7 +76,7 @@ export async function releaseAwaitingApproval(options: HarnessOptions = {}): Pro
   });
   open.push(() => approvals.close());
   const runtime = await newRuntime({ ...options.runtime, notifier: approvals.notifier });
-  const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks });
+  const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
   const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN }));
   const message = await until(() => approvals.stub.messages[0]);
   const approvalId = approvalIdOf(message);

@@ -5,7 +5,7 @@
  * approval-endpoint.ts wire them (`approvalChannel`, `fourEyesFor`).
  */
 import { describe, expect, it } from 'vitest';
-import { fourEyesFor, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
+import type { RollgateConfigInput } from '../../functions/config.js';
 import { SAMPLE_SLACK } from '../../local/sample-config.js';
 import { flowConfig } from '../flow/flow-fixture.js';
 import { ALICE, DANA, click, expectStillWaiting, releaseAwaitingApproval, type HarnessOptions } from './approval-harness.js';
@@ -19,10 +19,9 @@ function configWith(approvals: { slackChannel?: string; fourEyes?: boolean }): R
   return config;
 }
 
-/** A release awaiting approval under `config`, with the endpoint's four-eyes from it. */
+/** A release awaiting approval under `config` (the local endpoint takes four-eyes from it, as the Lambda does). */
 function harness(config: RollgateConfigInput, options: HarnessOptions = {}) {
-  const parsed = parseConfig(config);
-  return releaseAwaitingApproval({ ...options, runtime: { config }, endpoint: { fourEyes: (approval) => fourEyesFor(parsed, approval) } });
+  return releaseAwaitingApproval({ ...options, runtime: { config } });
 }
 
 const pageOf = async (url: string) => (await fetch(url, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/130' } })).text();
