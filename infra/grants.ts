@@ -75,7 +75,8 @@ function scopedGrants(adapter: AwsAdapterName, config: RollgateConfig, stateMach
     case 'SfnReleaseStarter':
       return scoped(AWS_ADAPTER_GRANTS.SfnReleaseStarter, [{ stateMachineArn }]);
     case 'SlackSecretsManager':
-      // Only the approval functions build it, and the stack adds them only with `slack` configured.
+      // The approval functions build it (the Approval step among them). Without `slack` no plan has an
+      // approval step (the configuration refuses it) and the endpoint and sweeper are not deployed: nothing to grant.
       return scoped(AWS_ADAPTER_GRANTS.SlackSecretsManager, config.slack === undefined ? [] : [{ secretName: config.slack.secretName }]);
   }
 }

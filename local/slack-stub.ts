@@ -205,3 +205,38 @@ function parseArgs(contentType: string, raw: string): Record<string, unknown> | 
   }
   return args;
 }
+
+/** A click on a button of a message, as Slack's interactivity payload describes it. */
+export interface BlockActionsClick {
+  /** The workspace the click comes from. */
+  readonly teamId: string;
+  /** Who clicks (a Slack user id). */
+  readonly userId: string;
+  /** The message the button is on. */
+  readonly channel: string;
+  readonly messageTs: string;
+  readonly messageText?: string;
+  /** The button's `action_id` and `value`. */
+  readonly actionId: string;
+  readonly value: string;
+}
+
+/**
+ * The body Slack posts to the interactivity URL for a button click:
+ * `payload=<block_actions JSON>`, form-encoded (what the endpoint verifies
+ * the signature of, byte for byte).
+ * https://api.slack.com/reference/interaction-payloads/block-actions
+ */
+export function blockActionsBody(click: BlockActionsClick, nowSeconds: number): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: click.teamId, domain: 'local' },
+    user: { id: click.userId, username: click.userId.toLowerCase(), team_id: click.teamId },
+    api_app_id: 'A0ROLLGATE',
+    container: { type: 'message', message_ts: click.messageTs, channel_id: click.channel, is_ephemeral: false },
+    channel: { id: click.channel, name: 'releases' },
+    message: { ts: click.messageTs, ...(click.messageText === undefined ? {} : { text: click.messageText }) },
+    actions: [{ action_id: click.actionId, block_id: 'rollgate_approval', value: click.value, type: 'button', action_ts: `${String(nowSeconds)}.000100` }],
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}

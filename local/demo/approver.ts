@@ -13,6 +13,7 @@
  */
 import { ACTION_APPROVE, ACTION_REJECT } from '../../functions/approval/message.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
+import { blockActionsBody } from '../slack-stub.js';
 
 /** The approval endpoint did not take the automatic approver's decision; the message says what it answered. */
 export class DecisionNotTakenError extends Error {
@@ -42,29 +43,6 @@ export interface EndpointAnswer {
   readonly outcome: string;
 }
 
-/** The body Slack posts for a click on Approve or Reject: `payload=<block_actions JSON>`. */
-export function blockActionsBody(click: Omit<SlackClick, 'url' | 'signingSecret'>, nowSeconds: number): string {
-  const payload = {
-    type: 'block_actions',
-    team: { id: click.teamId, domain: 'local' },
-    user: { id: click.userId, username: click.userId.toLowerCase(), team_id: click.teamId },
-    api_app_id: 'A0ROLLGATE',
-    container: { type: 'message', message_ts: click.messageTs, channel_id: click.channel, is_ephemeral: false },
-    channel: { id: click.channel, name: 'releases' },
-    message: { ts: click.messageTs },
-    actions: [
-      {
-        action_id: click.decision === 'APPROVED' ? ACTION_APPROVE : ACTION_REJECT,
-        block_id: 'rollgate_approval',
-        value: click.approvalId,
-        type: 'button',
-        action_ts: `${String(nowSeconds)}.000100`,
-      },
-    ],
-  };
-  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-}
-
 /**
  * Clicks Approve or Reject as Slack delivers it: signed, over HTTP.
  *
@@ -72,7 +50,17 @@ export function blockActionsBody(click: Omit<SlackClick, 'url' | 'signingSecret'
  */
 export async function clickInSlack(click: SlackClick): Promise<EndpointAnswer> {
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const body = blockActionsBody(click, Number(timestamp));
+  const body = blockActionsBody(
+    {
+      teamId: click.teamId,
+      userId: click.userId,
+      channel: click.channel,
+      messageTs: click.messageTs,
+      actionId: click.decision === 'APPROVED' ? ACTION_APPROVE : ACTION_REJECT,
+      value: click.approvalId,
+    },
+    Number(timestamp),
+  );
   const response = await fetch(click.url, {
     method: 'POST',
     headers: {

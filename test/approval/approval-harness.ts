@@ -13,7 +13,7 @@ import type { Approval, Release } from '../../functions/ledger/records.js';
 import type { LocalExecution } from '../../local/engine/index.js';
 import { startLocalSlackApprovals, type LocalApprovalServer, type LocalSlackApprovals } from '../../local/approval-server.js';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.js';
-import type { StubMessage } from '../../local/slack-stub.js';
+import { blockActionsBody, type StubMessage } from '../../local/slack-stub.js';
 import { CHECKOUT, newRuntime, releaseInput, until } from '../flow/flow-fixture.js';
 
 export const ALICE = 'U01ALICE';
@@ -123,25 +123,18 @@ export type ClickAction = 'approve' | 'reject' | 'open';
 
 /** The body Slack posts for a button click (form-encoded `payload`). */
 export function clickBody(h: ApprovalHarness, action: ClickAction, userId: string, approvalId = h.approvalId): string {
-  const payload = {
-    type: 'block_actions',
-    team: { id: TEAM, domain: 'local' },
-    user: { id: userId, username: userId.toLowerCase(), team_id: TEAM },
-    api_app_id: 'A0ROLLGATE',
-    container: { type: 'message', message_ts: h.message.ts, channel_id: h.message.channel, is_ephemeral: false },
-    channel: { id: h.message.channel, name: 'releases' },
-    message: { ts: h.message.ts, text: h.message.text },
-    actions: [
-      {
-        action_id: action === 'approve' ? ACTION_APPROVE : action === 'reject' ? ACTION_REJECT : ACTION_OPEN_PAGE,
-        block_id: 'rollgate_approval',
-        value: approvalId,
-        type: 'button',
-        action_ts: `${String(h.nowSeconds())}.000100`,
-      },
-    ],
-  };
-  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return blockActionsBody(
+    {
+      teamId: TEAM,
+      userId,
+      channel: h.message.channel,
+      messageTs: h.message.ts,
+      messageText: h.message.text,
+      actionId: action === 'approve' ? ACTION_APPROVE : action === 'reject' ? ACTION_REJECT : ACTION_OPEN_PAGE,
+      value: approvalId,
+    },
+    h.nowSeconds(),
+  );
 }
 
 /** Posts a click to the endpoint, signed like Slack unless told otherwise. */
