@@ -80,6 +80,16 @@ export class ReleaseNotActiveError extends RollgateError {
   }
 }
 
+/** Neither the stable fleet nor the new one exists: a rollback has nowhere safe to send traffic. */
+export class NoLiveFleetError extends RollgateError {
+  public constructor(
+    public readonly releaseId: string,
+    public readonly fleets: readonly string[],
+  ) {
+    super(`release ${releaseId}: none of ${fleets.join(', ')} exists with a healthy target; traffic is left as it is`);
+  }
+}
+
 /** Only the release that holds a lock may release it. */
 export class LockNotOwnedError extends RollgateError {
   public constructor(

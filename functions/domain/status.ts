@@ -5,6 +5,7 @@
  *
  *     PENDING ─► MIGRATING ─► DEPLOYING ─► VERIFYING ─► SHIFTING ⇄ AWAITING_APPROVAL
  *        │                        └──────────────────────►─┘ │            │
+ *        │         (DEPLOYING or VERIFYING ─► AWAITING_APPROVAL when the plan opens with an approval)
  *        │                                                   ▼            ▼
  *        │                                              FINALIZING ─► SUCCEEDED
  *        ▼
@@ -47,8 +48,9 @@ const ROLLBACK_TARGETS = ['ROLLED_BACK', 'ROLLBACK_FAILED', 'FAILED', 'ABORTED']
 export const LEGAL_TRANSITIONS: Readonly<Record<ReleaseStatus, readonly ReleaseStatus[]>> = {
   PENDING: ['MIGRATING', 'DEPLOYING', 'ROLLING_BACK', 'FAILED', 'ABORTED'],
   MIGRATING: ['DEPLOYING', 'ROLLING_BACK'],
-  DEPLOYING: ['VERIFYING', 'SHIFTING', 'ROLLING_BACK'],
-  VERIFYING: ['SHIFTING', 'ROLLING_BACK'],
+  // An approval may be the plan's first step: asked before any traffic moves (after the dark canary, if any).
+  DEPLOYING: ['VERIFYING', 'SHIFTING', 'AWAITING_APPROVAL', 'ROLLING_BACK'],
+  VERIFYING: ['SHIFTING', 'AWAITING_APPROVAL', 'ROLLING_BACK'],
   SHIFTING: ['AWAITING_APPROVAL', 'FINALIZING', 'ROLLING_BACK'],
   AWAITING_APPROVAL: ['SHIFTING', 'FINALIZING', 'ROLLING_BACK'],
   FINALIZING: ['SUCCEEDED', 'ROLLING_BACK'],
@@ -71,6 +73,21 @@ export function isTerminalStatus(status: ReleaseStatus): status is TerminalStatu
 export function isActiveStatus(status: ReleaseStatus): status is ActiveStatus {
   return !isTerminalStatus(status);
 }
+
+/**
+ * The statuses before promotion, in which the stable fleet is intact and an
+ * alarm or an abort may still roll the release back. From FINALIZING on the
+ * new version is (being) recorded stable: only the flow itself (a failed
+ * Finalize) or the reconciler (a dead execution) may roll it back.
+ */
+export const BEFORE_PROMOTION: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>([
+  'PENDING',
+  'MIGRATING',
+  'DEPLOYING',
+  'VERIFYING',
+  'SHIFTING',
+  'AWAITING_APPROVAL',
+]);
 
 export function isLegalTransition(from: ReleaseStatus, to: ReleaseStatus): boolean {
   return LEGAL_TRANSITIONS[from].includes(to);

@@ -5,13 +5,30 @@
  */
 import type { TerminalStatus } from './status.js';
 
-/** Reasons of aborts start with this, so a rollback can tell an abort from an alarm. */
-export const ABORT_REASON_PREFIX = 'aborted by ';
+/**
+ * Why a release rolls back: a closed set, recorded on the ROLLING_BACK
+ * transition by whoever decided it (the flow, the alarm handler, an abort, the
+ * reconciler), so the rollback never has to read it out of a message.
+ */
+export const ROLLBACK_CAUSES = [
+  'alarm',
+  'abort',
+  'rejection',
+  'timeout',
+  'smoke',
+  'health',
+  'migration',
+  'weights',
+  'reconciler',
+  'error',
+] as const;
+export type RollbackCause = (typeof ROLLBACK_CAUSES)[number];
 
 export interface RollbackVerdict {
   /** The error the execution fails with (the Fail state's Error). */
   readonly error: string;
-  readonly status: Extract<TerminalStatus, 'ROLLED_BACK' | 'FAILED' | 'ABORTED'>;
+  readonly status: Extract<TerminalStatus, 'ROLLED_BACK' | 'FAILED' | 'ABORTED' | 'ROLLBACK_FAILED'>;
+  readonly cause: RollbackCause;
   /** UPPER_SNAKE_CASE outcome recorded in the ledger. */
   readonly outcome: string;
   readonly reason: string;
@@ -40,16 +57,47 @@ export function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
-const KNOWN: Readonly<Record<string, { error: string; outcome: string; what: string }>> = {
-  AlarmFiredError: { error: 'RolledBack', outcome: 'ALARM', what: 'alarm' },
-  ApprovalRejectedError: { error: 'ApprovalRejected', outcome: 'REJECTED', what: 'rejected' },
-  MigrationFailedError: { error: 'MigrationFailed', outcome: 'MIGRATION_FAILED', what: 'migration' },
-  FleetUnhealthyError: { error: 'FleetUnhealthy', outcome: 'UNHEALTHY', what: 'health gate' },
-  SmokeCheckFailedError: { error: 'SmokeCheckFailed', outcome: 'SMOKE_CHECK_FAILED', what: 'dark canary' },
-  ReleaseAbortedError: { error: 'ReleaseAborted', outcome: 'ABORTED', what: 'aborted' },
-  RollbackRequestedError: { error: 'RolledBack', outcome: 'ROLLBACK_REQUESTED', what: 'rollback requested' },
-  WeightsNotAppliedError: { error: 'WeightsNotApplied', outcome: 'WEIGHTS_NOT_APPLIED', what: 'weights' },
+/** What each cause ends as: the execution's error, the ledger's outcome, and a reason when none was given. */
+const BY_CAUSE: Readonly<Record<RollbackCause, { error: string; outcome: string; what: string }>> = {
+  alarm: { error: 'RolledBack', outcome: 'ALARM', what: 'alarm' },
+  abort: { error: 'ReleaseAborted', outcome: 'ABORTED', what: 'aborted' },
+  rejection: { error: 'ApprovalRejected', outcome: 'REJECTED', what: 'rejected' },
+  timeout: { error: 'ApprovalTimedOut', outcome: 'APPROVAL_TIMED_OUT', what: 'no approval decision before the timeout' },
+  smoke: { error: 'SmokeCheckFailed', outcome: 'SMOKE_CHECK_FAILED', what: 'dark canary' },
+  health: { error: 'FleetUnhealthy', outcome: 'UNHEALTHY', what: 'health gate' },
+  migration: { error: 'MigrationFailed', outcome: 'MIGRATION_FAILED', what: 'migration' },
+  weights: { error: 'WeightsNotApplied', outcome: 'WEIGHTS_NOT_APPLIED', what: 'weights' },
+  reconciler: { error: 'ReleaseFailed', outcome: 'EXECUTION_DIED', what: 'the execution died' },
+  error: { error: 'ReleaseFailed', outcome: 'ERROR', what: 'error' },
 };
+
+/** The cause of each error a step or a callback fails with; anything else is `error`. */
+const CAUSE_OF_ERROR: Readonly<Record<string, RollbackCause>> = {
+  AlarmFiredError: 'alarm',
+  ApprovalRejectedError: 'rejection',
+  MigrationFailedError: 'migration',
+  FleetUnhealthyError: 'health',
+  SmokeCheckFailedError: 'smoke',
+  ReleaseAbortedError: 'abort',
+  WeightsNotAppliedError: 'weights',
+};
+
+/** The cause of an error the flow caught, given what it was doing (`approval`, `bake`, ...). */
+export function causeOf(caught: CaughtError, waitingOn: string | undefined): RollbackCause {
+  if (caught.Error === 'States.Timeout' && waitingOn === 'approval') return 'timeout';
+  return CAUSE_OF_ERROR[caught.Error] ?? 'error';
+}
+
+/**
+ * How a release that rolls back for `cause` ends.
+ *
+ * @param trafficMoved whether any weighted traffic ever reached the new fleet (else FAILED, not ROLLED_BACK)
+ */
+export function verdictFor(cause: RollbackCause, reason: string, trafficMoved: boolean): RollbackVerdict {
+  const known = BY_CAUSE[cause];
+  const status = cause === 'abort' ? 'ABORTED' : trafficMoved ? 'ROLLED_BACK' : 'FAILED';
+  return { error: known.error, status, cause, outcome: known.outcome, reason: reason === '' ? known.what : reason };
+}
 
 /**
  * @param caught the error the flow caught
@@ -57,19 +105,9 @@ const KNOWN: Readonly<Record<string, { error: string; outcome: string; what: str
  * @param trafficMoved whether any weighted traffic ever reached the new fleet
  */
 export function rollbackVerdict(caught: CaughtError, waitingOn: string | undefined, trafficMoved: boolean): RollbackVerdict {
+  const cause = causeOf(caught, waitingOn);
   const message = causeMessage(caught.Cause);
-  const known = KNOWN[caught.Error];
-  const status = caught.Error === 'ReleaseAbortedError' ? 'ABORTED' : trafficMoved ? 'ROLLED_BACK' : 'FAILED';
-  if (caught.Error === 'States.Timeout' && waitingOn === 'approval') {
-    return { error: 'ApprovalTimedOut', status, outcome: 'APPROVAL_TIMED_OUT', reason: 'no approval decision before the timeout' };
-  }
-  if (known !== undefined) {
-    return { error: known.error, status, outcome: known.outcome, reason: message === '' ? known.what : message };
-  }
-  return {
-    error: 'ReleaseFailed',
-    status,
-    outcome: 'ERROR',
-    reason: `${caught.Error}${message === '' ? '' : `: ${message}`}`,
-  };
+  if (cause === 'timeout') return verdictFor(cause, '', trafficMoved);
+  if (cause === 'error') return verdictFor(cause, `${caught.Error}${message === '' ? '' : `: ${message}`}`, trafficMoved);
+  return verdictFor(cause, message, trafficMoved);
 }

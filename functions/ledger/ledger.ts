@@ -79,6 +79,7 @@ import {
   ReleaseRefShape,
   ReleaseSchema,
   ReleaseStatusSchema,
+  RollbackCauseSchema,
   StableSchema,
   StepSchema,
   TerminalStatusSchema,
@@ -155,13 +156,20 @@ const StartReleaseInput = z.strictObject({
 });
 export type StartReleaseInput = z.input<typeof StartReleaseInput>;
 
-const TransitionInput = z.object({
-  ...ReleaseRefShape,
-  from: ReleaseStatusSchema,
-  to: ReleaseStatusSchema,
-  actor: ActorSchema.optional(),
-  reason: ReasonSchema.optional(),
-});
+const TransitionInput = z
+  .object({
+    ...ReleaseRefShape,
+    from: ReleaseStatusSchema,
+    to: ReleaseStatusSchema,
+    actor: ActorSchema.optional(),
+    reason: ReasonSchema.optional(),
+    /** Why the release rolls back: required with `to: ROLLING_BACK`, refused otherwise. */
+    cause: RollbackCauseSchema.optional(),
+  })
+  .refine((t) => (t.to === 'ROLLING_BACK') === (t.cause !== undefined), {
+    message: 'a cause is required with ROLLING_BACK and only there',
+    path: ['cause'],
+  });
 export type TransitionInput = z.input<typeof TransitionInput>;
 
 const FinishInput = z.object({
@@ -504,11 +512,10 @@ export class Ledger {
     return this.withConflictRetry('transition', async () => {
       const at = this.now().toISOString();
       const cancellation = await this.transact([
-        input.reason === undefined
-          ? this.statusUpdate(input, input.from, input.to, at, 'SET #status = :to, updatedAt = :at REMOVE statusReason', {})
-          : this.statusUpdate(input, input.from, input.to, at, 'SET #status = :to, updatedAt = :at, statusReason = :reason', {
-              ':reason': input.reason,
-            }),
+        this.statusUpdate(input, input.from, input.to, at, transitionUpdate(input), {
+          ...(input.reason === undefined ? {} : { ':reason': input.reason }),
+          ...(input.cause === undefined ? {} : { ':cause': input.cause }),
+        }),
         ...this.eventItems({
           releaseId: input.releaseId,
           eventId,
@@ -516,7 +523,7 @@ export class Ledger {
           type: 'STATUS_CHANGED',
           actor: input.actor,
           message: `${input.from} -> ${input.to}${input.reason === undefined ? '' : `: ${input.reason}`}`,
-          data: { from: input.from, to: input.to },
+          data: { from: input.from, to: input.to, ...(input.cause === undefined ? {} : { cause: input.cause }) },
         }),
       ]);
       if (cancellation === undefined) return this.requireRelease(input);
@@ -763,36 +770,76 @@ export class Ledger {
    */
   public async setStable(raw: SetStableInput): Promise<Stable> {
     const input = parseInput(SetStableInput, raw, 'setStable');
-    const pk = serviceKey(input.service, input.environment);
-    const stable: Stable = {
-      service: input.service,
-      environment: input.environment,
-      version: input.version,
-      fleet: input.fleet,
-      releaseId: input.releaseId,
-      updatedAt: this.now().toISOString(),
-    };
     return this.withConflictRetry('setStable', async () => {
-      const cancellation = await this.transact([
-        {
-          ConditionCheck: {
-            TableName: this.tableName,
-            Key: { [PK]: pk, [SK]: LOCK_SK },
-            ...(input.releaseId === undefined
-              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
-              : { ConditionExpression: 'releaseId = :me', ExpressionAttributeValues: { ':me': input.releaseId } }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        { Put: { TableName: this.tableName, Item: { [PK]: pk, [SK]: STABLE_SK, ...stable } } },
-      ]);
-      if (cancellation === undefined) return stable;
-      if (cancellation.codes[0] === 'ConditionalCheckFailed') {
-        const holder = cancellation.items[0] === undefined ? undefined : this.parse(LockSchema, cancellation.items[0]);
-        throw new LockNotOwnedError(input.releaseId ?? 'onboarding', holder?.releaseId);
-      }
-      return RETRY;
+      const current = await this.getStable(input);
+      // A retried write by the same release keeps what it replaced the first time.
+      const retried = input.releaseId !== undefined && current?.releaseId === input.releaseId;
+      const previous = retried || current === undefined ? current?.previous : stableVersionOf(current);
+      const stable: Stable = {
+        service: input.service,
+        environment: input.environment,
+        version: input.version,
+        fleet: input.fleet,
+        releaseId: input.releaseId,
+        updatedAt: this.now().toISOString(),
+        ...(previous === undefined ? {} : { previous }),
+      };
+      return this.putStable(input, stable, current);
     });
+  }
+
+  /**
+   * Puts back what was stable before `releaseId` recorded itself stable (a
+   * release rolled back after Finalize). Only the lock holder may; a stable
+   * record that is not this release's is left as it is.
+   *
+   * @returns the stable record now in force
+   * @throws LockNotOwnedError
+   */
+  public async revertStable(raw: ReleaseRef): Promise<Stable | undefined> {
+    const input = parseInput(LockInput, raw, 'revertStable');
+    return this.withConflictRetry('revertStable', async () => {
+      const current = await this.getStable(input);
+      if (current?.releaseId !== input.releaseId || current.previous === undefined) return current;
+      const stable: Stable = { service: input.service, environment: input.environment, ...stableVersionOf(current.previous), updatedAt: this.now().toISOString() };
+      return this.putStable(input, stable, current);
+    });
+  }
+
+  /** Writes the stable item if the lock allows it and nobody changed the item since it was read. */
+  private async putStable(
+    input: { service: string; environment: string; releaseId?: string | undefined },
+    stable: Stable,
+    read: Stable | undefined,
+  ): Promise<Stable | typeof RETRY> {
+    const pk = serviceKey(input.service, input.environment);
+    const cancellation = await this.transact([
+      {
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: { [PK]: pk, [SK]: LOCK_SK },
+          ...(input.releaseId === undefined
+            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+            : { ConditionExpression: 'releaseId = :me', ExpressionAttributeValues: { ':me': input.releaseId } }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { [PK]: pk, [SK]: STABLE_SK, ...stable },
+          ...(read === undefined
+            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+            : { ConditionExpression: 'updatedAt = :read', ExpressionAttributeValues: { ':read': read.updatedAt } }),
+        },
+      },
+    ]);
+    if (cancellation === undefined) return stable;
+    if (cancellation.codes[0] === 'ConditionalCheckFailed') {
+      const holder = cancellation.items[0] === undefined ? undefined : this.parse(LockSchema, cancellation.items[0]);
+      throw new LockNotOwnedError(input.releaseId ?? 'onboarding', holder?.releaseId);
+    }
+    return RETRY; // the stable item changed under us, or a conflict: look again
   }
 
   // ───────────────────────────── approvals ─────────────────────────────
@@ -1213,6 +1260,21 @@ export class Ledger {
       `${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
     );
   }
+}
+
+/** The version, fleet and release of a stable record, without its history. */
+function stableVersionOf(stable: { version: string; fleet: Stable['fleet']; releaseId?: string | undefined }): NonNullable<Stable['previous']> {
+  return { version: stable.version, fleet: stable.fleet, ...(stable.releaseId === undefined ? {} : { releaseId: stable.releaseId }) };
+}
+
+/** The update of a status change: the reason replaces the last one, the cause is set with ROLLING_BACK. */
+function transitionUpdate(input: { reason?: string | undefined; cause?: string | undefined }): string {
+  const set = ['#status = :to', 'updatedAt = :at'];
+  const remove: string[] = [];
+  if (input.reason === undefined) remove.push('statusReason');
+  else set.push('statusReason = :reason');
+  if (input.cause !== undefined) set.push('rollbackCause = :cause');
+  return `SET ${set.join(', ')}${remove.length === 0 ? '' : ` REMOVE ${remove.join(', ')}`}`;
 }
 
 /** Returned by a transaction attempt to ask {@link Ledger.withConflictRetry} for another try. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { RELEASE_STATUSES, TERMINAL_STATUSES } from '../domain/status.js';
+import { ROLLBACK_CAUSES } from '../domain/verdict.js';
 
 /** Service and environment names end up inside keys, so `#` and spaces are out. */
 export const NameSchema = z
@@ -32,6 +33,7 @@ export const ReasonSchema = TextSchema(2048);
 
 export const ReleaseStatusSchema = z.enum(RELEASE_STATUSES);
 export const TerminalStatusSchema = z.enum(TERMINAL_STATUSES);
+export const RollbackCauseSchema = z.enum(ROLLBACK_CAUSES);
 
 /** What started the release. */
 export const TriggerSchema = z.strictObject({
@@ -95,6 +97,8 @@ export const ReleaseSchema = z.object({
   status: ReleaseStatusSchema,
   /** Why the last status change happened (e.g. the alarm that started a rollback). */
   statusReason: z.string().optional(),
+  /** Set with ROLLING_BACK: what decided the rollback. */
+  rollbackCause: RollbackCauseSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   currentStep: StepSchema.optional(),
@@ -142,14 +146,20 @@ export const LockSchema = z.object({
 });
 export type Lock = z.infer<typeof LockSchema>;
 
-export const StableSchema = z.object({
-  service: NameSchema,
-  environment: NameSchema,
+const StableVersionShape = {
   version: VersionSchema,
   fleet: FleetRefSchema,
   /** The release that made this version stable; absent when set at onboarding. */
   releaseId: ReleaseIdSchema.optional(),
+};
+
+export const StableSchema = z.object({
+  service: NameSchema,
+  environment: NameSchema,
+  ...StableVersionShape,
   updatedAt: z.string(),
+  /** What was stable before, so a release rolled back after it was recorded stable can put it back. */
+  previous: z.object(StableVersionShape).optional(),
 });
 export type Stable = z.infer<typeof StableSchema>;
 

@@ -7,11 +7,11 @@
  */
 import { z } from 'zod';
 import { stepName, weightsFor } from '../domain/plan.js';
-import { AlarmFiredError, WaitTokenMismatchError, WeightsNotAppliedError } from '../errors.js';
+import { AlarmFiredError, RollbackRequestedError, WaitTokenMismatchError, WeightsNotAppliedError } from '../errors.js';
 import type { Weights } from '../ledger/records.js';
 import type { TrafficRouter, TrafficSplit, TrafficTarget } from '../ports.js';
 import {
-  assertNotRollingBack,
+  assertStatus,
   CursorSchema,
   defineStep,
   DeploySchema,
@@ -21,6 +21,7 @@ import {
   ReleaseContextSchema,
   serviceOf,
   splitOf,
+  statuses,
   trafficOf,
   type Cursor,
 } from './step.js';
@@ -37,13 +38,22 @@ export async function setAndVerifyWeights(
   if (actual.stable !== weights.stable || actual.canary !== weights.canary) throw new WeightsNotAppliedError(weights, actual);
 }
 
+/** Where Advance may find its release: past the health gate, before promotion. */
+const BEFORE_FINALIZE = statuses('DEPLOYING', 'VERIFYING', 'SHIFTING', 'AWAITING_APPROVAL');
+
 export const advance = defineStep({
   name: 'advance',
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema, cursor: CursorSchema }),
   async run(deps, { release, cursor }): Promise<Cursor> {
     const ref = refOf(release);
     const service = serviceOf(deps, release);
-    const current = await assertNotRollingBack(deps, ref);
+    // The alarms first, before the ledger: an alarm found here reaches Rollback, which restores
+    // traffic from the flow's state even while the ledger cannot be read.
+    if (cursor.action === 'bake') {
+      const firing = await newAlarms(deps, service, release.ignoredAlarms);
+      if (firing.length > 0) throw new AlarmFiredError(firing, `at the end of the bake of step ${String(cursor.stepIndex)}`);
+    }
+    const current = await assertStatus(deps, ref, BEFORE_FINALIZE);
     if (current.waiting !== undefined) {
       try {
         await deps.ledger.clearWait({ ...ref, taskToken: current.waiting.taskToken });
@@ -54,8 +64,6 @@ export const advance = defineStep({
     }
 
     if (cursor.action === 'bake') {
-      const firing = await newAlarms(deps, service, release.ignoredAlarms);
-      if (firing.length > 0) throw new AlarmFiredError(firing, `at the end of the bake of step ${String(cursor.stepIndex)}`);
       await deps.ledger.appendEvent({
         releaseId: release.releaseId,
         eventId: `baked:${String(cursor.stepIndex)}`,
@@ -69,14 +77,17 @@ export const advance = defineStep({
     if (step === undefined) return { next: index, action: 'finalize' };
 
     if (step.type === 'approval') {
-      await ensureStatus(deps, ref, 'AWAITING_APPROVAL', 'flow');
+      await ensureStatus(deps, ref, 'AWAITING_APPROVAL', statuses('DEPLOYING', 'VERIFYING', 'SHIFTING'), 'flow');
       return { next: index + 1, action: 'approval', stepIndex: index, waitSeconds: step.timeoutSeconds };
     }
 
-    await ensureStatus(deps, ref, 'SHIFTING', 'flow');
+    await ensureStatus(deps, ref, 'SHIFTING', statuses('DEPLOYING', 'VERIFYING', 'AWAITING_APPROVAL'), 'flow');
     const weights = weightsFor(step.weight);
     await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(release), weights);
-    await deps.ledger.recordProgress({ ...ref, step: { index, name: stepName(step) }, weights });
+    const recorded = await deps.ledger.recordProgress({ ...ref, step: { index, name: stepName(step) }, weights });
+    // An alarm or an abort that landed while the weights were being set has put traffic back
+    // (or is about to): go straight to Rollback rather than bake on weights it undid.
+    if (recorded.status === 'ROLLING_BACK') throw new RollbackRequestedError(recorded.statusReason ?? 'rollback requested');
     await deps.ledger.appendEvent({
       releaseId: release.releaseId,
       eventId: `weights:${String(index)}`,

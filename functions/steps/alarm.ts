@@ -1,15 +1,18 @@
 /**
  * The alarm handler, fed by EventBridge "CloudWatch Alarm State Change"
  * events. An onboarded alarm going to ALARM while its service has an active
- * release puts all traffic back on the stable fleet at once (the fast path, no
- * waiting for the flow), records it, marks the release ROLLING_BACK and fails
- * the flow's waiting token so the flow runs its rollback. Anything else is
+ * release before promotion marks the release ROLLING_BACK (one conditional
+ * write), puts all traffic back on the stable fleet at once (the fast path, no
+ * waiting for the flow), records it and fails the flow's waiting token so the
+ * flow runs its rollback. Anything else is
  * logged and ignored; a redelivered event changes nothing twice.
  * Event shape: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
  */
 import { z } from 'zod';
 import { ALL_STABLE } from '../domain/plan.js';
-import { TaskAlreadyClosedError } from '../errors.js';
+import { BEFORE_PROMOTION, isTerminalStatus } from '../domain/status.js';
+import { ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
+import type { Release } from '../ledger/records.js';
 import { setAndVerifyWeights } from './advance.js';
 import { markRollingBack } from './rollback.js';
 import { defineStep, recordedSplit, refOf, trafficOf } from './step.js';
@@ -28,8 +31,6 @@ export type AlarmOutcome =
   | { readonly action: 'ignored'; readonly reason: string }
   | { readonly action: 'rolled-back'; readonly releaseId: string; readonly service: string; readonly environment: string };
 
-/** Statuses in which an alarm rolls the release back: before promotion, with the stable fleet intact. */
-const ROLLBACK_ON_ALARM = new Set(['SHIFTING', 'AWAITING_APPROVAL', 'VERIFYING', 'DEPLOYING', 'MIGRATING', 'PENDING']);
 
 export const alarmHandler = defineStep({
   name: 'alarmHandler',
@@ -47,12 +48,22 @@ export const alarmHandler = defineStep({
         outcomes.push({ action: 'ignored', reason: `${service.service}/${service.environment} has no active release` });
         continue;
       }
-      if (!ROLLBACK_ON_ALARM.has(release.status)) {
+      const reason = `${alarmName} in ALARM${release.currentStep === undefined ? '' : ` at step ${String(release.currentStep.index)} (${release.currentStep.name})`}`;
+      // Marked first, with one conditional write on the status read: an alarm that lost to Finalize
+      // is refused here and never flips traffic back onto a fleet about to be retired.
+      let marked: Release;
+      try {
+        marked = await markRollingBack(deps, release, { cause: 'alarm', reason }, 'alarm-handler', BEFORE_PROMOTION);
+      } catch (error) {
+        if (!(error instanceof ReleaseNotActiveError)) throw error;
         // FINALIZING: already promoted and recorded stable; an alarm now is an incident, not a canary verdict.
-        outcomes.push({ action: 'ignored', reason: `${release.releaseId} is ${release.status}; the alarm no longer rolls it back` });
+        outcomes.push({ action: 'ignored', reason: `${release.releaseId} is ${error.status}; the alarm no longer rolls it back` });
         continue;
       }
-      const reason = `${alarmName} in ALARM${release.currentStep === undefined ? '' : ` at step ${String(release.currentStep.index)} (${release.currentStep.name})`}`;
+      if (isTerminalStatus(marked.status)) {
+        outcomes.push({ action: 'ignored', reason: `${release.releaseId} is ${marked.status} already` });
+        continue;
+      }
       const { stored } = await deps.ledger.appendEvent({
         releaseId: release.releaseId,
         eventId: `alarm:${event.id}`,
@@ -61,7 +72,7 @@ export const alarmHandler = defineStep({
         message: `${reason}: ${state.reason ?? ''}`.trim(),
         data: { alarmName, at: state.timestamp ?? event.time },
       });
-      const split = recordedSplit(release);
+      const split = recordedSplit(marked);
       if (split !== undefined) {
         await setAndVerifyWeights(deps.router, trafficOf(service), split, ALL_STABLE);
         if (stored) {
@@ -70,11 +81,10 @@ export const alarmHandler = defineStep({
             eventId: `alarm-restored:${event.id}`,
             type: 'TRAFFIC_RESTORED',
             actor: 'alarm-handler',
-            message: `100% back on ${release.stableFleet?.id ?? split.stableTargetGroupArn} (verified) after ${alarmName}`,
+            message: `100% back on ${marked.stableFleet?.id ?? split.stableTargetGroupArn} (verified) after ${alarmName}`,
           });
         }
       }
-      const marked = await markRollingBack(deps, release, reason, 'alarm-handler');
       const token = marked.waiting?.taskToken;
       if (token !== undefined) {
         try {

@@ -6,10 +6,9 @@
 import { z } from 'zod';
 import { ApprovalRejectedError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
 import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, type Approval } from '../ledger/records.js';
+import { BEFORE_PROMOTION } from '../domain/status.js';
 import { markRollingBack } from './rollback.js';
 import { defineStep, requireRelease } from './step.js';
-import { isTerminalStatus } from '../domain/status.js';
-import { ABORT_REASON_PREFIX } from '../domain/verdict.js';
 
 /** Resumes a waiting task; a token that no longer waits (timed out, execution ended) is not an error here. */
 async function resume(resumeWith: () => Promise<void>): Promise<boolean> {
@@ -62,7 +61,7 @@ export const promoteNow = defineStep({
   async run(deps, input): Promise<{ resumed: boolean }> {
     const release = await requireRelease(deps, input);
     const wait = release.waiting;
-    if (wait?.kind !== 'BAKE') throw new ReleaseNotActiveError(input.releaseId, `${release.status}, not baking`);
+    if (release.status !== 'SHIFTING' || wait?.kind !== 'BAKE') throw new ReleaseNotActiveError(input.releaseId, `${release.status}, not baking`);
     await deps.ledger.appendEvent({
       releaseId: release.releaseId,
       type: 'PROMOTE_NOW',
@@ -78,11 +77,12 @@ export const abortRelease = defineStep({
   input: ControlInput,
   async run(deps, input): Promise<{ resumed: boolean }> {
     const release = await requireRelease(deps, input);
-    if (release.status === 'FINALIZING' || isTerminalStatus(release.status)) {
+    if (!BEFORE_PROMOTION.has(release.status)) {
       throw new ReleaseNotActiveError(input.releaseId, `${release.status}: already promoted or finished, nothing to abort`);
     }
-    const reason = `${ABORT_REASON_PREFIX}${input.by}${input.reason === undefined ? '' : `: ${input.reason}`}`;
-    const marked = await markRollingBack(deps, release, reason, input.by);
+    const reason = `aborted by ${input.by}${input.reason === undefined ? '' : `: ${input.reason}`}`;
+    // The write is conditional on the status read: an abort that lost to Finalize is refused, never applied to FINALIZING.
+    const marked = await markRollingBack(deps, release, { cause: 'abort', reason }, input.by, BEFORE_PROMOTION);
     const token = marked.waiting?.taskToken;
     if (token === undefined) return { resumed: false };
     return { resumed: await resume(() => deps.callbacks.failure(token, 'ReleaseAbortedError', reason)) };

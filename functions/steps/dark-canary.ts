@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InvalidInputError, SmokeCheckFailedError } from '../errors.js';
-import { defineStep, DeploySchema, ensureStatus, refOf, ReleaseContextSchema, serviceOf, splitOf, trafficOf } from './step.js';
+import { defineStep, DeploySchema, ensureStatus, refOf, ReleaseContextSchema, serviceOf, splitOf, statuses, trafficOf } from './step.js';
 
 export const darkCanary = defineStep({
   name: 'darkCanary',
@@ -17,7 +17,7 @@ export const darkCanary = defineStep({
     if (canary === undefined || baseUrl === undefined) {
       throw new InvalidInputError('darkCanary', 'plan.darkCanary', 'is not configured for this release');
     }
-    await ensureStatus(deps, refOf(release), 'VERIFYING', 'flow');
+    await ensureStatus(deps, refOf(release), 'VERIFYING', statuses('DEPLOYING'), 'flow');
     const route = { headerName: canary.headerName, headerValue: canary.headerValue, priority: canary.priority };
     const target = trafficOf(service);
     await deps.router.setHeaderRoute(target, splitOf(release), route);

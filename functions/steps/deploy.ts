@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { FleetUnhealthyError } from '../errors.js';
 import {
-  assertNotRollingBack,
+  assertStatus,
   defineStep,
   DeploySchema,
   ensureStatus,
@@ -14,6 +14,7 @@ import {
   refOf,
   ReleaseContextSchema,
   serviceOf,
+  statuses,
   type Deployment,
 } from './step.js';
 
@@ -22,7 +23,7 @@ export const deploy = defineStep({
   input: z.object({ release: ReleaseContextSchema }),
   async run(deps, { release }): Promise<Deployment> {
     const service = serviceOf(deps, release);
-    await ensureStatus(deps, refOf(release), 'DEPLOYING', 'flow');
+    await ensureStatus(deps, refOf(release), 'DEPLOYING', statuses('PENDING', 'MIGRATING'), 'flow');
     const fleet = await fleetFor(deps, service.fleet).create({
       service: release.service,
       environment: release.environment,
@@ -49,7 +50,7 @@ export const checkHealth = defineStep({
   name: 'checkHealth',
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
   async run(deps, { release, deploy: deployment }): Promise<{ healthy: boolean; detail: string }> {
-    await assertNotRollingBack(deps, refOf(release));
+    await assertStatus(deps, refOf(release), statuses('DEPLOYING'));
     const service = serviceOf(deps, release);
     const health = await fleetFor(deps, service.fleet).health(service.fleet, deployment.fleet);
     if (health.healthy) {

@@ -7,11 +7,13 @@
  */
 import { z } from 'zod';
 import { weightsFor } from '../domain/plan.js';
-import { StaleStatusError } from '../errors.js';
+import type { ReleaseStatus } from '../domain/status.js';
+import { ReleaseNotActiveError, StaleStatusError } from '../errors.js';
 import { setAndVerifyWeights } from './advance.js';
 import {
   defineStep,
   DeploySchema,
+  assertStatus,
   ensureStatus,
   fleetFor,
   refOf,
@@ -22,17 +24,23 @@ import {
   trafficOf,
 } from './step.js';
 
+/** Finalize promotes from the last traffic step or the last approval (or a retried Finalize). */
+const PROMOTABLE: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(['SHIFTING', 'AWAITING_APPROVAL']);
+const FINALIZING: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(['FINALIZING']);
+
 export const finalize = defineStep({
   name: 'finalize',
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
   async run(deps, { release, deploy }): Promise<{ terminationWaitSeconds: number }> {
     const ref = refOf(release);
     const service = serviceOf(deps, release);
-    await ensureStatus(deps, ref, 'FINALIZING', 'flow');
+    await ensureStatus(deps, ref, 'FINALIZING', PROMOTABLE, 'flow');
     const weights = weightsFor(100);
     await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(release), weights);
     await deps.ledger.recordProgress({ ...ref, step: { index: release.plan.steps.length, name: 'promote' }, weights });
     await fleetFor(deps, service.fleet).promote(service.fleet, deploy.fleet);
+    // From FINALIZING on nothing but this flow (or the reconciler once it is dead) changes the status; check once more that it holds.
+    await assertStatus(deps, ref, FINALIZING);
     await deps.ledger.setStable({ ...ref, version: release.version, fleet: deploy.fleet });
     await deps.ledger.appendEvent({
       releaseId: release.releaseId,
@@ -47,11 +55,18 @@ export const finalize = defineStep({
 export const retire = defineStep({
   name: 'retire',
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
-  async run(deps, { release }): Promise<{ retired: string }> {
+  async run(deps, { release, deploy }): Promise<{ retired: string }> {
     const ref = refOf(release);
     const service = serviceOf(deps, release);
     const current = await requireRelease(deps, ref);
     if (current.status === 'SUCCEEDED') return { retired: release.stableFleet.id };
+    // The old fleet goes only while the release is still FINALIZING and its new fleet is the recorded stable one:
+    // anything else (a rollback under way) needs the old fleet more than ever.
+    if (current.status !== 'FINALIZING') throw new ReleaseNotActiveError(release.releaseId, `${current.status}, not FINALIZING: the old fleet ${release.stableFleet.id} is kept`);
+    const stable = await deps.ledger.getStable(release);
+    if (stable?.releaseId !== release.releaseId || stable.fleet.id !== deploy.fleet.id) {
+      throw new ReleaseNotActiveError(release.releaseId, `FINALIZING, but the stable record names ${stable?.fleet.id ?? 'nothing'}, not ${deploy.fleet.id}: the old fleet is kept`);
+    }
     try {
       await fleetFor(deps, service.fleet).retire(service.fleet, release.stableFleet);
       await deps.ledger.appendEvent({

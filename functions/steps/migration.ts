@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { InvalidInputError, MigrationFailedError } from '../errors.js';
 import type { MigrationInput, MigrationStatus } from '../ports.js';
-import { assertNotRollingBack, defineStep, ensureStatus, refOf, ReleaseContextSchema, serviceOf, type ReleaseContext, type StepDeps } from './step.js';
+import { assertStatus, defineStep, ensureStatus, statuses, refOf, ReleaseContextSchema, serviceOf, type ReleaseContext, type StepDeps } from './step.js';
 
 function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput {
   const migration = serviceOf(deps, release).migration;
@@ -34,7 +34,7 @@ export const startMigration = defineStep({
   name: 'startMigration',
   input: z.object({ release: ReleaseContextSchema }),
   async run(deps, { release }): Promise<MigrationStatus> {
-    await ensureStatus(deps, refOf(release), 'MIGRATING', 'flow');
+    await ensureStatus(deps, refOf(release), 'MIGRATING', statuses('PENDING'), 'flow');
     const status = await deps.migrator.start(migrationInput(deps, release));
     await deps.ledger.appendEvent({
       releaseId: release.releaseId,
@@ -50,7 +50,7 @@ export const checkMigration = defineStep({
   name: 'checkMigration',
   input: z.object({ release: ReleaseContextSchema, migration: z.object({ taskArn: z.string() }) }),
   async run(deps, { release, migration }): Promise<MigrationStatus> {
-    await assertNotRollingBack(deps, refOf(release));
+    await assertStatus(deps, refOf(release), statuses('MIGRATING'));
     return settle(deps, release, await deps.migrator.status(migrationInput(deps, release), migration.taskArn));
   },
 });

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { isTerminalStatus } from '../domain/status.js';
+import { verdictFor } from '../domain/verdict.js';
 import type { Release } from '../ledger/records.js';
 import { rollBack } from './rollback.js';
 import { defineStep, refOf, trafficMoved, type StepDeps } from './step.js';
@@ -34,13 +35,13 @@ async function reconcileRelease(deps: StepDeps, release: Release): Promise<Recon
     });
     return { releaseId: release.releaseId, action: 'completed', reason };
   }
-  await rollBack(
-    deps,
-    release,
-    { error: 'ReleaseFailed', status: trafficMoved(release) ? 'ROLLED_BACK' : 'FAILED', outcome: 'EXECUTION_DIED', reason },
-    'reconciler',
-  );
-  return { releaseId: release.releaseId, action: 'restored', reason };
+  // A release already ROLLING_BACK keeps the cause recorded with it (an abort stays ABORTED); rollBack finishes it.
+  const verdict =
+    release.status === 'ROLLING_BACK' && release.rollbackCause !== undefined
+      ? verdictFor(release.rollbackCause, `${release.statusReason ?? release.rollbackCause}; ${reason}`, trafficMoved(release))
+      : verdictFor('reconciler', reason, trafficMoved(release));
+  const done = await rollBack(deps, release, verdict, 'reconciler');
+  return { releaseId: release.releaseId, action: 'restored', reason: done.status === 'ROLLBACK_FAILED' ? done.reason : reason };
 }
 
 export const reconcile = defineStep({

@@ -1,16 +1,20 @@
 /**
  * Rollback, from any point after the lock: traffic back to 100% stable
- * (verified), the dark-canary route and the new fleet removed, the release
- * closed with the reason (ROLLED_BACK, or FAILED where no traffic had moved,
- * or ABORTED), the lock released. `restoreStable` is shared with the alarm
- * handler's fast path and the reconciler.
+ * (verified), the dark-canary route and the new fleet removed, the stable
+ * record put back if this release had already been recorded stable, the
+ * release closed with the verdict (ROLLED_BACK, or FAILED where no traffic had
+ * moved, or ABORTED), the lock released. Traffic only ever goes to a fleet that
+ * exists: when the stable fleet is gone, it stays on the new one.
+ * `markRollingBack` and `rollBack` are shared with the alarm handler, abort and
+ * the reconciler.
  */
 import { z } from 'zod';
-import { ALL_STABLE, PlanSchema } from '../domain/plan.js';
-import { isTerminalStatus } from '../domain/status.js';
-import { ABORT_REASON_PREFIX, rollbackVerdict, type RollbackVerdict } from '../domain/verdict.js';
-import { StaleStatusError } from '../errors.js';
-import type { Release } from '../ledger/records.js';
+import { ALL_STABLE, PlanSchema, weightsFor } from '../domain/plan.js';
+import { ACTIVE_STATUSES, isTerminalStatus, type ReleaseStatus } from '../domain/status.js';
+import { rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../domain/verdict.js';
+import { FleetNotFoundError, NoLiveFleetError, ReleaseNotActiveError, StaleStatusError } from '../errors.js';
+import type { FleetRef, Release } from '../ledger/records.js';
+import type { Fleet, FleetTarget } from '../ports.js';
 import { setAndVerifyWeights } from './advance.js';
 import {
   CursorSchema,
@@ -21,60 +25,131 @@ import {
   ReleaseContextSchema,
   requireRelease,
   serviceOf,
+  splitOf,
   trafficMoved,
   trafficOf,
   type StepDeps,
 } from './step.js';
 
-/** Puts all traffic back on the stable fleet and verifies it; then removes what the release added. */
-export async function restoreStable(deps: StepDeps, release: Release): Promise<void> {
+/** Why a rollback is asked for: the cause from the closed set, and in words. */
+export interface RollbackRequest {
+  readonly cause: RollbackCause;
+  readonly reason: string;
+}
+
+/** Every active status: the flow's own rollback and the reconciler may roll back from any of them. */
+export const ANY_ACTIVE: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(ACTIVE_STATUSES);
+
+/** How many times a rollback request re-reads a release that changed under it before it gives up. */
+const MARK_ATTEMPTS = 3;
+
+/**
+ * Moves a release to ROLLING_BACK with the request's cause, if its status is
+ * one of `from` — one conditional write on the status it read. When another
+ * writer got there first, the release is read again and judged again against
+ * `from` (never rolled back from a status the caller did not allow). A release
+ * already rolling back or finished is returned as it is.
+ *
+ * @throws ReleaseNotActiveError the release is in a status `from` does not allow (e.g. FINALIZING for an abort)
+ */
+export async function markRollingBack(
+  deps: StepDeps,
+  release: Release,
+  request: RollbackRequest,
+  actor: string,
+  from: ReadonlySet<ReleaseStatus>,
+): Promise<Release> {
+  let current = release;
+  for (let attempt = 1; ; attempt++) {
+    if (current.status === 'ROLLING_BACK' || isTerminalStatus(current.status)) return current;
+    if (!from.has(current.status)) {
+      throw new ReleaseNotActiveError(current.releaseId, current.status);
+    }
+    try {
+      return await deps.ledger.transition({ ...refOf(current), from: current.status, to: 'ROLLING_BACK', cause: request.cause, reason: request.reason, actor });
+    } catch (error) {
+      if (!(error instanceof StaleStatusError) || attempt >= MARK_ATTEMPTS) throw error;
+      current = await requireRelease(deps, refOf(current));
+    }
+  }
+}
+
+/** Whether a fleet exists and has at least one healthy target: the only kind of fleet traffic may point at. */
+export async function isLive(fleets: Fleet, target: FleetTarget, fleet: FleetRef): Promise<boolean> {
+  try {
+    return (await fleets.health(target, fleet)).healthyCount > 0;
+  } catch (error) {
+    if (error instanceof FleetNotFoundError) return false;
+    throw error;
+  }
+}
+
+/** Where a rollback put traffic. */
+type Restored = { readonly onto: 'stable' } | { readonly onto: 'new'; readonly fleet: FleetRef; readonly reason: string };
+
+/**
+ * Puts all traffic back on the stable fleet and verifies it, then removes what
+ * the release added — unless the stable fleet no longer exists, when traffic
+ * stays on (or goes to) the new fleet and that fleet is kept.
+ *
+ * @throws NoLiveFleetError neither fleet exists: traffic is left as it is for a person
+ */
+async function restoreStable(deps: StepDeps, release: Release): Promise<Restored> {
   const service = serviceOf(deps, release);
   const target = trafficOf(service);
+  const fleets = fleetFor(deps, service.fleet);
   const split = recordedSplit(release);
+  if (split !== undefined && release.stableFleet !== undefined && !(await isLive(fleets, service.fleet, release.stableFleet))) {
+    const stableId = release.stableFleet.id;
+    if (release.newFleet === undefined || !(await isLive(fleets, service.fleet, release.newFleet))) {
+      throw new NoLiveFleetError(release.releaseId, [stableId, ...(release.newFleet === undefined ? [] : [release.newFleet.id])]);
+    }
+    await setAndVerifyWeights(deps.router, target, split, weightsFor(100));
+    return { onto: 'new', fleet: release.newFleet, reason: `the stable fleet ${stableId} no longer exists; traffic stays on ${release.newFleet.id} (${release.version})` };
+  }
   if (split !== undefined) await setAndVerifyWeights(deps.router, target, split, ALL_STABLE);
   const plan = PlanSchema.safeParse(release.plan);
   const canary = plan.success ? plan.data.darkCanary : undefined;
   if (canary !== undefined) {
     await deps.router.removeHeaderRoute(target, { headerName: canary.headerName, headerValue: canary.headerValue, priority: canary.priority });
   }
-  if (release.newFleet !== undefined) await fleetFor(deps, service.fleet).retire(service.fleet, release.newFleet);
+  if (release.newFleet !== undefined) await fleets.retire(service.fleet, release.newFleet);
+  return { onto: 'stable' };
 }
 
-/** Moves an active release to ROLLING_BACK (recording why), unless it is there already. */
-export async function markRollingBack(deps: StepDeps, release: Release, reason: string, actor: string): Promise<Release> {
-  let current = release;
-  while (current.status !== 'ROLLING_BACK' && !isTerminalStatus(current.status)) {
-    try {
-      return await deps.ledger.transition({ ...refOf(current), from: current.status, to: 'ROLLING_BACK', reason, actor });
-    } catch (error) {
-      if (!(error instanceof StaleStatusError)) throw error;
-      current = await requireRelease(deps, refOf(current));
-    }
-  }
-  return current;
-}
-
-/** Restores stable and closes the release with the verdict; idempotent. */
+/**
+ * Rolls a release back: marks it ROLLING_BACK (from any active status, as the
+ * flow and the reconciler may), restores traffic, puts the stable record back,
+ * and closes the release with the verdict. Idempotent: a retry finds the
+ * release rolling back or closed and finishes or reports it.
+ */
 export async function rollBack(deps: StepDeps, release: Release, verdict: RollbackVerdict, actor: string): Promise<RollbackVerdict> {
   if (isTerminalStatus(release.status)) return verdict;
-  const rollingBack = await markRollingBack(deps, release, verdict.reason, actor);
+  const rollingBack = await markRollingBack(deps, release, verdict, actor, ANY_ACTIVE);
   if (isTerminalStatus(rollingBack.status)) return verdict;
-  await restoreStable(deps, rollingBack);
-  if (rollingBack.waiting !== undefined) await deps.ledger.clearWait({ ...refOf(rollingBack), taskToken: rollingBack.waiting.taskToken });
-  await deps.ledger.recordProgress({ ...refOf(rollingBack), step: { index: rollingBack.currentStep?.index ?? 0, name: 'rollback' }, weights: ALL_STABLE });
+  const ref = refOf(rollingBack);
+  const restored = await restoreStable(deps, rollingBack);
+  const final: RollbackVerdict =
+    restored.onto === 'stable' ? verdict : { ...verdict, error: 'RollbackFailed', status: 'ROLLBACK_FAILED', outcome: 'STABLE_FLEET_GONE', reason: `${verdict.reason}; ${restored.reason}` };
+  if (restored.onto === 'stable') await deps.ledger.revertStable(ref);
+  else await deps.ledger.setStable({ ...ref, version: rollingBack.version, fleet: restored.fleet });
+  if (rollingBack.waiting !== undefined) await deps.ledger.clearWait({ ...ref, taskToken: rollingBack.waiting.taskToken });
+  await deps.ledger.recordProgress({ ...ref, step: { index: rollingBack.currentStep?.index ?? 0, name: 'rollback' }, weights: restored.onto === 'stable' ? ALL_STABLE : weightsFor(100) });
   try {
-    await deps.ledger.finishRelease({
-      ...refOf(rollingBack),
-      from: 'ROLLING_BACK',
-      status: verdict.status,
-      outcome: verdict.outcome,
-      reason: verdict.reason,
-      actor,
-    });
+    await deps.ledger.finishRelease({ ...ref, from: 'ROLLING_BACK', status: final.status, outcome: final.outcome, reason: final.reason, actor });
   } catch (error) {
     if (!(error instanceof StaleStatusError && isTerminalStatus(error.actual as Release['status']))) throw error;
   }
-  return verdict;
+  return final;
+}
+
+/** What a finished release's rollback decided, for a retried Rollback step. */
+function verdictOfFinished(release: Release): RollbackVerdict {
+  const cause = release.rollbackCause ?? 'error';
+  const verdict = verdictFor(cause, release.reason ?? '', trafficMoved(release));
+  if (release.status === 'ROLLBACK_FAILED') return { ...verdict, error: 'RollbackFailed', status: 'ROLLBACK_FAILED', outcome: release.outcome ?? verdict.outcome };
+  if (release.status === 'SUCCEEDED') return { ...verdict, error: 'ReleaseFailed', outcome: release.outcome ?? verdict.outcome };
+  return { ...verdict, status: release.status === 'ABORTED' || release.status === 'FAILED' ? release.status : 'ROLLED_BACK', outcome: release.outcome ?? verdict.outcome };
 }
 
 const RollbackInput = z.object({
@@ -89,22 +164,19 @@ export const rollback = defineStep({
   name: 'rollback',
   input: RollbackInput,
   async run(deps, { state }): Promise<RollbackVerdict> {
-    const release = await requireRelease(deps, refOf(state.release));
-    if (isTerminalStatus(release.status)) {
-      // A retried rollback: report what the first one decided.
-      return {
-        error: release.status === 'ABORTED' ? 'ReleaseAborted' : 'RolledBack',
-        status: release.status === 'ABORTED' || release.status === 'FAILED' ? release.status : 'ROLLED_BACK',
-        outcome: release.outcome ?? 'ERROR',
-        reason: release.reason ?? '',
-      };
+    // Traffic first, from the flow's own state: no ledger read is needed for it, so an
+    // alarm during a ledger outage still ends with traffic on stable.
+    const service = serviceOf(deps, state.release);
+    if (await isLive(fleetFor(deps, service.fleet), service.fleet, state.release.stableFleet)) {
+      await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(state.release), ALL_STABLE);
     }
-    // An out-of-band rollback (alarm handler, abort) recorded its reason on the status change.
-    const caught =
-      state.error.Error === 'RollbackRequestedError' && release.statusReason !== undefined
-        ? { Error: release.statusReason.startsWith(ABORT_REASON_PREFIX) ? 'ReleaseAbortedError' : 'AlarmFiredError', Cause: release.statusReason }
-        : state.error;
-    const verdict = rollbackVerdict(caught, state.cursor?.action, trafficMoved(release));
+    const release = await requireRelease(deps, refOf(state.release));
+    if (isTerminalStatus(release.status)) return verdictOfFinished(release);
+    // An out-of-band rollback (alarm handler, abort) recorded its cause and reason on the status change.
+    const verdict =
+      release.status === 'ROLLING_BACK' && release.rollbackCause !== undefined
+        ? verdictFor(release.rollbackCause, release.statusReason ?? '', trafficMoved(release))
+        : rollbackVerdict(state.error, state.cursor?.action, trafficMoved(release));
     return rollBack(deps, release, verdict, 'flow');
   },
 });

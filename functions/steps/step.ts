@@ -8,8 +8,8 @@ import { z } from 'zod';
 import type { RollgateConfig, ServiceConfig } from '../config.js';
 import { findService } from '../config.js';
 import { PlanSchema } from '../domain/plan.js';
-import { isLegalTransition, type ActiveStatus } from '../domain/status.js';
-import { IllegalTransitionError, ReleaseNotFoundError, RollbackRequestedError, StaleStatusError } from '../errors.js';
+import type { ActiveStatus, ReleaseStatus } from '../domain/status.js';
+import { ReleaseNotActiveError, ReleaseNotFoundError, RollbackRequestedError, StaleStatusError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { FleetRefSchema, type Release, type ReleaseRef } from '../ledger/records.js';
 import type {
@@ -139,33 +139,53 @@ export async function requireRelease(deps: StepDeps, ref: ReleaseRef): Promise<R
   return release;
 }
 
-/**
- * Moves the release to `to` unless it is there already (a retried step), and
- * refuses to go on when something out of band (an alarm, an abort) has put it
- * into ROLLING_BACK.
- */
-export async function ensureStatus(deps: StepDeps, ref: ReleaseRef, to: ActiveStatus, actor: string): Promise<Release> {
-  for (;;) {
-    const release = await requireRelease(deps, ref);
-    if (release.status === to) return release;
-    if (release.status === 'ROLLING_BACK') {
-      throw new RollbackRequestedError(release.statusReason ?? 'rollback requested');
-    }
-    if (!isLegalTransition(release.status, to)) throw new IllegalTransitionError(release.status, to);
-    try {
-      return await deps.ledger.transition({ ...ref, from: release.status, to, actor });
-    } catch (error) {
-      if (!(error instanceof StaleStatusError)) throw error;
-      // Someone else changed the status between our read and write: look again.
-    }
-  }
+/** The statuses a step expects to find its release in. */
+export function statuses(...list: ReleaseStatus[]): ReadonlySet<ReleaseStatus> {
+  return new Set(list);
 }
 
-/** Throws when the release was put into ROLLING_BACK out of band. */
-export async function assertNotRollingBack(deps: StepDeps, ref: ReleaseRef): Promise<Release> {
+/** The error a step stops with when the release is not in a status it expects. */
+function unexpected(release: Release, expected: ReadonlySet<ReleaseStatus>): Error {
+  if (release.status === 'ROLLING_BACK') return new RollbackRequestedError(release.statusReason ?? 'rollback requested');
+  return new ReleaseNotActiveError(release.releaseId, `${release.status}, not ${[...expected].join(' or ')}`);
+}
+
+/**
+ * Reads the release and stops the step unless it is in one of the statuses the
+ * step expects: RollbackRequestedError when something out of band (an alarm,
+ * an abort) has put it into ROLLING_BACK, ReleaseNotActiveError otherwise.
+ */
+export async function assertStatus(deps: StepDeps, ref: ReleaseRef, expected: ReadonlySet<ReleaseStatus>): Promise<Release> {
   const release = await requireRelease(deps, ref);
-  if (release.status === 'ROLLING_BACK') throw new RollbackRequestedError(release.statusReason ?? 'rollback requested');
+  if (!expected.has(release.status)) throw unexpected(release, expected);
   return release;
+}
+
+/**
+ * Moves the release to `to` from one of the statuses `from` the step expects,
+ * with one conditional write on the status it read; a retried step finds it in
+ * `to` already and goes on. A write that loses to another writer is not
+ * retried from whatever the status became: the step stops, with
+ * RollbackRequestedError when the other writer started a rollback.
+ */
+export async function ensureStatus(
+  deps: StepDeps,
+  ref: ReleaseRef,
+  to: ActiveStatus,
+  from: ReadonlySet<ReleaseStatus>,
+  actor: string,
+): Promise<Release> {
+  const release = await requireRelease(deps, ref);
+  if (release.status === to) return release;
+  if (!from.has(release.status)) throw unexpected(release, new Set([...from, to]));
+  try {
+    return await deps.ledger.transition({ ...ref, from: release.status, to, actor });
+  } catch (error) {
+    if (!(error instanceof StaleStatusError)) throw error;
+    const now = await requireRelease(deps, ref);
+    if (now.status === to) return now;
+    throw now.status === 'ROLLING_BACK' ? unexpected(now, from) : error;
+  }
 }
 
 /** Alarms of the service in ALARM now, minus those an expedited release started with. */

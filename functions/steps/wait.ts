@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { RollbackRequestedError } from '../errors.js';
 import type { Approval, Release } from '../ledger/records.js';
-import { assertNotRollingBack, CursorSchema, defineStep, refOf, ReleaseContextSchema, requireRelease, type StepDeps } from './step.js';
+import { assertStatus, CursorSchema, defineStep, refOf, ReleaseContextSchema, requireRelease, statuses, type StepDeps } from './step.js';
 
 const CallbackInput = z.object({ release: ReleaseContextSchema, cursor: CursorSchema, taskToken: z.string().min(1) });
 
@@ -23,7 +23,7 @@ export const bake = defineStep({
   input: CallbackInput,
   async run(deps, { release, cursor, taskToken }): Promise<{ waiting: true }> {
     const ref = refOf(release);
-    await assertNotRollingBack(deps, ref);
+    await assertStatus(deps, ref, statuses('SHIFTING'));
     await deps.ledger.recordWait({
       ...ref,
       wait: { kind: 'BAKE', taskToken, stepIndex: cursor.stepIndex ?? 0, timeoutAt: timeoutAt(deps.now(), cursor.waitSeconds) },
@@ -62,7 +62,7 @@ export const approval = defineStep({
   input: CallbackInput,
   async run(deps, { release, cursor, taskToken }): Promise<{ approvalId: string }> {
     const ref = refOf(release);
-    const current = await assertNotRollingBack(deps, ref);
+    const current = await assertStatus(deps, ref, statuses('AWAITING_APPROVAL'));
     const stepIndex = cursor.stepIndex ?? 0;
     const step = release.plan.steps[stepIndex];
     if (step?.type !== 'approval') throw new RollbackRequestedError(`plan step ${String(stepIndex)} is not an approval`);

@@ -20,6 +20,9 @@ import type { Ledger } from '../../functions/ledger/ledger.js';
 import type { Release } from '../../functions/ledger/records.js';
 import { newLedger, startInput } from './ledger-fixture.js';
 
+/** The cause a transition to ROLLING_BACK must carry. */
+const causeWith = (to: ReleaseStatus) => (to === 'ROLLING_BACK' ? { cause: 'error' as const } : {});
+
 /** A legal path from PENDING to each active status. */
 const PATH_TO: Record<ActiveStatus, ActiveStatus[]> = {
   PENDING: [],
@@ -35,7 +38,7 @@ const PATH_TO: Record<ActiveStatus, ActiveStatus[]> = {
 async function releaseIn(ledger: Ledger, status: ActiveStatus, service: string): Promise<Release> {
   let release = await ledger.startRelease(startInput({ service }));
   for (const to of PATH_TO[status]) {
-    release = await ledger.transition({ ...release, from: release.status, to });
+    release = await ledger.transition({ ...release, from: release.status, to, ...causeWith(to) });
   }
   return release;
 }
@@ -84,7 +87,7 @@ describe('status transitions', () => {
       for (const to of RELEASE_STATUSES) {
         // Terminal statuses are only reachable through finishRelease, which releases the lock.
         if (isLegalTransition(from, to) && !TERMINAL_STATUSES.includes(to as TerminalStatus)) continue;
-        const error = await ledger.transition({ ...release, from, to }).catch((e: unknown) => e);
+        const error = await ledger.transition({ ...release, from, to, ...causeWith(to) }).catch((e: unknown) => e);
         expect(error, `${from} -> ${to}`).toBeInstanceOf(IllegalTransitionError);
         expect(error).toMatchObject({ name: 'IllegalTransitionError', from, to });
         refused++;
@@ -100,11 +103,23 @@ describe('status transitions', () => {
     for (const terminal of TERMINAL_STATUSES) {
       const release = await finishedRelease(ledger, terminal, `svc-${terminal.toLowerCase().replace('_', '-')}`);
       for (const to of RELEASE_STATUSES) {
-        const error = await ledger.transition({ ...release, from: terminal, to }).catch((e: unknown) => e);
+        const error = await ledger.transition({ ...release, from: terminal, to, ...causeWith(to) }).catch((e: unknown) => e);
         expect(error, `${terminal} -> ${to}`).toBeInstanceOf(IllegalTransitionError);
       }
       expect(await ledger.getRelease(release)).toEqual(release);
     }
+  });
+
+  it('refuses ROLLING_BACK without a typed cause, and a cause on any other transition, naming the field', async () => {
+    const { ledger } = await newLedger();
+    const release = await releaseIn(ledger, 'SHIFTING', 'checkout');
+    await expect(ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', reason: 'aborted by dana' })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('cause') as unknown,
+    });
+    await expect(ledger.transition({ ...release, from: 'SHIFTING', to: 'AWAITING_APPROVAL', cause: 'alarm' })).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', cause: 'prefix' as never })).rejects.toMatchObject({ name: 'InvalidInputError' });
+    expect((await ledger.getRelease(release))?.status).toBe('SHIFTING');
   });
 
   it('refuses a stale writer: of two writers expecting SHIFTING, exactly one lands', async () => {
@@ -112,7 +127,7 @@ describe('status transitions', () => {
     const release = await releaseIn(ledger, 'SHIFTING', 'checkout');
     const results = await Promise.allSettled([
       ledger.transition({ ...release, from: 'SHIFTING', to: 'AWAITING_APPROVAL' }),
-      ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', reason: 'alarm' }),
+      ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', cause: 'alarm', reason: 'alarm' }),
     ]);
     const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -227,8 +242,10 @@ describe('progress and waits', () => {
     expect((await ledger.recordFleet({ ...release, fleet })).newFleet).toEqual(fleet);
     const shifting = await ledger.transition({ ...release, from: 'DEPLOYING', to: 'SHIFTING' });
     expect(shifting.statusReason).toBeUndefined();
-    const rolling = await ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', reason: 'search-5xx in ALARM' });
-    expect(rolling).toMatchObject({ status: 'ROLLING_BACK', statusReason: 'search-5xx in ALARM', newFleet: fleet });
+    const rolling = await ledger.transition({ ...release, from: 'SHIFTING', to: 'ROLLING_BACK', cause: 'alarm', reason: 'search-5xx in ALARM' });
+    expect(rolling).toMatchObject({ status: 'ROLLING_BACK', rollbackCause: 'alarm', statusReason: 'search-5xx in ALARM', newFleet: fleet });
+    const change = (await ledger.listEvents(release)).find((e) => e.data?.to === 'ROLLING_BACK');
+    expect(change?.data).toEqual({ from: 'SHIFTING', to: 'ROLLING_BACK', cause: 'alarm' });
   });
 
   it('refuses weights that do not add up to 100, naming the field', async () => {
