@@ -172,9 +172,14 @@ describe('evaluateAlarm: how many datapoints are filled ("CloudWatch uses missin
     });
   }
 
-  it('fills the most recent missing periods ("the two most recent missing data points are both treated as breaching")', () => {
-    const verdict = evaluateAlarm(definition('breaching'), points('0 - X - -'), 'OK');
-    expect(verdict.evaluated.map((p) => p.value)).toEqual([10, _, _]);
+  // Of 2-of-3 rows 3 and 4: "the two most recent missing data points are both treated as breaching".
+  it('fills the most recent missing periods: 2-of-3 row 4 "- - - - 0" fills the two before the 0, row 3 "0 - X - -" the newest one', () => {
+    expect(evaluateAlarm(definition('breaching'), points('- - - - 0'), 'OK').evaluated).toEqual([
+      { value: _, breaching: true },
+      { value: _, breaching: true },
+      { value: 0, breaching: false },
+    ]);
+    expect(evaluateAlarm(definition('breaching'), points('0 - X - -'), 'OK').evaluated.map((p) => p.value)).toEqual([0, 10, _]);
   });
 });
 
