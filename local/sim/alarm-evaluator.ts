@@ -5,24 +5,42 @@
  * data. {@link evaluateAlarm} is the pure rule; {@link MetricAlarm} keeps an
  * alarm's datapoints and state and reports its state changes.
  *
- * The rule follows "How alarm state is evaluated when data is missing"
- * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html):
+ * The rule follows "How alarm state is evaluated when data is missing" and
+ * "Avoiding premature transitions to alarm state"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html),
+ * whose two tables the tests encode row by row:
  *
- * - CloudWatch looks at an evaluation range a little longer than N periods.
+ * - CloudWatch looks at an evaluation range a little longer than N periods,
+ *   and never further back.
  * - When that range holds at least N real datapoints, the N most recent real
- *   ones decide (looking further back past gaps) and the missing-data
- *   treatment is not used: ALARM when at least M of them breach, else OK.
- * - With fewer than N real datapoints, missing ones are filled as few times as
- *   possible: `breaching` fills with breaching points, `notBreaching` with good
- *   ones, and then M of N decides. `missing` and `ignore` do not invent points:
- *   with no real datapoint at all `missing` goes to INSUFFICIENT_DATA and
- *   `ignore` keeps the current state; with some, the real ones decide on their
- *   own (ALARM when at least min(M, real) of them breach), which is our reading
- *   of "does not consider missing data points when evaluating whether to
- *   change state".
+ *   ones decide (reaching back past gaps within the range) and the
+ *   missing-data treatment is not used: ALARM when at least M of them breach,
+ *   else OK.
+ * - With fewer than N real datapoints, `breaching` and `notBreaching` fill the
+ *   most recent missing periods, as few as make N, and every real datapoint
+ *   in the range counts: M of N decides.
+ * - `missing` and `ignore` invent nothing. No real datapoint at all: `missing`
+ *   goes to INSUFFICIENT_DATA, `ignore` keeps the current state. Otherwise the
+ *   real datapoints decide when they can: ALARM when at least M breach, OK
+ *   when any of them is good (the tables' "0 - - - -", "0 - X - -",
+ *   "- - - - 0" rows are OK for both). When every real one breaches but fewer
+ *   than M do, `missing` goes to ALARM only once the oldest of them is at
+ *   least M periods old (the premature-ALARM rule: "- - X - -" alarms at 3 of
+ *   3, "- - - - X" and "- - - X -" do not yet, since the next datapoint may be
+ *   good), and `ignore` keeps the current state (the tables' rows 5). The page
+ *   names no state for the "not yet" case; we keep the current one, as
+ *   `ignore` does.
  *
- * AWS does not publish how much longer than N the range is; it is a setting
- * here ({@link AlarmDefinition.evaluationRangePeriods}).
+ * The page states the premature rule as "all of the more recent data points
+ * are either breaching or missing"; its own row "0 - X - -" (2 of 3, MISSING:
+ * OK) shows that an older good datapoint in the range stops it too, so the
+ * rule here needs every real datapoint in the range to breach.
+ *
+ * AWS does not publish how much longer than N the range is ("depends on the
+ * length of the alarm period and whether it is based on a metric with
+ * standard resolution or high resolution"); it is a setting here
+ * ({@link AlarmDefinition.evaluationRangePeriods}), N + 2 by default, the
+ * page's 5 for 3 evaluation periods.
  *
  * Periods are aligned the way CloudWatch aligns them: period k covers
  * [k·period, (k+1)·period) since the epoch, and its datapoint exists only once
@@ -98,33 +116,53 @@ export function breaches(definition: Pick<AlarmDefinition, 'threshold' | 'compar
 
 /**
  * The state an alarm goes to, given the datapoints of its evaluation range
- * (oldest first; only the last `evaluationRangePeriods` are looked at) and
- * the state it is in now.
+ * (oldest first; only the last `evaluationRangePeriods` are looked at, and
+ * fewer mean the periods before them had no datapoint) and the state it is in
+ * now.
  */
 export function evaluateAlarm(definition: AlarmDefinition, datapoints: readonly Datapoint[], current: AlarmState): AlarmVerdict {
   const n = definition.evaluationPeriods;
   const m = definition.datapointsToAlarm ?? n;
   const range = datapoints.slice(-(definition.evaluationRangePeriods ?? n + 2));
-  const real = range.filter((value): value is number => value !== undefined).map((value) => ({ value, breaching: breaches(definition, value) }));
   const treat = definition.treatMissingData ?? 'missing';
-  const count = (points: readonly { breaching: boolean }[]) => points.filter((p) => p.breaching).length;
+  const judged = (value: number) => ({ value, breaching: breaches(definition, value) });
+  const real = range.filter((value): value is number => value !== undefined).map(judged);
+  const decide = (evaluated: AlarmVerdict['evaluated'], state?: AlarmState): AlarmVerdict => {
+    const breachingCount = evaluated.filter((p) => p.breaching).length;
+    return { state: state ?? (breachingCount >= m ? 'ALARM' : 'OK'), evaluated, breachingCount };
+  };
 
-  if (real.length >= n) {
-    const evaluated = real.slice(-n);
-    const breachingCount = count(evaluated);
-    return { state: breachingCount >= m ? 'ALARM' : 'OK', evaluated, breachingCount };
+  if (real.length >= n) return decide(real.slice(-n));
+  if (treat === 'breaching' || treat === 'notBreaching') return decide(filled(range, n - real.length, treat === 'breaching', judged));
+  if (real.length === 0) return decide([], treat === 'missing' ? 'INSUFFICIENT_DATA' : current);
+
+  const breachingCount = real.filter((p) => p.breaching).length;
+  if (breachingCount >= m) return decide(real, 'ALARM');
+  if (breachingCount < real.length) return decide(real, 'OK');
+  // Every real datapoint breaches, fewer than M of them.
+  const oldestAge = range.length - range.findIndex((value) => value !== undefined);
+  return decide(real, treat === 'missing' && oldestAge >= m ? 'ALARM' : current);
+}
+
+/** Every real datapoint of the range and its `fills` most recent missing periods, oldest first; a range shorter than N is preceded by the rest. */
+function filled(
+  range: readonly Datapoint[],
+  fills: number,
+  breaching: boolean,
+  judged: (value: number) => { value: number; breaching: boolean },
+): { value: Datapoint; breaching: boolean }[] {
+  const evaluated: { value: Datapoint; breaching: boolean }[] = [];
+  let left = fills;
+  for (let i = range.length - 1; i >= 0; i--) {
+    const value = range[i];
+    if (value !== undefined) evaluated.unshift(judged(value));
+    else if (left > 0) {
+      evaluated.unshift({ value: undefined, breaching });
+      left--;
+    }
   }
-  if (treat === 'breaching' || treat === 'notBreaching') {
-    const filled = Array.from({ length: n - real.length }, () => ({ value: undefined, breaching: treat === 'breaching' }));
-    const evaluated = [...filled, ...real];
-    const breachingCount = count(evaluated);
-    return { state: breachingCount >= m ? 'ALARM' : 'OK', evaluated, breachingCount };
-  }
-  if (real.length === 0) {
-    return { state: treat === 'missing' ? 'INSUFFICIENT_DATA' : current, evaluated: [], breachingCount: 0 };
-  }
-  const breachingCount = count(real);
-  return { state: breachingCount >= Math.min(m, real.length) ? 'ALARM' : 'OK', evaluated: real, breachingCount };
+  for (; left > 0; left--) evaluated.unshift({ value: undefined, breaching });
+  return evaluated;
 }
 
 /** One aggregation period: [start, end) in ms since the epoch. */
