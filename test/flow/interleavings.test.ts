@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Release } from '../../functions/ledger/records.js';
 import type { StepDeps } from '../../functions/steps/step.js';
+import { alarmHandler } from '../../functions/steps/alarm.js';
 import { abortRelease, promoteNow } from '../../functions/steps/control.js';
+import { alarmStateChangeFor } from '../infra/aws-events.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import {
   CHECKOUT,
@@ -107,8 +109,13 @@ describe('interleavings of the flow with out-of-band actions', () => {
     await runtime.promoteNow(lastBake, 'dana');
     await releaseWhere(runtime, (r) => r.status === 'FINALIZING');
 
-    const stale = { ...runtime, deps: withStaleRead(runtime.deps, lastBake) };
-    const outcomes = await runtime.deliverAlarm.call(stale, 'checkout-prod-5xx');
+    runtime.cloud.alarmsFiring.add('checkout-prod-5xx');
+    const now = new Date().toISOString();
+    const outcomes = await alarmHandler.invoke(withStaleRead(runtime.deps, lastBake), {
+      ...alarmStateChangeFor('checkout-prod-5xx'),
+      time: now,
+      detail: { alarmName: 'checkout-prod-5xx', state: { value: 'ALARM', reason: 'Threshold Crossed', timestamp: now } },
+    });
     expect(outcomes).toEqual([{ action: 'ignored', reason: expect.stringContaining('FINALIZING') as unknown }]);
     expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 0], [TG_GREEN, 100]]));
 
