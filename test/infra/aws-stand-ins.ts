@@ -118,7 +118,8 @@ export function forwardOf(params: URLSearchParams): Forward {
 /**
  * A stand-in for the listeners of Elastic Load Balancing v2: each listener's
  * default action is one forward, as `listeners` starts them; ModifyListener
- * replaces it and DescribeListeners reads it back.
+ * replaces it and DescribeListeners reads it back. DescribeTargetHealth finds
+ * one healthy target in any target group.
  */
 export function elbListenersStandIn(listeners: Map<string, Forward>): Promise<StandIn<URLSearchParams>> {
   return listen<URLSearchParams>((_req, body, received) => {
@@ -130,6 +131,10 @@ export function elbListenersStandIn(listeners: Map<string, Forward>): Promise<St
       contentType: 'text/xml',
       body: `<${operation}Response xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><${operation}Result>${inner}</${operation}Result><ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></${operation}Response>`,
     });
+    // A rollback checks the fleet it restores still serves: every target group has one healthy target here.
+    if (operation === 'DescribeTargetHealth') {
+      return xml('<TargetHealthDescriptions><member><Target><Id>10.0.0.1</Id><Port>8080</Port></Target><TargetHealth><State>healthy</State></TargetHealth></member></TargetHealthDescriptions>');
+    }
     const listenerArn = params.get(operation === 'DescribeListeners' ? 'ListenerArns.member.1' : 'ListenerArn') ?? '';
     const forward = listeners.get(listenerArn);
     if (forward === undefined || (operation !== 'DescribeListeners' && operation !== 'ModifyListener')) {

@@ -157,7 +157,13 @@ beforeAll(async () => {
     SendTaskFailure: () => ({}),
   });
   elb = await elbListenersStandIn(listeners);
-  ecs = await jsonApiStandIn('application/x-amz-json-1.1', { DeleteTaskSet: (input) => ({ taskSet: { id: input.taskSet, status: 'DRAINING' } }) });
+  ecs = await jsonApiStandIn('application/x-amz-json-1.1', {
+    DeleteTaskSet: (input) => ({ taskSet: { id: input.taskSet, status: 'DRAINING' } }),
+    // Every task set asked for is up and steady (a rollback checks the stable one still exists).
+    DescribeTaskSets: (input) => ({
+      taskSets: (input.taskSets as string[]).map((id) => ({ id, status: 'ACTIVE', stabilityStatus: 'STEADY_STATE', computedDesiredCount: 1, runningCount: 1 })),
+    }),
+  });
   secretsManager = await jsonApiStandIn('application/x-amz-json-1.1', {
     GetSecretValue: (input) => {
       if (input.SecretId !== SAMPLE_SLACK.secretName) throw new AwsApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
