@@ -28,7 +28,7 @@ import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
 import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
-import { adapterStatements, LEDGER_ACTIONS } from './grants.js';
+import { LEDGER_ACTIONS, portMethodStatements } from './grants.js';
 
 /** Options for the release ledger table. */
 export interface LedgerTableOptions {
@@ -363,8 +363,8 @@ export class ReleaseOrchestrator extends Construct {
    * Adds one function with rollgate's conventions: its entry point
    * `functions/handlers/<entry>.ts` bundled by esbuild (ESM, minified, source
    * maps, class names kept for the ASL's error names), Node.js 22 on arm64, a
-   * log group with retention, a role with exactly the actions of its
-   * adapters, and, if it uses the ledger, the ledger's item actions. An
+   * log group with retention, a role with exactly the actions of the port
+   * methods it calls (`spec.uses`), and, if it uses the ledger, the ledger's item actions. An
    * `event` function dead-letters to {@link deadLetterQueue}.
    */
   public addFunction(spec: FunctionSpec, extraEnvironment: Readonly<Record<string, string>> = {}): nodejs.NodejsFunction {
@@ -375,7 +375,7 @@ export class ReleaseOrchestrator extends Construct {
     });
     const role = new iam.Role(this, `${spec.id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `rollgate ${spec.id}: ${spec.adapters.join(', ') || 'no AWS adapter'}${spec.ledger ? ', ledger' : ''}`,
+      description: `rollgate ${spec.id}: ${spec.uses.join(', ') || 'no AWS call'}${spec.ledger ? ', ledger' : ''}`,
     });
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: 'rollgate',
@@ -442,9 +442,9 @@ export class ReleaseOrchestrator extends Construct {
     }
     const stack = Stack.of(this);
     const env = { partition: stack.partition, region: stack.region, account: stack.account };
-    for (const { adapter, grant, statement } of adapterStatements(spec.adapters, this.config, env, this.stateMachineArnForGrants)) {
+    for (const { adapter, methods, grant, statement } of portMethodStatements(spec.uses, this.config, env, this.stateMachineArnForGrants)) {
       role.addToPrincipalPolicy(statement);
-      explained.push({ statement, reason: `${spec.id} builds ${adapter}, which needs ${grant.actions.join(', ')}: ${grant.why}` });
+      explained.push({ statement, reason: `${spec.id} calls ${methods.map((m) => `${adapter}.${m}`).join(', ')}, which need ${statement.actions.join(', ')}: ${grant.why}` });
     }
     acknowledgeWildcards(role, explained);
     Validations.of(fn).acknowledge({

@@ -5,8 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import aslValidator from 'asl-validator';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { AWS_ADAPTER_GRANTS } from '../../functions/adapters/aws/grants.js';
-import { grantedActions } from '../../functions/adapters/aws/iam.js';
+import { actionsForUses } from '../../functions/adapters/aws/grants.js';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../../functions/errors.js';
 import { ENV } from '../../functions/handlers/environment.js';
@@ -105,16 +104,30 @@ describe('functions', () => {
 });
 
 describe('grants', () => {
-  it.each(ALL_FUNCTIONS.map((f) => [f.id, f] as const))("gives %s exactly its adapters' actions, its ledger and log actions", (id, spec) => {
+  it.each(ALL_FUNCTIONS.map((f) => [f.id, f] as const))('gives %s exactly the actions of the port methods it calls, its ledger and log actions', (id, spec) => {
     const statements = statementsOfRole(roleOfFunction(id));
     const expected = [
-      ...spec.adapters.flatMap((a) => grantedActions(AWS_ADAPTER_GRANTS[a])),
+      ...actionsForUses(spec.uses),
       ...(spec.ledger ? LEDGER_ACTIONS : []),
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       ...(spec.kind === 'event' ? ['sqs:SendMessage'] : []),
     ];
     expect(actionsOf(statements)).toEqual([...new Set(expected)].sort());
+  });
+
+  /** What only creating a fleet needs: a new task definition and task set, a new group and its instances, the roles they run as. */
+  const CREATE_ONLY = ['ecs:CreateTaskSet', 'ecs:RegisterTaskDefinition', 'autoscaling:CreateAutoScalingGroup', 'ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
+
+  it.each(['CheckHealth', 'Finalize', 'Retire', 'Rollback', 'Reconciler', 'AlarmHandler'])('gives %s none of the actions that create a fleet, which only Deploy calls', (id) => {
+    const actions = actionsOf(statementsOfRole(roleOfFunction(id)));
+    expect(actions.filter((a) => CREATE_ONLY.includes(a))).toEqual([]);
+  });
+
+  it('gives Deploy the actions that create a fleet, and none that shift traffic or remove a fleet', () => {
+    const actions = actionsOf(statementsOfRole(roleOfFunction('Deploy')));
+    expect(CREATE_ONLY.filter((a) => !actions.includes(a))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('elasticloadbalancing:Modify') || a === 'ecs:DeleteTaskSet' || a === 'autoscaling:DeleteAutoScalingGroup')).toEqual([]);
   });
 
   it('scopes the ledger actions to the ledger table and its index', () => {

@@ -52,6 +52,18 @@ export interface IamGrant<S> {
   readonly why: string;
 }
 
+/** The method names of a port interface (`Fleet` → `'create' | 'health' | 'promote' | 'retire'`). */
+export type MethodsOf<P> = { [K in keyof P]-?: P[K] extends (...args: never[]) => unknown ? K : never }[keyof P] & string;
+
+/**
+ * The IAM actions each port method of an adapter needs: the commands it sends
+ * and the permission-only actions AWS checks while authorizing them (every
+ * action named here is in one of the adapter's grants, which scope it).
+ * A function is granted the actions of the methods it calls, not of the whole
+ * adapter: CheckHealth, which calls `Fleet.health`, gets no `ecs:CreateTaskSet`.
+ */
+export type MethodActions<M extends string> = Readonly<Record<M, readonly string[]>>;
+
 /** Every IAM action named by `grants`. */
 export function grantedActions(grants: readonly IamGrant<never>[]): string[] {
   return [...new Set(grants.flatMap((g) => g.actions))].sort();

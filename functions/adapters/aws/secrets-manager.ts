@@ -12,7 +12,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { InvalidInputError } from '../../errors.js';
 import { cachedSlackSecrets, parseSlackSecretString, type SlackSecrets, type SlackSecretValues } from '../../approval/secrets.js';
 import { callAws } from './errors.js';
-import { SAR, type ArnEnv, type IamGrant } from './iam.js';
+import { SAR, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** The configuration the secret's permission is scoped by. */
 export interface SlackSecretsManagerIamScope {
@@ -38,6 +38,11 @@ export const SLACK_SECRETS_MANAGER_IAM: readonly IamGrant<SlackSecretsManagerIam
     why: `the Slack secret only, by name (the ARN ends in six random characters): ${SAR.secretsmanager}`,
   },
 ];
+
+/** What each {@link SlackSecretsManager} method sends. */
+export const SLACK_SECRETS_MANAGER_METHODS: MethodActions<MethodsOf<SlackSecrets>> = {
+  get: ['secretsmanager:GetSecretValue'],
+};
 
 export interface SlackSecretsManagerOptions {
   /** How long a read value is used before the secret is read again. @default 5 minutes */
