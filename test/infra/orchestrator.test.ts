@@ -92,14 +92,18 @@ describe('functions', () => {
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
   });
 
-  it('gives the event handlers a dead-letter queue for failed invocations, after two retries', () => {
+  it('gives the event handlers a dead-letter queue for failed invocations, after two retries (the alarm handler keeps its event 6 hours, the longest Lambda allows)', () => {
     const dlq = logicalId(stack.orchestrator.deadLetterQueue);
     for (const spec of ALL_FUNCTIONS) {
       const expected = spec.kind === 'event' ? { TargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] } } : undefined;
       expect(resources.Resources[functionId(spec.id)]?.Properties.DeadLetterConfig, spec.id).toEqual(expected);
     }
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', EVENT_TARGETS.length);
-    template.allResourcesProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties);
+    for (const spec of EVENT_TARGETS) {
+      const config = invokeConfigs.find((c) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: functionId(spec.id) }));
+      expect(config, spec.id).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: spec.id === 'AlarmHandler' ? 21_600 : 3600 });
+    }
   });
 });
 
@@ -291,7 +295,7 @@ function ruleTargets(id: string): Record<string, unknown>[] {
 describe('event rules', () => {
   const dlqArn = { 'Fn::GetAtt': [logicalId(stack.orchestrator.deadLetterQueue), 'Arn'] };
 
-  it('sends alarm state changes of the onboarded alarms to the alarm handler, with retries and a dead-letter queue', () => {
+  it("sends alarm state changes of the onboarded alarms to the alarm handler, with EventBridge's longest retry (185 attempts, 24 hours) and a dead-letter queue", () => {
     expect(rulePattern('AlarmStateChange')).toEqual({
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
@@ -301,7 +305,7 @@ describe('event rules', () => {
       expect.objectContaining({
         Arn: { 'Fn::GetAtt': [functionId('AlarmHandler'), 'Arn'] },
         DeadLetterConfig: { Arn: dlqArn },
-        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
       }),
     ]);
   });
@@ -362,6 +366,33 @@ describe('event rules', () => {
     expect(bare.orchestrator.functions.BuildTrigger).toBeUndefined();
     t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - 1);
     expect(JSON.stringify(t.toJSON())).not.toContain('aws.ecr');
+  });
+
+  it('gives the alarm rule the longest retry even when the other rules are told to retry less', () => {
+    const { stack: s, template: t } = synthStack({ events: { retryAttempts: 3, maxEventAgeSeconds: 600 } });
+    const targets = (id: string) =>
+      Object.entries((t.toJSON() as { Resources: Record<string, Resource> }).Resources)
+        .filter(([logical, r]) => r.Type === 'AWS::Events::Rule' && logical.includes(id))
+        .flatMap(([, r]) => r.Properties.Targets as Record<string, unknown>[]);
+    expect(s.orchestrator.deadLetterAlarm).toBeDefined();
+    expect(targets('AlarmStateChange').map((x) => x.RetryPolicy)).toEqual([{ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 }]);
+    expect(targets('ReconcileSchedule').map((x) => x.RetryPolicy)).toEqual([{ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 }]);
+  });
+
+  it('alarms as soon as the dead-letter queue holds a message, and outputs the alarm name', () => {
+    const alarmId = logicalId(stack.orchestrator.deadLetterAlarm);
+    expect(resources.Resources[alarmId]?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.orchestrator.deadLetterQueue), 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      Period: 60,
+      Statistic: 'Maximum',
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasOutput('DeadLetterAlarmName', { Value: { Ref: alarmId } });
   });
 
   it('keeps dead letters 14 days, encrypted, over TLS only', () => {
