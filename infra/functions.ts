@@ -57,7 +57,7 @@ export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
   { id: 'DarkCanary', entry: 'dark-canary', substitution: 'DarkCanaryFunctionArn', uses: ['TrafficRouter.setHeaderRoute', 'TrafficRouter.removeHeaderRoute'], timeoutSeconds: 150, description: 'Header-routed dark canary and smoke checks' },
   { id: 'Advance', entry: 'advance', substitution: 'AdvanceFunctionArn', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
   { id: 'Bake', entry: 'bake', substitution: 'BakeFunctionArn', uses: [], timeoutSeconds: 30, description: 'Registers a bake task token' },
-  { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackSecrets.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
+  { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackBotToken.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
   { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', uses: [...SET_WEIGHTS, 'Fleet.promote'], timeoutSeconds: 120, description: 'Promotes the new fleet' },
   { id: 'Retire', entry: 'retire', substitution: 'RetireFunctionArn', uses: ['Fleet.retire'], timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
   { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.retire'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
@@ -81,6 +81,6 @@ export const EVENT_FUNCTIONS: readonly FunctionSpec[] = (
  */
 export const APPROVAL_FUNCTIONS: readonly FunctionSpec[] = [
   // Slack wants an answer within 3 s; the timeout only bounds a stuck call.
-  { id: 'ApprovalEndpoint', entry: 'approval-endpoint', kind: 'http', uses: ['Callbacks.success', 'Callbacks.failure', 'SlackSecrets.get'], ledger: true, timeoutSeconds: 10, description: 'Slack interactivity and approval links: decides approvals' },
-  { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', uses: ['SlackSecrets.get'], ledger: true, timeoutSeconds: 60, description: 'Expires approvals that timed out or stopped mattering, in the ledger and in Slack' },
+  { id: 'ApprovalEndpoint', entry: 'approval-endpoint', kind: 'http', uses: ['Callbacks.success', 'Callbacks.failure', 'SlackBotToken.get', 'SlackSigningSecrets.get'], ledger: true, timeoutSeconds: 10, description: 'Slack interactivity and approval links: decides approvals' },
+  { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', uses: ['SlackBotToken.get'], ledger: true, timeoutSeconds: 60, description: 'Expires approvals that timed out or stopped mattering, in the ledger and in Slack' },
 ];

@@ -13,7 +13,7 @@ import { ASG_FLEET_IAM } from '../functions/adapters/aws/asg-fleet.js';
 import { CLOUDWATCH_ALARMS_IAM } from '../functions/adapters/aws/cloudwatch-alarms.js';
 import { ECS_FLEET_IAM } from '../functions/adapters/aws/ecs-fleet.js';
 import { ECS_MIGRATOR_IAM } from '../functions/adapters/aws/ecs-migrator.js';
-import { SLACK_SECRETS_MANAGER_IAM } from '../functions/adapters/aws/secrets-manager.js';
+import { SECRETS_MANAGER_SECRET_IAM } from '../functions/adapters/aws/secrets-manager.js';
 import { SFN_CALLBACKS_IAM } from '../functions/adapters/aws/sfn-callbacks.js';
 import { SFN_EXECUTIONS_IAM } from '../functions/adapters/aws/sfn-executions.js';
 import { SFN_RELEASE_STARTER_IAM } from '../functions/adapters/aws/sfn-release-starter.js';
@@ -44,7 +44,8 @@ const AWS_ADAPTER_GRANTS = {
   SfnCallbacks: SFN_CALLBACKS_IAM,
   SfnExecutions: SFN_EXECUTIONS_IAM,
   SfnReleaseStarter: SFN_RELEASE_STARTER_IAM,
-  SlackSecretsManager: SLACK_SECRETS_MANAGER_IAM,
+  SlackBotTokenSecret: SECRETS_MANAGER_SECRET_IAM,
+  SlackSigningSecret: SECRETS_MANAGER_SECRET_IAM,
 } as const satisfies Record<AwsAdapterName, readonly IamGrant<never>[]>;
 
 /** A grant with the scopes it is rendered for. */
@@ -97,10 +98,12 @@ function scopedGrants(adapter: AwsAdapterName, config: RollgateConfig, stateMach
       return scoped(AWS_ADAPTER_GRANTS.SfnExecutions, [{ stateMachineArn }]);
     case 'SfnReleaseStarter':
       return scoped(AWS_ADAPTER_GRANTS.SfnReleaseStarter, [{ stateMachineArn }]);
-    case 'SlackSecretsManager':
-      // The approval functions build it (the Approval step among them). Without `slack` no plan has an
-      // approval step (the configuration refuses it) and the endpoint and sweeper are not deployed: nothing to grant.
-      return scoped(AWS_ADAPTER_GRANTS.SlackSecretsManager, config.slack === undefined ? [] : [{ secretName: config.slack.secretName }]);
+    // The approval functions read them (the Approval step among them). Without `slack` no plan has an
+    // approval step (the configuration refuses it) and the endpoint and sweeper are not deployed: nothing to grant.
+    case 'SlackBotTokenSecret':
+      return scoped(AWS_ADAPTER_GRANTS.SlackBotTokenSecret, config.slack === undefined ? [] : [{ secretName: config.slack.botTokenSecretName }]);
+    case 'SlackSigningSecret':
+      return scoped(AWS_ADAPTER_GRANTS.SlackSigningSecret, config.slack === undefined ? [] : [{ secretName: config.slack.signingSecretName }]);
   }
 }
 

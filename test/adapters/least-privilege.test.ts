@@ -19,7 +19,7 @@ import { EcsFleet, ECS_FLEET_IAM } from '../../functions/adapters/aws/ecs-fleet.
 import { EcsMigrator, ECS_MIGRATOR_IAM } from '../../functions/adapters/aws/ecs-migrator.js';
 import { AWS_ADAPTERS, type AwsAdapterName } from '../../functions/adapters/aws/grants.js';
 import { grantedActions } from '../../functions/adapters/aws/iam.js';
-import { SlackSecretsManager, SLACK_SECRETS_MANAGER_IAM } from '../../functions/adapters/aws/secrets-manager.js';
+import { SECRETS_MANAGER_SECRET_IAM, SlackBotTokenSecret, SlackSigningSecret } from '../../functions/adapters/aws/secrets-manager.js';
 import { SfnCallbacks, SFN_CALLBACKS_IAM } from '../../functions/adapters/aws/sfn-callbacks.js';
 import { SfnExecutions } from '../../functions/adapters/aws/sfn-executions.js';
 import { SfnReleaseStarter, SFN_RELEASE_STARTER_IAM } from '../../functions/adapters/aws/sfn-release-starter.js';
@@ -31,7 +31,7 @@ import { ecsMigratorScenarios } from './ecs-migrator.scenarios.js';
 import { sfnCallbacksScenarios } from './sfn-callbacks.scenarios.js';
 import { sfnExecutionsScenarios } from './sfn-executions.scenarios.js';
 import { sfnReleaseStarterScenarios } from './sfn-release-starter.scenarios.js';
-import { slackSecretsManagerScenarios } from './secrets-manager.scenarios.js';
+import { slackBotTokenSecretScenarios, slackSigningSecretScenarios } from './secrets-manager.scenarios.js';
 import { awsMocks, IAM_PREFIX, sentActions, type AwsMocks, type Scenario } from './harness.js';
 import { ENV, LISTENER } from './fixtures.js';
 
@@ -44,7 +44,8 @@ const ALL: readonly Scenario[] = [
   ...sfnCallbacksScenarios,
   ...sfnExecutionsScenarios,
   ...sfnReleaseStarterScenarios,
-  ...slackSecretsManagerScenarios,
+  ...slackBotTokenSecretScenarios,
+  ...slackSigningSecretScenarios,
 ];
 
 /** The class of each adapter, whose port methods are instrumented. */
@@ -57,7 +58,8 @@ const CLASSES: Readonly<Record<AwsAdapterName, { readonly prototype: object }>> 
   SfnCallbacks,
   SfnExecutions,
   SfnReleaseStarter,
-  SlackSecretsManager,
+  SlackBotTokenSecret,
+  SlackSigningSecret,
 };
 
 const ADAPTERS = Object.keys(AWS_ADAPTERS) as AwsAdapterName[];
@@ -227,9 +229,9 @@ describe('least privilege of the AWS adapters, per port method', () => {
     expect(typeof start === 'function' ? start({ stateMachineArn: machine }, ENV) : start).toEqual([machine]);
   });
 
-  it('grants the Slack secret by name only: GetSecretValue on its ARN with the six random characters left open', () => {
-    expect(SLACK_SECRETS_MANAGER_IAM).toHaveLength(1);
-    const [grant] = SLACK_SECRETS_MANAGER_IAM;
+  it('grants a Slack secret by name only: GetSecretValue on its ARN with the six random characters left open', () => {
+    expect(SECRETS_MANAGER_SECRET_IAM).toHaveLength(1);
+    const [grant] = SECRETS_MANAGER_SECRET_IAM;
     expect(grant?.actions).toEqual(['secretsmanager:GetSecretValue']);
     const resources = grant?.resources;
     expect(typeof resources === 'function' ? resources({ secretName: 'rollgate/slack' }, { ...ENV, partition: 'aws-us-gov' }) : resources).toEqual([

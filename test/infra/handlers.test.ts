@@ -57,8 +57,8 @@ describe('wiring', () => {
     'sfn-callbacks': ['SfnCallbacks'],
     'sfn-executions': ['SfnExecutions'],
     'sfn-release-starter': ['SfnReleaseStarter'],
-    'secrets-manager': ['SlackSecretsManager'],
-    'slack-secrets': ['SlackSecretsManager'],
+    'slack-secrets': ['SlackBotTokenSecret'],
+    'slack-signing-secret': ['SlackSigningSecret'],
     'aws-fleets': ['EcsFleet', 'AsgFleet'],
   };
 

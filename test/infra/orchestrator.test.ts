@@ -455,13 +455,27 @@ describe('approval endpoint', () => {
     expect(retentions.filter((days) => days === 365)).toHaveLength(1);
   });
 
+  /** The secrets (name patterns) a function's role may read. */
+  const readableSecrets = (id: string): string[] =>
+    statementsOfRole(roleOfFunction(id))
+      .filter((st) => actionsOf([st]).some((a) => a.startsWith('secretsmanager:')))
+      .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map((r) => JSON.stringify(stack.resolve(r))))
+      .map((r) => /:secret:([^"]+)/.exec(r)?.[1] ?? r)
+      .sort();
+
+  it.each(['Approval', 'ApprovalSweeper'])('lets %s read the bot-token secret only: not the signing secret and link key', (id) => {
+    expect(readableSecrets(id)).toEqual(['rollgate/slack-bot-token-??????']);
+    expect(actionsOf(statementsOfRole(roleOfFunction(id))).filter((a) => a.startsWith('secretsmanager:'))).toEqual(['secretsmanager:GetSecretValue']);
+  });
+
+  it('lets the approval endpoint read both the bot-token and the signing secret, and no other function read either', () => {
+    expect(readableSecrets('ApprovalEndpoint')).toEqual(['rollgate/slack-bot-token-??????', 'rollgate/slack-signing-??????']);
+    for (const spec of ALL_FUNCTIONS.filter((f) => !['Approval', 'ApprovalSweeper', 'ApprovalEndpoint'].includes(f.id))) expect(readableSecrets(spec.id), spec.id).toEqual([]);
+  });
+
   it("gives the endpoint 10 s (Slack wants an answer in 3) and the sweeper a minute, each with their adapters' grants", () => {
     expect(resources.Resources[functionId('ApprovalEndpoint')]?.Properties.Timeout).toBe(10);
     expect(resources.Resources[functionId('ApprovalSweeper')]?.Properties.Timeout).toBe(60);
-    const secretStatement = (id: string) => statementsOfRole(roleOfFunction(id)).find((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue'));
-    for (const id of ['Approval', 'ApprovalEndpoint', 'ApprovalSweeper']) {
-      expect(JSON.stringify(secretStatement(id)?.Resource), id).toContain(':secret:rollgate/slack-??????');
-    }
     const callbacks = statementsOfRole(roleOfFunction('ApprovalEndpoint')).find((st) => actionsOf([st]).includes('states:SendTaskSuccess'));
     expect(JSON.stringify(callbacks?.Resource)).toContain(':stateMachine:Rollgate-release');
   });

@@ -3,7 +3,7 @@
  * for the stack (grant each function the actions of the port methods it
  * calls, scoped by the grants) and the least-privilege tests.
  */
-import type { SlackSecrets } from '../../approval/secrets.js';
+import type { SlackBotToken, SlackSigningSecrets } from '../../approval/secrets.js';
 import type { AlarmSource, Callbacks, Executions, Fleet, Migrator, TrafficRouter } from '../../ports.js';
 import { ALB_ROUTER_IAM, ALB_ROUTER_METHODS } from './alb-router.js';
 import { ASG_FLEET_IAM, ASG_FLEET_METHODS } from './asg-fleet.js';
@@ -11,7 +11,7 @@ import { CLOUDWATCH_ALARMS_IAM, CLOUDWATCH_ALARMS_METHODS } from './cloudwatch-a
 import { ECS_FLEET_IAM, ECS_FLEET_METHODS } from './ecs-fleet.js';
 import { ECS_MIGRATOR_IAM, ECS_MIGRATOR_METHODS } from './ecs-migrator.js';
 import type { IamGrant, MethodActions, MethodsOf } from './iam.js';
-import { SLACK_SECRETS_MANAGER_IAM, SLACK_SECRETS_MANAGER_METHODS } from './secrets-manager.js';
+import { SECRETS_MANAGER_SECRET_IAM, SLACK_BOT_TOKEN_SECRET_METHODS, SLACK_SIGNING_SECRET_METHODS } from './secrets-manager.js';
 import { SFN_CALLBACKS_IAM, SFN_CALLBACKS_METHODS } from './sfn-callbacks.js';
 import { SFN_EXECUTIONS_IAM, SFN_EXECUTIONS_METHODS } from './sfn-executions.js';
 import { SFN_RELEASE_STARTER_IAM, SFN_RELEASE_STARTER_METHODS, type ReleaseStarter } from './sfn-release-starter.js';
@@ -25,7 +25,8 @@ export interface AwsPorts {
   readonly Callbacks: Callbacks;
   readonly Executions: Executions;
   readonly ReleaseStarter: ReleaseStarter;
-  readonly SlackSecrets: SlackSecrets;
+  readonly SlackBotToken: SlackBotToken;
+  readonly SlackSigningSecrets: SlackSigningSecrets;
 }
 
 /** The name of a port with AWS adapters. */
@@ -57,7 +58,8 @@ export const AWS_ADAPTERS = {
   SfnCallbacks: adapter('Callbacks', SFN_CALLBACKS_IAM, SFN_CALLBACKS_METHODS),
   SfnExecutions: adapter('Executions', SFN_EXECUTIONS_IAM, SFN_EXECUTIONS_METHODS),
   SfnReleaseStarter: adapter('ReleaseStarter', SFN_RELEASE_STARTER_IAM, SFN_RELEASE_STARTER_METHODS),
-  SlackSecretsManager: adapter('SlackSecrets', SLACK_SECRETS_MANAGER_IAM, SLACK_SECRETS_MANAGER_METHODS),
+  SlackBotTokenSecret: adapter('SlackBotToken', SECRETS_MANAGER_SECRET_IAM, SLACK_BOT_TOKEN_SECRET_METHODS),
+  SlackSigningSecret: adapter('SlackSigningSecrets', SECRETS_MANAGER_SECRET_IAM, SLACK_SIGNING_SECRET_METHODS),
 } as const satisfies Record<string, AwsAdapter>;
 
 /** The name of an AWS adapter class that exports IAM grants. */
