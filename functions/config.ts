@@ -104,16 +104,16 @@ const SecretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Se
  */
 export const SlackConfigSchema = z
   .strictObject({
-    /** Name (not ARN) of the bot-token secret (`{"botToken":"xoxb-…"}`), in the stack's account and region. */
-    botTokenSecretName: SecretName,
-    /** Name (not ARN) of the signing secret (`{"signingSecret":…,"linkSigningKey":…}`), in the stack's account and region. */
-    signingSecretName: SecretName,
-    /** The one secret of earlier versions, readable by every approval function: refused, naming its replacements. */
+    /** The one secret of earlier versions, readable by every approval function: refused, naming its replacements (first, so an old configuration is told that first). */
     secretName: z
       .never({
         error: 'was split in two: botTokenSecretName ({"botToken"}, read by every approval function) and signingSecretName ({"signingSecret","linkSigningKey"}, read by the approval endpoint only)',
       })
       .optional(),
+    /** Name (not ARN) of the bot-token secret (`{"botToken":"xoxb-…"}`), in the stack's account and region. */
+    botTokenSecretName: SecretName,
+    /** Name (not ARN) of the signing secret (`{"signingSecret":…,"linkSigningKey":…}`), in the stack's account and region. */
+    signingSecretName: SecretName,
     /** Where approval requests go unless a service names its own channel. */
     channel: SlackChannelId,
     /** The workspace (`T…`) whose clicks are accepted; clicks from any other are refused. @default any workspace */

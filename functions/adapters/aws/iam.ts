@@ -1,7 +1,10 @@
 /**
- * The IAM permissions each AWS adapter needs, exported next to the adapter so
- * the stack (issue 5) grants every function exactly what its adapters call,
- * and a test proves nothing is missing and nothing is extra.
+ * The IAM permissions each AWS adapter needs, exported next to the adapter:
+ * its grants (actions and how they are scoped) and, per port method, the
+ * actions that method needs ({@link MethodActions}). The stack grants every
+ * function the actions of the methods it calls and nothing else, and tests
+ * prove nothing is missing and nothing is extra (test/adapters/least-privilege.test.ts
+ * per method, test/infra/port-uses.test.ts per function).
  *
  * A grant is data, not CDK: `actions` plus how to compute the resource ARNs
  * from the onboarded service's configuration. The construct maps one grant to
