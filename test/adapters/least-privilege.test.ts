@@ -17,7 +17,7 @@ import { AsgFleet, ASG_FLEET_IAM } from '../../functions/adapters/aws/asg-fleet.
 import { CloudWatchAlarms } from '../../functions/adapters/aws/cloudwatch-alarms.js';
 import { EcsFleet, ECS_FLEET_IAM } from '../../functions/adapters/aws/ecs-fleet.js';
 import { EcsMigrator, ECS_MIGRATOR_IAM } from '../../functions/adapters/aws/ecs-migrator.js';
-import { AWS_ADAPTERS, type AwsAdapterName } from '../../functions/adapters/aws/grants.js';
+import { actionsForUses, adapterMethods, AWS_ADAPTERS, type AwsAdapterName } from '../../functions/adapters/aws/grants.js';
 import { grantedActions } from '../../functions/adapters/aws/iam.js';
 import { SECRETS_MANAGER_SECRET_IAM, SlackBotTokenSecret, SlackSigningSecret } from '../../functions/adapters/aws/secrets-manager.js';
 import { SfnCallbacks, SFN_CALLBACKS_IAM } from '../../functions/adapters/aws/sfn-callbacks.js';
@@ -33,6 +33,7 @@ import { sfnExecutionsScenarios } from './sfn-executions.scenarios.js';
 import { sfnReleaseStarterScenarios } from './sfn-release-starter.scenarios.js';
 import { slackBotTokenSecretScenarios, slackSigningSecretScenarios } from './secrets-manager.scenarios.js';
 import { awsMocks, IAM_PREFIX, sentActions, type AwsMocks, type Scenario } from './harness.js';
+import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS } from '../../infra/functions.js';
 import { ENV, LISTENER } from './fixtures.js';
 
 const ALL: readonly Scenario[] = [
@@ -171,6 +172,22 @@ describe('least privilege of the AWS adapters, per port method', () => {
       for (const action of grant.actions) expect(declared.has(action), `${action} (checked during ${(grant.checkedDuring ?? []).join(', ')})`).toBe(triggered);
     }
   });
+
+  it.each([...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS].map((f) => [f.id, f.uses] as const))(
+    '%s is granted exactly the commands the methods it calls send, and the permission-only actions they trigger',
+    (_id, uses) => {
+      const granted = actionsForUses(uses);
+      const sent = new Set<string>();
+      const triggered = new Set<string>();
+      for (const [adapter, methods] of adapterMethods(uses)) {
+        for (const method of methods) for (const action of sentBy.get(`${adapter}.${method}`) ?? []) sent.add(action);
+        for (const grant of grantsOf(adapter).filter((g) => g.checkedDuring?.some((t) => sent.has(t)) === true)) for (const a of grant.actions) triggered.add(a);
+      }
+      // Every command sent is granted; every granted action is sent, or checked during one that is.
+      expect([...sent].filter((a) => !granted.includes(a)).sort()).toEqual([]);
+      expect(granted.filter((a) => !sent.has(a) && !triggered.has(a))).toEqual([]);
+    },
+  );
 
   it.each(ADAPTERS)('%s declares only actions its grants scope, and grants none that no method declares', (adapter) => {
     const granted = grantedActions(grantsOf(adapter));
