@@ -196,7 +196,8 @@ export interface ReleaseOrchestratorProps {
   /**
    * Delivery of events to the out-of-band handlers.
    *
-   * @default - 8 retries within an hour, then the dead-letter queue
+   * @default - 8 retries within an hour, then the dead-letter queue (the
+   *   alarm rule always retries 185 times within 24 hours)
    */
   readonly events?: EventOptions;
 
