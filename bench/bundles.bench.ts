@@ -44,11 +44,16 @@ async function entryPoints(): Promise<string[]> {
   return (await readdir(steps)).filter((n) => n.endsWith('.ts') && n !== 'step.ts').sort().map((n) => join(steps, n));
 }
 
-/** A loopback Secrets Manager whose GetSecretValue answers every secret with made-up Slack secrets. */
+/** A loopback Secrets Manager whose GetSecretValue answers with made-up Slack secrets: the bot token for its secret, the signing secret for any other. */
 async function secretsManagerStandIn(): Promise<{ url: string; server: Server }> {
-  const secretString = JSON.stringify({ botToken: 'xoxb-bench', signingSecret: 'bench-signing-secret', linkSigningKey: 'bench-link-signing-key-0123456789abcdef' });
+  const botToken = JSON.stringify({ botToken: 'xoxb-bench' });
+  const signing = JSON.stringify({ signingSecret: 'bench-signing-secret', linkSigningKey: 'bench-link-signing-key-0123456789abcdef' });
   const server = createServer((request, response) => {
-    request.resume().on('end', () => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
+      const secretString = SecretId === SAMPLE_CONFIG.slack?.botTokenSecretName ? botToken : signing;
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ Name: 'bench', SecretString: secretString }));
     });
   });

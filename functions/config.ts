@@ -95,28 +95,43 @@ const SlackChannelId = z.string().regex(/^[CGD][A-Z0-9]{8,}$/, 'must be a Slack 
 const SecretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name (1-512 of A-Za-z0-9/_+=.@-)');
 
 /**
- * The Slack app approvals go through. Its bot token, signing secret and
- * link-signing key live in one Secrets Manager secret (a JSON string, see
- * functions/approval/secrets.ts), read by the approval functions at cold
- * start and cached.
+ * The Slack app approvals go through. Its secrets live in two Secrets Manager
+ * secrets (JSON strings, see functions/approval/secrets.ts), so each function
+ * is granted only what it reads: the bot token, read by every approval
+ * function, and the signing secret with the link-signing key, read by the
+ * approval endpoint alone (the Approval step and the sweeper cannot forge a
+ * click or mint a link). Both are read at cold start and cached.
  */
-export const SlackConfigSchema = z.strictObject({
-  /** Name (not ARN) of the secret, in the stack's account and region. */
-  secretName: SecretName,
-  /** Where approval requests go unless a service names its own channel. */
-  channel: SlackChannelId,
-  /** The workspace (`T…`) whose clicks are accepted; clicks from any other are refused. @default any workspace */
-  teamId: z.string().regex(/^T[A-Z0-9]{8,}$/, 'must be a Slack team id (T…)').optional(),
-  /**
-   * The public URL of the approval endpoint when a custom domain is in front
-   * of it: personal links point here and page POSTs must come from its origin.
-   * @default the URL the endpoint is called on
-   */
-  publicBaseUrl: z
-    .url({ protocol: /^https$/, message: 'must be an https URL' })
-    .refine((url) => !url.includes('?') && !url.includes('#'), 'must have no query and no fragment')
-    .optional(),
-});
+export const SlackConfigSchema = z
+  .strictObject({
+    /** The one secret of earlier versions, readable by every approval function: refused, naming its replacements (first, so an old configuration is told that first). */
+    secretName: z
+      .never({
+        error: 'was split in two: botTokenSecretName ({"botToken"}, read by every approval function) and signingSecretName ({"signingSecret","linkSigningKey"}, read by the approval endpoint only)',
+      })
+      .optional(),
+    /** Name (not ARN) of the bot-token secret (`{"botToken":"xoxb-…"}`), in the stack's account and region. */
+    botTokenSecretName: SecretName,
+    /** Name (not ARN) of the signing secret (`{"signingSecret":…,"linkSigningKey":…}`), in the stack's account and region. */
+    signingSecretName: SecretName,
+    /** Where approval requests go unless a service names its own channel. */
+    channel: SlackChannelId,
+    /** The workspace (`T…`) whose clicks are accepted; clicks from any other are refused. @default any workspace */
+    teamId: z.string().regex(/^T[A-Z0-9]{8,}$/, 'must be a Slack team id (T…)').optional(),
+    /**
+     * The public URL of the approval endpoint when a custom domain is in front
+     * of it: personal links point here and page POSTs must come from its origin.
+     * @default the URL the endpoint is called on
+     */
+    publicBaseUrl: z
+      .url({ protocol: /^https$/, message: 'must be an https URL' })
+      .refine((url) => !url.includes('?') && !url.includes('#'), 'must have no query and no fragment')
+      .optional(),
+  })
+  .refine((slack) => slack.botTokenSecretName !== slack.signingSecretName, {
+    path: ['signingSecretName'],
+    message: 'must name another secret than botTokenSecretName: every approval function reads the bot-token secret',
+  });
 
 /** How a service's releases are approved, where its plan has approval steps. */
 export const ServiceApprovalsSchema = z.strictObject({
@@ -237,7 +252,7 @@ export function findService(config: RollgateConfig, service: string, environment
  */
 export function requireSlack(config: RollgateConfig): SlackConfig {
   if (config.slack === undefined) {
-    throw new InvalidInputError('config', 'slack', 'is not configured: approvals need { secretName, channel } of the Slack app');
+    throw new InvalidInputError('config', 'slack', 'is not configured: approvals need { botTokenSecretName, signingSecretName, channel } of the Slack app');
   }
   return config.slack;
 }

@@ -1,13 +1,16 @@
 /**
  * rollgate's Lambda functions as data: which entry point each one runs
  * (functions/handlers/<entry>.ts), which Task state of the release ASL it is
- * (its `${...FunctionArn}` placeholder), which adapters it builds — and so
- * which IAM grants it gets — and how long it may run.
+ * (its `${...FunctionArn}` placeholder), which port methods it calls — and so
+ * which IAM actions it is granted — and how long it may run.
  *
- * The entry points build exactly the adapters listed here; a test
- * (test/infra/handlers.test.ts) reads their imports to keep the two in step.
+ * `uses` is exactly what the entry point's code can call: a test
+ * (test/infra/port-uses.test.ts) reads each entry point and everything it
+ * reaches with the TypeScript checker and compares, so a step that starts
+ * calling a new method fails that test until it is declared (and granted) here,
+ * and a method no longer called fails it until it is removed (and revoked).
  */
-import type { AwsAdapterName } from '../functions/adapters/aws/grants.js';
+import { adapterMethods, type AwsAdapterName, type PortMethod } from '../functions/adapters/aws/grants.js';
 
 /** How a function is started: by the state machine, by EventBridge, or by the approval endpoint's HTTP API. */
 export type FunctionRole = 'task' | 'event' | 'http';
@@ -24,8 +27,8 @@ export interface FunctionSpec {
   readonly kind: FunctionRole;
   /** The ASL placeholder its ARN substitutes (Task-state functions only). */
   readonly substitution?: string;
-  /** The AWS adapters it builds; it is granted exactly their actions. */
-  readonly adapters: readonly AwsAdapterName[];
+  /** The port methods (with AWS adapters) its code calls; it is granted exactly their actions. */
+  readonly uses: readonly PortMethod[];
   /** Whether it reads and writes the ledger. */
   readonly ledger: boolean;
   /** Whether it starts executions of the state machine (needs its ARN in the environment). */
@@ -34,35 +37,40 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
 }
 
-/** Fleets by kind: a function that touches fleets gets the grants of the kinds onboarded. */
-const FLEETS: readonly AwsAdapterName[] = ['EcsFleet', 'AsgFleet'];
+/** The AWS adapters a function builds: those of the ports it calls (both fleets for `Fleet`, each granted for its kind's services). */
+export function adaptersOf(spec: Pick<FunctionSpec, 'uses'>): AwsAdapterName[] {
+  return [...adapterMethods(spec.uses).keys()].sort();
+}
+
+/** Set, then verify (functions/steps/advance.ts setAndVerifyWeights). */
+const SET_WEIGHTS: readonly PortMethod[] = ['TrafficRouter.setWeights', 'TrafficRouter.getWeights'];
 
 /** Every Task state's function, keyed like local/runtime.ts STEP_FUNCTIONS. */
 export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
   [
-  { id: 'Preflight', entry: 'preflight', substitution: 'PreflightFunctionArn', adapters: ['CloudWatchAlarms'], timeoutSeconds: 30, description: 'Preflight and lock' },
-  { id: 'StartMigration', entry: 'start-migration', substitution: 'StartMigrationFunctionArn', adapters: ['EcsMigrator'], timeoutSeconds: 60, description: 'Starts the migration task' },
-  { id: 'CheckMigration', entry: 'check-migration', substitution: 'CheckMigrationFunctionArn', adapters: ['EcsMigrator'], timeoutSeconds: 30, description: 'Polls the migration task' },
-  { id: 'Deploy', entry: 'deploy', substitution: 'DeployFunctionArn', adapters: FLEETS, timeoutSeconds: 120, description: 'Creates the new immutable fleet' },
-  { id: 'CheckHealth', entry: 'check-health', substitution: 'CheckHealthFunctionArn', adapters: FLEETS, timeoutSeconds: 30, description: 'Health gate of the new fleet' },
+  { id: 'Preflight', entry: 'preflight', substitution: 'PreflightFunctionArn', uses: ['AlarmSource.alarmsInAlarm'], timeoutSeconds: 30, description: 'Preflight and lock' },
+  { id: 'StartMigration', entry: 'start-migration', substitution: 'StartMigrationFunctionArn', uses: ['Migrator.start'], timeoutSeconds: 60, description: 'Starts the migration task' },
+  { id: 'CheckMigration', entry: 'check-migration', substitution: 'CheckMigrationFunctionArn', uses: ['Migrator.status'], timeoutSeconds: 30, description: 'Polls the migration task' },
+  { id: 'Deploy', entry: 'deploy', substitution: 'DeployFunctionArn', uses: ['Fleet.create'], timeoutSeconds: 120, description: 'Creates the new immutable fleet' },
+  { id: 'CheckHealth', entry: 'check-health', substitution: 'CheckHealthFunctionArn', uses: ['Fleet.health'], timeoutSeconds: 30, description: 'Health gate of the new fleet' },
   // Up to 20 smoke checks of 5 s each, plus the header route set and removed.
-  { id: 'DarkCanary', entry: 'dark-canary', substitution: 'DarkCanaryFunctionArn', adapters: ['AlbRouter'], timeoutSeconds: 150, description: 'Header-routed dark canary and smoke checks' },
-  { id: 'Advance', entry: 'advance', substitution: 'AdvanceFunctionArn', adapters: ['AlbRouter', 'CloudWatchAlarms'], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
-  { id: 'Bake', entry: 'bake', substitution: 'BakeFunctionArn', adapters: [], timeoutSeconds: 30, description: 'Registers a bake task token' },
-  { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', adapters: ['CloudWatchAlarms', 'SlackSecretsManager'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
-  { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', adapters: ['AlbRouter', ...FLEETS], timeoutSeconds: 120, description: 'Promotes the new fleet' },
-  { id: 'Retire', entry: 'retire', substitution: 'RetireFunctionArn', adapters: FLEETS, timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
-  { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', adapters: ['AlbRouter', ...FLEETS], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
+  { id: 'DarkCanary', entry: 'dark-canary', substitution: 'DarkCanaryFunctionArn', uses: ['TrafficRouter.setHeaderRoute', 'TrafficRouter.removeHeaderRoute'], timeoutSeconds: 150, description: 'Header-routed dark canary and smoke checks' },
+  { id: 'Advance', entry: 'advance', substitution: 'AdvanceFunctionArn', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
+  { id: 'Bake', entry: 'bake', substitution: 'BakeFunctionArn', uses: [], timeoutSeconds: 30, description: 'Registers a bake task token' },
+  { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackBotToken.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
+  { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', uses: [...SET_WEIGHTS, 'Fleet.promote'], timeoutSeconds: 120, description: 'Promotes the new fleet' },
+  { id: 'Retire', entry: 'retire', substitution: 'RetireFunctionArn', uses: ['Fleet.retire'], timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
+  { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.retire'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
   ] satisfies Omit<FunctionSpec, 'kind' | 'ledger'>[]
 ).map((f) => ({ ...f, kind: 'task', ledger: true }));
 
 /** The out-of-band handlers, each the target of EventBridge rules. */
 export const EVENT_FUNCTIONS: readonly FunctionSpec[] = (
   [
-  { id: 'AlarmHandler', entry: 'alarm', adapters: ['AlbRouter', 'SfnCallbacks'], ledger: true, timeoutSeconds: 60, description: 'Alarm to ALARM: traffic back to stable, flow failed' },
+  { id: 'AlarmHandler', entry: 'alarm', uses: [...SET_WEIGHTS, 'Callbacks.failure'], ledger: true, timeoutSeconds: 60, description: 'Alarm to ALARM: traffic back to stable, flow failed' },
   // Every onboarded service, each possibly rolled back.
-  { id: 'Reconciler', entry: 'reconcile', adapters: ['AlbRouter', ...FLEETS, 'SfnExecutions'], ledger: true, timeoutSeconds: 300, description: 'Closes releases whose execution died' },
-  { id: 'BuildTrigger', entry: 'build-trigger', adapters: ['SfnReleaseStarter'], ledger: false, needsStateMachineArn: true, timeoutSeconds: 30, description: 'Starts releases from ECR pushes and CodeBuild builds' },
+  { id: 'Reconciler', entry: 'reconcile', uses: ['Executions.status', ...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.retire'], ledger: true, timeoutSeconds: 300, description: 'Closes releases whose execution died' },
+  { id: 'BuildTrigger', entry: 'build-trigger', uses: ['ReleaseStarter.start'], ledger: false, needsStateMachineArn: true, timeoutSeconds: 30, description: 'Starts releases from ECR pushes and CodeBuild builds' },
   ] satisfies Omit<FunctionSpec, 'kind'>[]
 ).map((f) => ({ ...f, kind: 'event' }));
 
@@ -73,6 +81,6 @@ export const EVENT_FUNCTIONS: readonly FunctionSpec[] = (
  */
 export const APPROVAL_FUNCTIONS: readonly FunctionSpec[] = [
   // Slack wants an answer within 3 s; the timeout only bounds a stuck call.
-  { id: 'ApprovalEndpoint', entry: 'approval-endpoint', kind: 'http', adapters: ['SfnCallbacks', 'SlackSecretsManager'], ledger: true, timeoutSeconds: 10, description: 'Slack interactivity and approval links: decides approvals' },
-  { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', adapters: ['SlackSecretsManager'], ledger: true, timeoutSeconds: 60, description: 'Expires approvals that timed out or stopped mattering, in the ledger and in Slack' },
+  { id: 'ApprovalEndpoint', entry: 'approval-endpoint', kind: 'http', uses: ['Callbacks.success', 'Callbacks.failure', 'SlackBotToken.get', 'SlackSigningSecrets.get'], ledger: true, timeoutSeconds: 10, description: 'Slack interactivity and approval links: decides approvals' },
+  { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', uses: ['SlackBotToken.get'], ledger: true, timeoutSeconds: 60, description: 'Expires approvals that timed out or stopped mattering, in the ledger and in Slack' },
 ];

@@ -1,12 +1,22 @@
 /**
  * From the adapters' IAM grants (data, in functions/adapters/aws/) to IAM
  * policy statements scoped to the onboarded services: each function gets the
- * statements of the adapters it builds, one per grant and per service the
- * grant concerns, and nothing else but its ledger and log permissions.
+ * actions of the port methods it calls (infra/functions.ts `uses`), each
+ * statement scoped as its adapter's grant says, one per grant and per service
+ * the grant concerns, and nothing else but its ledger and log permissions.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AWS_ADAPTER_GRANTS, type AwsAdapterName } from '../functions/adapters/aws/grants.js';
+import { adapterMethods, methodActions, type AwsAdapterName, type PortMethod } from '../functions/adapters/aws/grants.js';
 import { resourceName, type ArnEnv, type IamGrant } from '../functions/adapters/aws/iam.js';
+import { ALB_ROUTER_IAM } from '../functions/adapters/aws/alb-router.js';
+import { ASG_FLEET_IAM } from '../functions/adapters/aws/asg-fleet.js';
+import { CLOUDWATCH_ALARMS_IAM } from '../functions/adapters/aws/cloudwatch-alarms.js';
+import { ECS_FLEET_IAM } from '../functions/adapters/aws/ecs-fleet.js';
+import { ECS_MIGRATOR_IAM } from '../functions/adapters/aws/ecs-migrator.js';
+import { SECRETS_MANAGER_SECRET_IAM } from '../functions/adapters/aws/secrets-manager.js';
+import { SFN_CALLBACKS_IAM } from '../functions/adapters/aws/sfn-callbacks.js';
+import { SFN_EXECUTIONS_IAM } from '../functions/adapters/aws/sfn-executions.js';
+import { SFN_RELEASE_STARTER_IAM } from '../functions/adapters/aws/sfn-release-starter.js';
 import type { RollgateConfig } from '../functions/config.js';
 
 /**
@@ -23,6 +33,20 @@ export const LEDGER_ACTIONS: readonly string[] = [
   'dynamodb:Query',
   'dynamodb:UpdateItem',
 ];
+
+/** Each adapter's grants, typed by its scope (the registry in functions/adapters/aws/grants.ts forgets the scope type). */
+const AWS_ADAPTER_GRANTS = {
+  EcsFleet: ECS_FLEET_IAM,
+  AsgFleet: ASG_FLEET_IAM,
+  AlbRouter: ALB_ROUTER_IAM,
+  CloudWatchAlarms: CLOUDWATCH_ALARMS_IAM,
+  EcsMigrator: ECS_MIGRATOR_IAM,
+  SfnCallbacks: SFN_CALLBACKS_IAM,
+  SfnExecutions: SFN_EXECUTIONS_IAM,
+  SfnReleaseStarter: SFN_RELEASE_STARTER_IAM,
+  SlackBotTokenSecret: SECRETS_MANAGER_SECRET_IAM,
+  SlackSigningSecret: SECRETS_MANAGER_SECRET_IAM,
+} as const satisfies Record<AwsAdapterName, readonly IamGrant<never>[]>;
 
 /** A grant with the scopes it is rendered for. */
 interface ScopedGrants<S> {
@@ -74,45 +98,53 @@ function scopedGrants(adapter: AwsAdapterName, config: RollgateConfig, stateMach
       return scoped(AWS_ADAPTER_GRANTS.SfnExecutions, [{ stateMachineArn }]);
     case 'SfnReleaseStarter':
       return scoped(AWS_ADAPTER_GRANTS.SfnReleaseStarter, [{ stateMachineArn }]);
-    case 'SlackSecretsManager':
-      // The approval functions build it (the Approval step among them). Without `slack` no plan has an
-      // approval step (the configuration refuses it) and the endpoint and sweeper are not deployed: nothing to grant.
-      return scoped(AWS_ADAPTER_GRANTS.SlackSecretsManager, config.slack === undefined ? [] : [{ secretName: config.slack.secretName }]);
+    // The approval functions read them (the Approval step among them). Without `slack` no plan has an
+    // approval step (the configuration refuses it) and the endpoint and sweeper are not deployed: nothing to grant.
+    case 'SlackBotTokenSecret':
+      return scoped(AWS_ADAPTER_GRANTS.SlackBotTokenSecret, config.slack === undefined ? [] : [{ secretName: config.slack.botTokenSecretName }]);
+    case 'SlackSigningSecret':
+      return scoped(AWS_ADAPTER_GRANTS.SlackSigningSecret, config.slack === undefined ? [] : [{ secretName: config.slack.signingSecretName }]);
   }
 }
 
-/** One rendered statement and the grant it came from (for nag suppression reasons). */
+/** One rendered statement, the grant it came from and the methods that need it (for nag suppression reasons). */
 export interface RenderedGrant {
   readonly adapter: AwsAdapterName;
+  readonly methods: readonly string[];
   readonly grant: IamGrant<never>;
   readonly statement: iam.PolicyStatement;
 }
 
 /**
- * The statements of `adapters` for the onboarded services. A grant whose
- * resources come out empty for a service (no role to pass) is left out:
- * there is nothing to allow.
+ * The statements a function calling `uses` needs for the onboarded services:
+ * of each grant of each adapter of those ports, the actions those methods
+ * need (a grant none of them needs is left out), scoped as the grant says.
+ * A grant whose resources come out empty for a service (no role to pass) is
+ * left out too: there is nothing to allow.
  */
-export function adapterStatements(
-  adapters: readonly AwsAdapterName[],
+export function portMethodStatements(
+  uses: readonly PortMethod[],
   config: RollgateConfig,
   env: ArnEnv,
   stateMachineArn: string,
 ): RenderedGrant[] {
   const rendered: RenderedGrant[] = [];
-  for (const adapter of adapters) {
+  for (const [adapter, methods] of adapterMethods(uses)) {
+    const needed = new Set(methodActions(adapter, methods));
     const { grants, scopes } = scopedGrants(adapter, config, stateMachineArn);
     for (const grant of grants) {
+      const actions = grant.actions.filter((a) => needed.has(a));
+      if (actions.length === 0) continue;
       for (const scope of scopes) {
         const resources = grant.resources === '*' ? ['*'] : [...new Set(grant.resources(scope, env))];
         if (resources.length === 0) continue;
         const conditions = grant.conditions?.(scope, env);
         const statement = new iam.PolicyStatement({
-          actions: [...grant.actions],
+          actions,
           resources,
           ...(conditions === undefined ? {} : { conditions: structuredClone(conditions) }),
         });
-        rendered.push({ adapter, grant, statement });
+        rendered.push({ adapter, methods, grant, statement });
         // A '*' grant needs rendering once, whatever the number of services.
         if (grant.resources === '*' && grant.conditions === undefined) break;
       }

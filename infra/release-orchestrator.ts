@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -28,7 +29,7 @@ import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
 import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
-import { adapterStatements, LEDGER_ACTIONS } from './grants.js';
+import { LEDGER_ACTIONS, portMethodStatements } from './grants.js';
 
 /** Options for the release ledger table. */
 export interface LedgerTableOptions {
@@ -103,7 +104,9 @@ export interface StateMachineOptions {
 export interface EventOptions {
   /**
    * How often EventBridge retries delivering an event to a handler before it
-   * goes to the dead-letter queue (0 to 185).
+   * goes to the dead-letter queue (0 to 185). Not the alarm rule's: an alarm
+   * event is always retried as long as EventBridge allows (185 times within
+   * 24 hours), since losing it can leave traffic on a bad canary.
    *
    * @default 8
    */
@@ -193,7 +196,8 @@ export interface ReleaseOrchestratorProps {
   /**
    * Delivery of events to the out-of-band handlers.
    *
-   * @default - 8 retries within an hour, then the dead-letter queue
+   * @default - 8 retries within an hour, then the dead-letter queue (the
+   *   alarm rule always retries 185 times within 24 hours)
    */
   readonly events?: EventOptions;
 
@@ -204,6 +208,21 @@ export interface ReleaseOrchestratorProps {
    */
   readonly approvals?: ApprovalOptions;
 }
+
+/**
+ * EventBridge's longest retry of a target: 185 attempts within 24 hours.
+ * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html
+ */
+const EVENTBRIDGE_MAX_RETRY_ATTEMPTS = 185;
+const EVENTBRIDGE_MAX_EVENT_AGE = Duration.hours(24);
+
+/**
+ * Lambda's most patient asynchronous invocation: 2 retries of a failed
+ * invocation, the event kept queued up to 6 hours.
+ * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
+ */
+const LAMBDA_MAX_ASYNC_RETRIES = 2;
+const LAMBDA_MAX_EVENT_AGE = Duration.hours(6);
 
 /** DynamoDB table names: 3 to 255 characters of `[a-zA-Z0-9_.-]`. */
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
@@ -290,6 +309,13 @@ export class ReleaseOrchestrator extends Construct {
   /** Where events the handlers could not take end up, after EventBridge's or Lambda's retries. */
   public readonly deadLetterQueue: sqs.Queue;
 
+  /**
+   * In ALARM as soon as {@link deadLetterQueue} holds a message: an event a
+   * handler never took (an alarm that did not roll back, a reconcile that did
+   * not run). Subscribe an action to it; the stack outputs its name.
+   */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+
   /** The approval endpoint's HTTP API; only with `config.slack`. */
   public readonly approvalApi?: ApprovalApi;
 
@@ -334,6 +360,17 @@ export class ReleaseOrchestrator extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is the dead-letter queue of the event rules and the event handlers; it has none of its own.',
     });
+    // SQS publishes its metrics every minute; an idle queue may stop publishing,
+    // which is "no dead letters", hence missing data is not breaching.
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'rollgate: an event reached the dead-letter queue after every retry; a handler (alarm, reconciler, build trigger, sweeper) did not take it',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     for (const spec of TASK_FUNCTIONS) this.addFunction(spec);
 
@@ -346,8 +383,12 @@ export class ReleaseOrchestrator extends Construct {
     ];
     for (const spec of outOfBand) {
       const fn = this.addFunction(spec);
-      // Lambda's own retries of an event handler that failed, then the same dead-letter queue.
-      if (spec.kind === 'event') fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+      // Lambda's own retries of an event handler that failed (at most 2), then the same dead-letter queue.
+      // The alarm handler keeps its event queued the longest Lambda allows, 6 hours (see createRules).
+      // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
+      if (spec.kind === 'event') {
+        fn.configureAsyncInvoke({ retryAttempts: LAMBDA_MAX_ASYNC_RETRIES, maxEventAge: spec.id === 'AlarmHandler' ? LAMBDA_MAX_EVENT_AGE : Duration.hours(1) });
+      }
     }
     if (this.config.slack !== undefined) {
       this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
@@ -363,8 +404,8 @@ export class ReleaseOrchestrator extends Construct {
    * Adds one function with rollgate's conventions: its entry point
    * `functions/handlers/<entry>.ts` bundled by esbuild (ESM, minified, source
    * maps, class names kept for the ASL's error names), Node.js 22 on arm64, a
-   * log group with retention, a role with exactly the actions of its
-   * adapters, and, if it uses the ledger, the ledger's item actions. An
+   * log group with retention, a role with exactly the actions of the port
+   * methods it calls (`spec.uses`), and, if it uses the ledger, the ledger's item actions. An
    * `event` function dead-letters to {@link deadLetterQueue}.
    */
   public addFunction(spec: FunctionSpec, extraEnvironment: Readonly<Record<string, string>> = {}): nodejs.NodejsFunction {
@@ -375,7 +416,7 @@ export class ReleaseOrchestrator extends Construct {
     });
     const role = new iam.Role(this, `${spec.id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `rollgate ${spec.id}: ${spec.adapters.join(', ') || 'no AWS adapter'}${spec.ledger ? ', ledger' : ''}`,
+      description: `rollgate ${spec.id}: ${spec.uses.join(', ') || 'no AWS call'}${spec.ledger ? ', ledger' : ''}`,
     });
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: 'rollgate',
@@ -442,9 +483,9 @@ export class ReleaseOrchestrator extends Construct {
     }
     const stack = Stack.of(this);
     const env = { partition: stack.partition, region: stack.region, account: stack.account };
-    for (const { adapter, grant, statement } of adapterStatements(spec.adapters, this.config, env, this.stateMachineArnForGrants)) {
+    for (const { adapter, methods, grant, statement } of portMethodStatements(spec.uses, this.config, env, this.stateMachineArnForGrants)) {
       role.addToPrincipalPolicy(statement);
-      explained.push({ statement, reason: `${spec.id} builds ${adapter}, which needs ${grant.actions.join(', ')}: ${grant.why}` });
+      explained.push({ statement, reason: `${spec.id} calls ${methods.map((m) => `${adapter}.${m}`).join(', ')}, which need ${statement.actions.join(', ')}: ${grant.why}` });
     }
     acknowledgeWildcards(role, explained);
     Validations.of(fn).acknowledge({
@@ -550,6 +591,14 @@ export class ReleaseOrchestrator extends Construct {
     const reconciler = this.requireFunction('Reconciler');
 
     const alarmNames = [...new Set(this.config.services.flatMap((s) => s.alarms))].sort();
+    // An alarm event must not be lost: EventBridge → Lambda is an asynchronous
+    // invocation, so the two layers add up. EventBridge retries *delivery*
+    // (Lambda throttling or unavailable) up to 185 times within 24 hours; once
+    // Lambda has queued the event, a handler that throws (the ledger down) is
+    // retried by Lambda, twice, within 6 hours of queuing. Either way the event
+    // then goes to the dead-letter queue, whose alarm calls a person.
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
     new events.Rule(this, 'AlarmStateChange', {
       description: 'rollgate: an onboarded alarm went to ALARM; the alarm handler rolls the release back',
       eventPattern: {
@@ -557,7 +606,13 @@ export class ReleaseOrchestrator extends Construct {
         detailType: ['CloudWatch Alarm State Change'],
         detail: { alarmName: alarmNames, state: { value: ['ALARM'] } },
       },
-      targets: [target(alarmHandler)],
+      targets: [
+        new targets.LambdaFunction(alarmHandler, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: EVENTBRIDGE_MAX_RETRY_ATTEMPTS,
+          maxEventAge: EVENTBRIDGE_MAX_EVENT_AGE,
+        }),
+      ],
     });
 
     new events.Rule(this, 'ExecutionEnded', {

@@ -31,6 +31,10 @@ export class RollgateStack extends Stack {
       description: 'The release ledger',
       value: this.orchestrator.ledgerTable.tableName,
     });
+    new CfnOutput(this, 'DeadLetterAlarmName', {
+      description: 'In ALARM when an event reached the dead-letter queue after every retry (e.g. an alarm the alarm handler never took): subscribe your on-call to it',
+      value: this.orchestrator.deadLetterAlarm.alarmName,
+    });
     const approvalApi = this.orchestrator.approvalApi;
     if (approvalApi !== undefined) {
       new CfnOutput(this, 'SlackInteractivityRequestUrl', {

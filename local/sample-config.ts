@@ -85,9 +85,10 @@ export const SEARCH_SERVICE = {
   },
 } satisfies ServiceConfigInput;
 
-/** The Slack app approvals go through (made-up ids); its secret holds the bot token, signing secret and link key. */
+/** The Slack app approvals go through (made-up ids); one secret holds its bot token, another its signing secret and the link key. */
 export const SAMPLE_SLACK = {
-  secretName: 'rollgate/slack',
+  botTokenSecretName: 'rollgate/slack-bot-token',
+  signingSecretName: 'rollgate/slack-signing',
   channel: 'C0RELEASES1',
   teamId: 'T0EXAMPLE1',
 } satisfies SlackConfigInput;

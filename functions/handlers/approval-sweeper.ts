@@ -1,7 +1,7 @@
 /**
  * Lambda entry point. The approval sweeper (EventBridge schedule; the event's content is ignored):
  * marks approvals that timed out or stopped mattering expired and updates their Slack message.
- * Dependencies are built once per container, at cold start; the Slack secret is read then too, and cached.
+ * Dependencies are built once per container, at cold start; the Slack bot-token secret (and only it) is read then too, and cached.
  */
 import type { Context } from 'aws-lambda';
 import type { SweepResult } from '../approval/decisions.js';

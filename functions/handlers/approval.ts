@@ -1,7 +1,7 @@
 /**
  * Lambda entry point. Registers an approval and asks the approvers in Slack (callback Task state Approval):
  * the request goes to the service's channel (`approvals.slackChannel`, else `slack.channel`), with its alarms' states.
- * Dependencies are built once per container, at cold start; the Slack secret is read then too, and cached.
+ * Dependencies are built once per container, at cold start; the Slack bot-token secret (and only it) is read then too, and cached.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';

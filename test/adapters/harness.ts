@@ -47,7 +47,7 @@ export function awsMocks() {
 export type AwsMocks = ReturnType<typeof awsMocks>;
 
 /** The IAM service prefix of each mocked client. */
-const IAM_PREFIX = {
+export const IAM_PREFIX = {
   ecs: 'ecs',
   elb: 'elasticloadbalancing',
   autoscaling: 'autoscaling',

@@ -1,7 +1,11 @@
 import { describe } from 'vitest';
 import { runScenarios } from './harness.js';
-import { slackSecretsManagerScenarios } from './secrets-manager.scenarios.js';
+import { slackBotTokenSecretScenarios, slackSigningSecretScenarios } from './secrets-manager.scenarios.js';
 
-describe('SlackSecretsManager (the Slack secret from Secrets Manager, cached)', () => {
-  runScenarios(slackSecretsManagerScenarios);
+describe('SlackBotTokenSecret (the bot token from Secrets Manager, cached)', () => {
+  runScenarios(slackBotTokenSecretScenarios);
+});
+
+describe('SlackSigningSecret (the signing secret and link key from Secrets Manager, cached)', () => {
+  runScenarios(slackSigningSecretScenarios);
 });

@@ -19,6 +19,9 @@ const SECRET = {
   signingSecret: 'handler-test-signing-secret',
   linkSigningKey: 'handler-test-link-signing-key-0123456789abcdef',
 };
+/** What a secret holds: the bot token alone, or the signing secret with the link key (every other name). */
+const secretString = (secretId: string): string =>
+  JSON.stringify(secretId === SAMPLE_SLACK.botTokenSecretName ? { botToken: SECRET.botToken } : { signingSecret: SECRET.signingSecret, linkSigningKey: SECRET.linkSigningKey });
 const tableName = `rollgate-approval-handlers-${Math.random().toString(36).slice(2, 10)}`;
 const UNREACHABLE = 'http://127.0.0.1:1';
 
@@ -44,7 +47,7 @@ beforeAll(async () => {
       secretReads.push(secretId);
       response
         .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
-        .end(JSON.stringify({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${secretId}-AbCdEf`, Name: secretId, SecretString: JSON.stringify(SECRET), VersionId: 'v1' }));
+        .end(JSON.stringify({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${secretId}-AbCdEf`, Name: secretId, SecretString: secretString(secretId), VersionId: 'v1' }));
     });
   });
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
@@ -71,7 +74,8 @@ function environment(config: RollgateConfigInput): void {
   // Every import below is a fresh cold start.
   vi.resetModules();
   existingSecrets.clear();
-  existingSecrets.add(SAMPLE_SLACK.secretName);
+  existingSecrets.add(SAMPLE_SLACK.botTokenSecretName);
+  existingSecrets.add(SAMPLE_SLACK.signingSecretName);
 }
 
 afterEach(() => {
@@ -135,24 +139,28 @@ describe('the approval functions at cold start', () => {
     await expect(ENTRIES[entry]()).rejects.toMatchObject({ name: 'InvalidInputError', field: 'slack', message: expect.stringMatching(/^config: slack: is not configured/) as string });
   });
 
-  it.each(Object.keys(ENTRIES) as (keyof typeof ENTRIES)[])('%s reads the Slack secret named in the configuration at cold start', async (entry) => {
+  it.each([
+    ['approval', [SAMPLE_SLACK.botTokenSecretName]],
+    ['approval-sweeper', [SAMPLE_SLACK.botTokenSecretName]],
+    ['approval-endpoint', [SAMPLE_SLACK.botTokenSecretName, SAMPLE_SLACK.signingSecretName]],
+  ] as const)('%s reads at cold start only the Slack secrets it uses: the bot token, and the signing secret for the endpoint alone', async (entry, reads) => {
     environment(SAMPLE_CONFIG);
     const module = await ENTRIES[entry]();
     expect(typeof module.handler).toBe('function');
-    expect(secretReads).toEqual([SAMPLE_SLACK.secretName]);
+    expect(secretReads).toEqual(reads);
   });
 
   it('a secret that cannot be read at cold start does not fail it: the first request reads it again', async () => {
     const secretName = 'rollgate/created-after-deploy';
-    environment({ ...SAMPLE_CONFIG, slack: { ...SAMPLE_SLACK, secretName } });
+    environment({ ...SAMPLE_CONFIG, slack: { ...SAMPLE_SLACK, signingSecretName: secretName } });
     const { handler } = await ENTRIES['approval-endpoint']();
-    expect(secretReads).toEqual([]);
+    expect(secretReads).toEqual([SAMPLE_SLACK.botTokenSecretName]);
     // Still missing: the click cannot be verified, and nothing is decided.
     expect(await handler(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 500 });
     // The platform team creates the secret: the next click reads it, with no new cold start.
     existingSecrets.add(secretName);
     expect(await handler(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 200, headers: { 'x-rollgate-outcome': 'ignored' } });
-    expect(secretReads).toEqual([secretName]);
+    expect(secretReads).toEqual([SAMPLE_SLACK.botTokenSecretName, secretName]);
   });
 
   it('the endpoint reads the Slack secret named in the configuration once, checks signatures with it, refuses other workspaces, and logs no secret', async () => {
@@ -170,7 +178,7 @@ describe('the approval functions at cold start', () => {
     expect(await answer(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 200, headers: { 'x-rollgate-outcome': 'ignored' } });
     expect(await answer(slackEvent(click(SAMPLE_SLACK.teamId), 'not-the-signing-secret'))).toMatchObject({ statusCode: 401, headers: { 'x-rollgate-outcome': 'bad-signature' } });
     expect(await answer(slackEvent(click('T0ANOTHER01')))).toMatchObject({ statusCode: 403, headers: { 'x-rollgate-outcome': 'wrong-team' } });
-    expect(secretReads).toEqual([SAMPLE_SLACK.secretName]);
+    expect(secretReads).toEqual([SAMPLE_SLACK.botTokenSecretName, SAMPLE_SLACK.signingSecretName]);
     expect(written.join('')).toContain('bad or stale signature');
     for (const value of Object.values(SECRET)) expect(written.join('')).not.toContain(value);
   });

@@ -5,7 +5,7 @@ import { ApprovalEndpoint } from '../../functions/approval/endpoint.js';
 import { createApprovalFunctionUrlHandler, requestFromFunctionUrl } from '../../functions/approval/function-url.js';
 import { csrfToken, signApprovalLink, verifyApprovalLink, verifyCsrfToken } from '../../functions/approval/links.js';
 import { authorize, isAuthor, type ApproverDirectory } from '../../functions/approval/policy.js';
-import { cachedSlackSecrets, parseSlackSecretString, staticSlackSecrets } from '../../functions/approval/secrets.js';
+import { cachedSlackSecrets, combinedSlackSecrets, parseSlackBotTokenSecret, parseSlackSigningSecret, staticSlackSecrets } from '../../functions/approval/secrets.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
 import { NotAnApproverError, SelfApprovalError, SlackApiError } from '../../functions/errors.js';
 import { Ledger } from '../../functions/ledger/ledger.js';
@@ -77,12 +77,17 @@ describe('the approver policy', () => {
 });
 
 describe('the Slack secrets', () => {
-  it('parse the secret string and name a missing field without echoing values', () => {
+  it('parse the two secret strings and name a missing or misplaced field without echoing values', async () => {
     const values = { botToken: 'xoxb-1', signingSecret: 's', linkSigningKey: KEY };
-    expect(parseSlackSecretString(JSON.stringify(values))).toEqual(values);
-    expect(() => parseSlackSecretString(JSON.stringify({ botToken: 'xoxb-secret-value', signingSecret: 's' }))).toThrow(/slackSecrets: linkSigningKey/);
-    expect(() => parseSlackSecretString('{"botToken": "xoxb-secret-value"')).not.toThrow(/xoxb-secret-value/);
+    expect(parseSlackBotTokenSecret(JSON.stringify({ botToken: 'xoxb-1' }))).toEqual({ botToken: 'xoxb-1' });
+    expect(parseSlackSigningSecret(JSON.stringify({ signingSecret: 's', linkSigningKey: KEY }))).toEqual({ signingSecret: 's', linkSigningKey: KEY });
+    expect(() => parseSlackSigningSecret(JSON.stringify({ signingSecret: 'secret-value' }))).toThrow(/slackSigningSecret: linkSigningKey/);
+    // Every approval function reads the bot-token secret: the signing secret may not ride along in it.
+    expect(() => parseSlackBotTokenSecret(JSON.stringify(values))).toThrow(/slackBotTokenSecret: signingSecret: does not belong in the bot-token secret/);
+    expect(() => parseSlackBotTokenSecret('{"botToken": "xoxb-secret-value"')).not.toThrow(/xoxb-secret-value/);
     expect(() => staticSlackSecrets({ ...values, linkSigningKey: 'short' })).toThrow(/linkSigningKey: must be at least 32/);
+    const combined = combinedSlackSecrets({ get: () => Promise.resolve({ botToken: 'xoxb-1' }) }, { get: () => Promise.resolve({ signingSecret: 's', linkSigningKey: KEY }) });
+    await expect(combined.get()).resolves.toEqual(values);
   });
 
   it('are loaded once per ttl, and a failed load is retried', async () => {

@@ -166,8 +166,12 @@ beforeAll(async () => {
   });
   secretsManager = await jsonApiStandIn('application/x-amz-json-1.1', {
     GetSecretValue: (input) => {
-      if (input.SecretId !== SAMPLE_SLACK.secretName) throw new AwsApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-      return { ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SAMPLE_SLACK.secretName}-AbCdEf`, Name: SAMPLE_SLACK.secretName, SecretString: JSON.stringify(SLACK_SECRETS), VersionId: 'v1' };
+      const { botToken, ...signing } = SLACK_SECRETS;
+      const secrets: Record<string, unknown> = { [SAMPLE_SLACK.botTokenSecretName]: { botToken }, [SAMPLE_SLACK.signingSecretName]: signing };
+      const name = String(input.SecretId);
+      const value = secrets[name];
+      if (value === undefined) throw new AwsApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      return { ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`, Name: name, SecretString: JSON.stringify(value), VersionId: 'v1' };
     },
   });
 });
@@ -425,8 +429,8 @@ describe('approval endpoint bundle', () => {
     const forged = await run(bundleOf('ApprovalEndpoint'), interactivity(body, sign('not-the-signing-secret', timestamp, body), timestamp), { [ENV.ledgerTable]: table });
 
     expect(forged).toMatchObject({ ok: true, result: { statusCode: 401, headers: { 'x-rollgate-outcome': 'bad-signature' } } });
-    // The secret was read once, at cold start (from the stand-in), and that is all that happened.
-    expect(receivedOf(secretsManager, 'GetSecretValue', secretsSince)).toEqual([{ SecretId: SAMPLE_SLACK.secretName }]);
+    // The two secrets were read once, at cold start (from the stand-in), and that is all that happened.
+    expect(receivedOf(secretsManager, 'GetSecretValue', secretsSince)).toEqual([{ SecretId: SAMPLE_SLACK.botTokenSecretName }, { SecretId: SAMPLE_SLACK.signingSecretName }]);
     expect(sfn.received.slice(sfnSince)).toEqual([]);
     expect(await ledger.getApproval(approvalId)).toEqual(before);
     expect((await ledger.getRelease({ ...CHECKOUT, releaseId }))?.status).toBe('AWAITING_APPROVAL');
@@ -456,8 +460,11 @@ describe('approval endpoint bundle', () => {
     const body = (outcome as { result: { body: string } }).result.body;
     expect(body).not.toContain('<form');
     expect(body).not.toContain('v2');
-    // The cold start's read of the secret (each run is a new container), and no other call.
-    expect(secretsManager.received.slice(secretsSince)).toEqual([{ operation: 'GetSecretValue', input: { SecretId: SAMPLE_SLACK.secretName } }]);
+    // The cold start's reads of the two secrets (each run is a new container), and no other call.
+    expect(secretsManager.received.slice(secretsSince)).toEqual([
+      { operation: 'GetSecretValue', input: { SecretId: SAMPLE_SLACK.botTokenSecretName } },
+      { operation: 'GetSecretValue', input: { SecretId: SAMPLE_SLACK.signingSecretName } },
+    ]);
     expect(sfn.received.slice(sfnSince)).toEqual([]);
     expect(await ledger.getApproval(approvalId)).toEqual(before);
   });

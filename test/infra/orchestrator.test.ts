@@ -5,8 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import aslValidator from 'asl-validator';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { AWS_ADAPTER_GRANTS } from '../../functions/adapters/aws/grants.js';
-import { grantedActions } from '../../functions/adapters/aws/iam.js';
+import { actionsForUses } from '../../functions/adapters/aws/grants.js';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../../functions/errors.js';
 import { ENV } from '../../functions/handlers/environment.js';
@@ -93,28 +92,46 @@ describe('functions', () => {
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
   });
 
-  it('gives the event handlers a dead-letter queue for failed invocations, after two retries', () => {
+  it('gives the event handlers a dead-letter queue for failed invocations, after two retries (the alarm handler keeps its event 6 hours, the longest Lambda allows)', () => {
     const dlq = logicalId(stack.orchestrator.deadLetterQueue);
     for (const spec of ALL_FUNCTIONS) {
       const expected = spec.kind === 'event' ? { TargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] } } : undefined;
       expect(resources.Resources[functionId(spec.id)]?.Properties.DeadLetterConfig, spec.id).toEqual(expected);
     }
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', EVENT_TARGETS.length);
-    template.allResourcesProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties);
+    for (const spec of EVENT_TARGETS) {
+      const config = invokeConfigs.find((c) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: functionId(spec.id) }));
+      expect(config, spec.id).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: spec.id === 'AlarmHandler' ? 21_600 : 3600 });
+    }
   });
 });
 
 describe('grants', () => {
-  it.each(ALL_FUNCTIONS.map((f) => [f.id, f] as const))("gives %s exactly its adapters' actions, its ledger and log actions", (id, spec) => {
+  it.each(ALL_FUNCTIONS.map((f) => [f.id, f] as const))('gives %s exactly the actions of the port methods it calls, its ledger and log actions', (id, spec) => {
     const statements = statementsOfRole(roleOfFunction(id));
     const expected = [
-      ...spec.adapters.flatMap((a) => grantedActions(AWS_ADAPTER_GRANTS[a])),
+      ...actionsForUses(spec.uses),
       ...(spec.ledger ? LEDGER_ACTIONS : []),
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       ...(spec.kind === 'event' ? ['sqs:SendMessage'] : []),
     ];
     expect(actionsOf(statements)).toEqual([...new Set(expected)].sort());
+  });
+
+  /** What only creating a fleet needs: a new task definition and task set, a new group and its instances, the roles they run as. */
+  const CREATE_ONLY = ['ecs:CreateTaskSet', 'ecs:RegisterTaskDefinition', 'autoscaling:CreateAutoScalingGroup', 'ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
+
+  it.each(['CheckHealth', 'Finalize', 'Retire', 'Rollback', 'Reconciler', 'AlarmHandler'])('gives %s none of the actions that create a fleet, which only Deploy calls', (id) => {
+    const actions = actionsOf(statementsOfRole(roleOfFunction(id)));
+    expect(actions.filter((a) => CREATE_ONLY.includes(a))).toEqual([]);
+  });
+
+  it('gives Deploy the actions that create a fleet, and none that shift traffic or remove a fleet', () => {
+    const actions = actionsOf(statementsOfRole(roleOfFunction('Deploy')));
+    expect(CREATE_ONLY.filter((a) => !actions.includes(a))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('elasticloadbalancing:Modify') || a === 'ecs:DeleteTaskSet' || a === 'autoscaling:DeleteAutoScalingGroup')).toEqual([]);
   });
 
   it('scopes the ledger actions to the ledger table and its index', () => {
@@ -278,7 +295,7 @@ function ruleTargets(id: string): Record<string, unknown>[] {
 describe('event rules', () => {
   const dlqArn = { 'Fn::GetAtt': [logicalId(stack.orchestrator.deadLetterQueue), 'Arn'] };
 
-  it('sends alarm state changes of the onboarded alarms to the alarm handler, with retries and a dead-letter queue', () => {
+  it("sends alarm state changes of the onboarded alarms to the alarm handler, with EventBridge's longest retry (185 attempts, 24 hours) and a dead-letter queue", () => {
     expect(rulePattern('AlarmStateChange')).toEqual({
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
@@ -288,7 +305,7 @@ describe('event rules', () => {
       expect.objectContaining({
         Arn: { 'Fn::GetAtt': [functionId('AlarmHandler'), 'Arn'] },
         DeadLetterConfig: { Arn: dlqArn },
-        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
       }),
     ]);
   });
@@ -351,6 +368,33 @@ describe('event rules', () => {
     expect(JSON.stringify(t.toJSON())).not.toContain('aws.ecr');
   });
 
+  it('gives the alarm rule the longest retry even when the other rules are told to retry less', () => {
+    const { stack: s, template: t } = synthStack({ events: { retryAttempts: 3, maxEventAgeSeconds: 600 } });
+    const targets = (id: string) =>
+      Object.entries((t.toJSON() as { Resources: Record<string, Resource> }).Resources)
+        .filter(([logical, r]) => r.Type === 'AWS::Events::Rule' && logical.includes(id))
+        .flatMap(([, r]) => r.Properties.Targets as Record<string, unknown>[]);
+    expect(s.orchestrator.deadLetterAlarm).toBeDefined();
+    expect(targets('AlarmStateChange').map((x) => x.RetryPolicy)).toEqual([{ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 }]);
+    expect(targets('ReconcileSchedule').map((x) => x.RetryPolicy)).toEqual([{ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 }]);
+  });
+
+  it('alarms as soon as the dead-letter queue holds a message, and outputs the alarm name', () => {
+    const alarmId = logicalId(stack.orchestrator.deadLetterAlarm);
+    expect(resources.Resources[alarmId]?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.orchestrator.deadLetterQueue), 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      Period: 60,
+      Statistic: 'Maximum',
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasOutput('DeadLetterAlarmName', { Value: { Ref: alarmId } });
+  });
+
   it('keeps dead letters 14 days, encrypted, over TLS only', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -411,13 +455,27 @@ describe('approval endpoint', () => {
     expect(retentions.filter((days) => days === 365)).toHaveLength(1);
   });
 
+  /** The secrets (name patterns) a function's role may read. */
+  const readableSecrets = (id: string): string[] =>
+    statementsOfRole(roleOfFunction(id))
+      .filter((st) => actionsOf([st]).some((a) => a.startsWith('secretsmanager:')))
+      .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map((r) => JSON.stringify(stack.resolve(r))))
+      .map((r) => /:secret:([^"]+)/.exec(r)?.[1] ?? r)
+      .sort();
+
+  it.each(['Approval', 'ApprovalSweeper'])('lets %s read the bot-token secret only: not the signing secret and link key', (id) => {
+    expect(readableSecrets(id)).toEqual(['rollgate/slack-bot-token-??????']);
+    expect(actionsOf(statementsOfRole(roleOfFunction(id))).filter((a) => a.startsWith('secretsmanager:'))).toEqual(['secretsmanager:GetSecretValue']);
+  });
+
+  it('lets the approval endpoint read both the bot-token and the signing secret, and no other function read either', () => {
+    expect(readableSecrets('ApprovalEndpoint')).toEqual(['rollgate/slack-bot-token-??????', 'rollgate/slack-signing-??????']);
+    for (const spec of ALL_FUNCTIONS.filter((f) => !['Approval', 'ApprovalSweeper', 'ApprovalEndpoint'].includes(f.id))) expect(readableSecrets(spec.id), spec.id).toEqual([]);
+  });
+
   it("gives the endpoint 10 s (Slack wants an answer in 3) and the sweeper a minute, each with their adapters' grants", () => {
     expect(resources.Resources[functionId('ApprovalEndpoint')]?.Properties.Timeout).toBe(10);
     expect(resources.Resources[functionId('ApprovalSweeper')]?.Properties.Timeout).toBe(60);
-    const secretStatement = (id: string) => statementsOfRole(roleOfFunction(id)).find((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue'));
-    for (const id of ['Approval', 'ApprovalEndpoint', 'ApprovalSweeper']) {
-      expect(JSON.stringify(secretStatement(id)?.Resource), id).toContain(':secret:rollgate/slack-??????');
-    }
     const callbacks = statementsOfRole(roleOfFunction('ApprovalEndpoint')).find((st) => actionsOf([st]).includes('states:SendTaskSuccess'));
     expect(JSON.stringify(callbacks?.Resource)).toContain(':stateMachine:Rollgate-release');
   });

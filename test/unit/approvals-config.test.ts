@@ -52,9 +52,11 @@ describe('Slack and approvals configuration', () => {
   });
 
   it.each<[string, (c: RollgateConfigInput) => void, string]>([
-    ['an empty secret name', (c) => { if (c.slack) c.slack.secretName = ''; }, 'slack.secretName'],
-    ['a secret name with a space', (c) => { if (c.slack) c.slack.secretName = 'rollgate slack'; }, 'slack.secretName'],
-    ['a secret name over 512 characters', (c) => { if (c.slack) c.slack.secretName = 's'.repeat(513); }, 'slack.secretName'],
+    ['an empty secret name', (c) => { if (c.slack) c.slack.botTokenSecretName = ''; }, 'slack.botTokenSecretName'],
+    ['a secret name with a space', (c) => { if (c.slack) c.slack.signingSecretName = 'rollgate slack'; }, 'slack.signingSecretName'],
+    ['a secret name over 512 characters', (c) => { if (c.slack) c.slack.botTokenSecretName = 's'.repeat(513); }, 'slack.botTokenSecretName'],
+    ['the signing secret in the bot-token secret', (c) => { if (c.slack) c.slack.signingSecretName = c.slack.botTokenSecretName; }, 'slack.signingSecretName'],
+    ['the one secret of earlier versions', (c) => { if (c.slack) (c.slack as Record<string, unknown>).secretName = 'rollgate/slack'; }, 'slack.secretName'],
     ['a channel name instead of its id', (c) => { if (c.slack) c.slack.channel = '#releases'; }, 'slack.channel'],
     ['a lower-case channel id', (c) => { if (c.slack) c.slack.channel = 'c0releases1'; }, 'slack.channel'],
     ['a team id that is not T…', (c) => { if (c.slack) c.slack.teamId = 'E0EXAMPLE1'; }, 'slack.teamId'],

@@ -27,7 +27,7 @@ import { fromAlbWeights, toAlbWeights } from '../../domain/weights.js';
 import { TrafficConfigError, WeightsNotAppliedError, type RollgateError } from '../../errors.js';
 import type { HeaderRoute, TrafficRouter, TrafficSplit, TrafficTarget, Weights } from '../../ports.js';
 import { callAws, type AwsServiceError } from './errors.js';
-import { SAR, type IamGrant } from './iam.js';
+import { SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** The configuration the router's permissions are scoped by. */
 export interface AlbRouterIamScope {
@@ -62,6 +62,23 @@ export const ALB_ROUTER_IAM: readonly IamGrant<AlbRouterIamScope>[] = [
     why: `ELB Describe* actions support no resource-level permissions: ${SAR.elb}`,
   },
 ];
+
+/**
+ * What each {@link AlbRouter} method sends. The weights live on the listener's
+ * default action or on the service's rule (DescribeListeners/ModifyListener or
+ * DescribeRules/ModifyRule, by configuration); setWeights reads them back.
+ */
+export const ALB_ROUTER_METHODS: MethodActions<MethodsOf<TrafficRouter>> = {
+  setWeights: [
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeRules',
+    'elasticloadbalancing:ModifyListener',
+    'elasticloadbalancing:ModifyRule',
+  ],
+  getWeights: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
+  setHeaderRoute: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:ModifyRule'],
+  removeHeaderRoute: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DeleteRule'],
+};
 
 /**
  * ALB limits rollgate checks before calling, so a bad plan fails with the

@@ -22,7 +22,7 @@ import { DescribeTargetHealthCommand, type ElasticLoadBalancingV2Client } from '
 import { FleetConfigError, FleetNotFoundError, InvalidInputError } from '../../errors.js';
 import type { AsgFleetTarget, CreateFleetInput, Fleet, FleetHealth, FleetRef, FleetTarget } from '../../ports.js';
 import { callAws } from './errors.js';
-import { SAR, type ArnEnv, type IamGrant } from './iam.js';
+import { SAR, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** The configuration the Auto Scaling fleet's permissions are scoped by. */
 export interface AsgFleetIamScope {
@@ -67,6 +67,14 @@ export const ASG_FLEET_IAM: readonly IamGrant<AsgFleetIamScope>[] = [
     why: `a launch template with an instance profile passes its role: ${SAR.autoscaling}`,
   },
 ];
+
+/** What each {@link AsgFleet} method sends: only `create` launches instances (and passes the instance role). */
+export const ASG_FLEET_METHODS: MethodActions<MethodsOf<Fleet>> = {
+  create: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:CreateAutoScalingGroup', 'ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'],
+  health: ['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+  promote: [],
+  retire: ['autoscaling:DeleteAutoScalingGroup'],
+};
 
 /** Launch-template version numbers only: `$Latest`/`$Default` move, AMI ids need EC2 (see the module comment). */
 const LAUNCH_TEMPLATE_VERSION = /^[1-9][0-9]{0,9}$/;

@@ -6,7 +6,7 @@
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { AlarmSource } from '../../ports.js';
 import { callAws } from './errors.js';
-import { SAR, type IamGrant } from './iam.js';
+import { SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** DescribeAlarms takes at most 100 names per call ("Array Members: Maximum number of 100 items"). */
 export const ALARM_NAMES_PER_CALL = 100;
@@ -21,6 +21,11 @@ export const CLOUDWATCH_ALARMS_IAM: readonly IamGrant<unknown>[] = [
     why: `composite alarms are only returned with DescribeAlarms on "*": ${SAR.cloudwatch}`,
   },
 ];
+
+/** What each {@link CloudWatchAlarms} method sends. */
+export const CLOUDWATCH_ALARMS_METHODS: MethodActions<MethodsOf<AlarmSource>> = {
+  alarmsInAlarm: ['cloudwatch:DescribeAlarms'],
+};
 
 /** Reads alarm states from CloudWatch. */
 export class CloudWatchAlarms implements AlarmSource {

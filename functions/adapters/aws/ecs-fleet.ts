@@ -23,7 +23,7 @@ import type {
 } from '../../ports.js';
 import { describeTaskDefinition, imageFor, revisionWithImage } from './ecs-images.js';
 import { callAws } from './errors.js';
-import { resourceName, SAR, type IamGrant } from './iam.js';
+import { resourceName, SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** The configuration the ECS fleet's permissions are scoped by. */
 export interface EcsFleetIamScope {
@@ -66,6 +66,14 @@ export const ECS_FLEET_IAM: readonly IamGrant<EcsFleetIamScope>[] = [
     why: `ELB Describe* actions support no resource-level permissions: ${SAR.elb}`,
   },
 ];
+
+/** What each {@link EcsFleet} method sends: only `create` makes task definitions and task sets (and passes roles). */
+export const ECS_FLEET_METHODS: MethodActions<MethodsOf<Fleet>> = {
+  create: ['ecs:DescribeTaskSets', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:CreateTaskSet', 'iam:PassRole'],
+  health: ['ecs:DescribeTaskSets', 'elasticloadbalancing:DescribeTargetHealth'],
+  promote: ['ecs:UpdateServicePrimaryTaskSet'],
+  retire: ['ecs:DeleteTaskSet'],
+};
 
 function ecsTarget(target: FleetTarget, operation: string): EcsFleetTarget {
   if (target.kind !== 'ecs') throw new FleetConfigError(`${operation}: EcsFleet got a ${target.kind} target`);

@@ -15,7 +15,7 @@ import { CloudProviderError, MigrationTaskNotFoundError } from '../../errors.js'
 import type { MigrationInput, MigrationStatus, Migrator } from '../../ports.js';
 import { describeTaskDefinition, imageFor, revisionWithImage } from './ecs-images.js';
 import { callAws } from './errors.js';
-import { resourceName, SAR, type ArnEnv, type IamGrant } from './iam.js';
+import { resourceName, SAR, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** The configuration the migrator's permissions are scoped by. */
 export interface EcsMigratorIamScope {
@@ -62,6 +62,17 @@ export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
     why: 'running a task definition with task/execution roles passes them to ECS: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html',
   },
 ];
+
+/**
+ * What each {@link EcsMigrator} method sends: `start` finds or runs the task
+ * (and reports a found one's status), `status` only describes it. A new
+ * method (say `stop`, ecs:StopTask) adds its key here and its action to a
+ * grant above; the least-privilege test then asks a scenario to send it.
+ */
+export const ECS_MIGRATOR_METHODS: MethodActions<MethodsOf<Migrator>> = {
+  start: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'iam:PassRole'],
+  status: ['ecs:DescribeTasks'],
+};
 
 /** Runs migrations as one-off ECS tasks, at most one per release. */
 export class EcsMigrator implements Migrator {

@@ -1,7 +1,10 @@
 /**
- * The IAM permissions each AWS adapter needs, exported next to the adapter so
- * the stack (issue 5) grants every function exactly what its adapters call,
- * and a test proves nothing is missing and nothing is extra.
+ * The IAM permissions each AWS adapter needs, exported next to the adapter:
+ * its grants (actions and how they are scoped) and, per port method, the
+ * actions that method needs ({@link MethodActions}). The stack grants every
+ * function the actions of the methods it calls and nothing else, and tests
+ * prove nothing is missing and nothing is extra (test/adapters/least-privilege.test.ts
+ * per method, test/infra/port-uses.test.ts per function).
  *
  * A grant is data, not CDK: `actions` plus how to compute the resource ARNs
  * from the onboarded service's configuration. The construct maps one grant to
@@ -51,6 +54,18 @@ export interface IamGrant<S> {
   /** Why these actions on these resources, with the AWS document that says so. */
   readonly why: string;
 }
+
+/** The method names of a port interface (`Fleet` → `'create' | 'health' | 'promote' | 'retire'`). */
+export type MethodsOf<P> = { [K in keyof P]-?: P[K] extends (...args: never[]) => unknown ? K : never }[keyof P] & string;
+
+/**
+ * The IAM actions each port method of an adapter needs: the commands it sends
+ * and the permission-only actions AWS checks while authorizing them (every
+ * action named here is in one of the adapter's grants, which scope it).
+ * A function is granted the actions of the methods it calls, not of the whole
+ * adapter: CheckHealth, which calls `Fleet.health`, gets no `ecs:CreateTaskSet`.
+ */
+export type MethodActions<M extends string> = Readonly<Record<M, readonly string[]>>;
 
 /** Every IAM action named by `grants`. */
 export function grantedActions(grants: readonly IamGrant<never>[]): string[] {

@@ -11,7 +11,7 @@ import {
 import { TaskAlreadyClosedError } from '../../errors.js';
 import type { Callbacks } from '../../ports.js';
 import { callAws, type AwsServiceError } from './errors.js';
-import { SAR, type IamGrant } from './iam.js';
+import { SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** The configuration the callbacks' permissions are scoped by. */
 export interface SfnCallbacksIamScope {
@@ -28,6 +28,13 @@ export const SFN_CALLBACKS_IAM: readonly IamGrant<SfnCallbacksIamScope>[] = [
     why: `task responses for the release state machine only: ${SAR.states}`,
   },
 ];
+
+/** What each {@link SfnCallbacks} method sends. */
+export const SFN_CALLBACKS_METHODS: MethodActions<MethodsOf<Callbacks>> = {
+  success: ['states:SendTaskSuccess'],
+  failure: ['states:SendTaskFailure'],
+  heartbeat: ['states:SendTaskHeartbeat'],
+};
 
 /**
  * The three answers that mean the token no longer waits: it timed out, its

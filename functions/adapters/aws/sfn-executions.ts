@@ -7,7 +7,7 @@ import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { CloudProviderError } from '../../errors.js';
 import type { ExecutionStatus, Executions } from '../../ports.js';
 import { callAws } from './errors.js';
-import { SAR, type IamGrant } from './iam.js';
+import { SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 import type { SfnCallbacksIamScope } from './sfn-callbacks.js';
 
 /** The configuration the executions' permissions are scoped by: the release state machine. */
@@ -24,6 +24,11 @@ export const SFN_EXECUTIONS_IAM: readonly IamGrant<SfnExecutionsIamScope>[] = [
     why: `executions of the release state machine only: ${SAR.states}`,
   },
 ];
+
+/** What each {@link SfnExecutions} method sends. */
+export const SFN_EXECUTIONS_METHODS: MethodActions<MethodsOf<Executions>> = {
+  status: ['states:DescribeExecution'],
+};
 
 const STATUSES: ReadonlySet<string> = new Set<ExecutionStatus>([
   'RUNNING',

@@ -9,7 +9,7 @@
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ReleaseInput } from '../../steps/preflight.js';
 import { callAws } from './errors.js';
-import { SAR, type IamGrant } from './iam.js';
+import { SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 import type { SfnCallbacksIamScope } from './sfn-callbacks.js';
 
 /** The IAM permissions {@link SfnReleaseStarter} uses. */
@@ -32,8 +32,18 @@ export type StartOutcome =
   | { readonly started: true; readonly executionArn: string }
   | { readonly started: false; readonly executionName: string; readonly reason: string };
 
+/** Starting releases: the port of the build trigger. */
+export interface ReleaseStarter {
+  start(release: ReleaseExecution): Promise<StartOutcome>;
+}
+
+/** What each {@link SfnReleaseStarter} method sends. */
+export const SFN_RELEASE_STARTER_METHODS: MethodActions<MethodsOf<ReleaseStarter>> = {
+  start: ['states:StartExecution'],
+};
+
 /** Starts release executions with the Step Functions API. */
-export class SfnReleaseStarter {
+export class SfnReleaseStarter implements ReleaseStarter {
   public constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
