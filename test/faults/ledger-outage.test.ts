@@ -100,4 +100,36 @@ describe('a ledger outage during a release', () => {
     await runtime.settled();
     expect(runtime.reconcileErrors).toEqual([]);
   });
+
+  it('an outage that outlasts every retry fails the execution naming the ledger; once it ends the reconciler restores stable', async () => {
+    const runtime = await newRuntime({ ledgerEndpoint: proxy.endpoint });
+    let opened = false;
+    runtime.cloud.onWeightsChanged((weights, listener) => {
+      if (opened || listener !== LISTENER || weights.get(TG_GREEN) !== 25) return;
+      opened = true;
+      proxy.outage(['internal-server-error', 'service-unavailable']);
+    });
+    const execution = runtime.startRelease(releaseInput('v3', { plan: PLAN }));
+    const result = await execution.result;
+    await runtime.settled();
+    proxy.heal();
+
+    // Advance spent its retries, then Rollback spent its own (the most): 1 + 7 and 1 + 14 attempts.
+    const failures = (state: string) => execution.history().filter((e) => e.stateName === state && e.type === 'StateFailed');
+    expect(failures('Advance')).toHaveLength(8);
+    expect(failures('Rollback')).toHaveLength(15);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'LedgerUnavailableError' });
+    const cause = JSON.parse(result.status === 'FAILED' ? (result.cause ?? '{}') : '{}') as { errorMessage?: string };
+    expect(cause.errorMessage).toMatch(/^the ledger \(DynamoDB\) could not be reached: dynamodb \w+ failed: /);
+    // The reconciler the failed execution triggered could not read the ledger either; its next run can.
+    expect(runtime.reconcileErrors).toEqual([expect.objectContaining({ name: 'LedgerUnavailableError' })]);
+
+    await runtime.reconcile();
+    const release = await onlyRelease(runtime);
+    // The ledger agrees with the execution: it failed.
+    expect(release.status).toBe('FAILED');
+    expect(await runtime.ledger.getLock(CHECKOUT)).toBeUndefined();
+    expect(liveCheckoutVersions(runtime)).toEqual(['v1']);
+    expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
+  });
 });
