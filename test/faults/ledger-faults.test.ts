@@ -5,11 +5,11 @@
  * LedgerUnavailableError, the error the state machine retries, while the
  * ledger's own conditional-write answers stay exactly what they were.
  */
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { CloudProviderUnavailableError, LedgerUnavailableError, ReleaseInProgressError, StaleStatusError } from '../../functions/errors.js';
-import { ledgerClientConfig, ledgerDocumentClient } from '../../functions/ledger/client.js';
+import { ledgerClientConfig, ledgerDocumentClient, ledgerError } from '../../functions/ledger/client.js';
 import { Ledger } from '../../functions/ledger/ledger.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
 import { FaultyDynamoDb, type DynamoDbFault } from '../../local/sim/faulty-dynamodb.js';
@@ -119,5 +119,24 @@ describe('the ledger still reads its own conditional answers', () => {
       operation: 'GetItem',
       code: 'ResourceNotFoundException',
     });
+  });
+});
+
+describe('ledgerError: what passes to the ledger unchanged', () => {
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+
+  it.each<[string, Error]>([
+    ['a failed conditional check', new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} })],
+    ['a transaction cancelled by a conditional check', cancelled('ConditionalCheckFailed', 'None')],
+    ['a transaction cancelled by a conflict', cancelled('None', 'TransactionConflict')],
+    ['a transaction cancelled by a conditional check and throttled too', cancelled('ConditionalCheckFailed', 'ThrottlingError')],
+  ])('%s is the SDK exception itself, for the ledger to read', (_name, error) => {
+    expect(ledgerError('TransactWriteItems', error)).toBe(error);
+  });
+
+  it.each([['ThrottlingError'], ['ProvisionedThroughputExceeded']])('a transaction cancelled by %s alone is LedgerUnavailableError', (code) => {
+    const error = cancelled('None', code);
+    expect(ledgerError('TransactWriteItems', error)).toMatchObject({ name: 'LedgerUnavailableError', code: 'TransactionCanceledException', cause: error });
   });
 });
