@@ -254,16 +254,20 @@ export class WeightsNotAppliedError extends RollgateError {
 /** A routing configuration the load balancer cannot take (beyond ALB limits or malformed). */
 export class TrafficConfigError extends RollgateError {}
 
-/** A cloud API refused a call for a reason retries will not fix. */
+/**
+ * A cloud API refused a call for a reason retries will not fix. `summary`, when
+ * given, leads the message with what the failure means to a release (e.g.
+ * "CloudWatch could not be read").
+ */
 export class CloudProviderError extends RollgateError {
   public constructor(
     public readonly service: string,
     public readonly operation: string,
     public readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; summary?: string },
   ) {
-    super(`${service} ${operation} failed: ${code}: ${message}`, options);
+    super(`${options?.summary === undefined ? '' : `${options.summary}: `}${service} ${operation} failed: ${code}: ${message}`, options);
   }
 }
 
@@ -273,6 +277,19 @@ export class CloudProviderError extends RollgateError {
  * state machine may retry this one; every other {@link CloudProviderError} is final.
  */
 export class CloudProviderUnavailableError extends CloudProviderError {}
+
+/**
+ * The ledger's DynamoDB table kept failing for a reason that may pass
+ * (throttling, a server fault, a timeout, a refused or reset connection) after
+ * the client's own retries. A {@link CloudProviderUnavailableError} with service
+ * `dynamodb`, named apart so the state machine's Retry lists and a failed
+ * execution's error say which dependency was down.
+ */
+export class LedgerUnavailableError extends CloudProviderUnavailableError {
+  public constructor(operation: string, code: string, message: string, options?: { cause?: unknown }) {
+    super('dynamodb', operation, code, message, { ...options, summary: 'the ledger (DynamoDB) could not be reached' });
+  }
+}
 
 /**
  * A fleet (or the migration task) cannot be created as configured: nothing to

@@ -67,7 +67,7 @@ export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
 /** The out-of-band handlers, each the target of EventBridge rules. */
 export const EVENT_FUNCTIONS: readonly FunctionSpec[] = (
   [
-  { id: 'AlarmHandler', entry: 'alarm', uses: [...SET_WEIGHTS, 'Callbacks.failure'], ledger: true, timeoutSeconds: 60, description: 'Alarm to ALARM: traffic back to stable, flow failed' },
+  { id: 'AlarmHandler', entry: 'alarm', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS, 'Callbacks.failure'], ledger: true, timeoutSeconds: 60, description: 'Alarm to ALARM: traffic back to stable, flow failed' },
   // Every onboarded service, each possibly rolled back.
   { id: 'Reconciler', entry: 'reconcile', uses: ['Executions.status', ...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.retire'], ledger: true, timeoutSeconds: 300, description: 'Closes releases whose execution died' },
   { id: 'BuildTrigger', entry: 'build-trigger', uses: ['ReleaseStarter.start'], ledger: false, needsStateMachineArn: true, timeoutSeconds: 30, description: 'Starts releases from ECR pushes and CodeBuild builds' },

@@ -12,7 +12,7 @@ import { parseConfig, type RollgateConfig, type RollgateConfigInput } from '../f
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
 import { Ledger } from '../functions/ledger/ledger.js';
 import type { FleetRef } from '../functions/ledger/records.js';
-import type { Notifier } from '../functions/ports.js';
+import type { AlarmSource, Notifier } from '../functions/ports.js';
 import { advance } from '../functions/steps/advance.js';
 import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
 import { abortRelease, decideApproval, promoteNow } from '../functions/steps/control.js';
@@ -75,6 +75,18 @@ export interface AlarmTrigger {
 
 export interface LocalRuntimeOptions {
   readonly dynamodbEndpoint: string;
+  /**
+   * Where the ledger sends its requests, when not straight to DynamoDB Local:
+   * e.g. a fault-injecting proxy in front of it (local/sim/faulty-dynamodb.ts).
+   * The table is still created at `dynamodbEndpoint`. @default dynamodbEndpoint
+   */
+  readonly ledgerEndpoint?: string;
+  /**
+   * The AlarmSource the steps and the alarm handler read, made once the cloud
+   * exists (e.g. one that fails like CloudWatch's API when it is down).
+   * @default the simulated cloud's alarms
+   */
+  readonly alarms?: (cloud: SimulatedCloud) => AlarmSource;
   /** @default a fresh `rollgate-ledger-<random>` table */
   readonly tableName?: string;
   /** @default the sample configuration */
@@ -141,7 +153,7 @@ export class LocalRuntime {
       ledger,
       fleets: { ecs: cloud.fleet, asg: cloud.fleet },
       router: cloud,
-      alarms: cloud,
+      alarms: options.alarms?.(cloud) ?? cloud,
       migrator: cloud,
       smoke: cloud,
       notifier: options.notifier?.({ ledger, config, cloud }) ?? cloud,
@@ -170,7 +182,8 @@ export class LocalRuntime {
     const client = localDynamoClient(options.dynamodbEndpoint);
     const tableName = options.tableName ?? `rollgate-ledger-${Math.random().toString(36).slice(2, 10)}`;
     await createLedgerTable(client, tableName);
-    const ledger = new Ledger({ client: ledgerDocumentClient(client), tableName });
+    const ledgerClient = options.ledgerEndpoint === undefined ? client : localDynamoClient(options.ledgerEndpoint);
+    const ledger = new Ledger({ client: ledgerDocumentClient(ledgerClient), tableName });
     const cloud = new SimulatedCloud(options.cloud);
     const runtime = new LocalRuntime(config, ledger, cloud, options);
 

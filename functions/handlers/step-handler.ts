@@ -7,10 +7,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { awsClientConfig } from '../adapters/aws/errors.js';
 import type { RollgateConfig } from '../config.js';
 import { PortNotWiredError } from '../errors.js';
-import { ledgerDocumentClient } from '../ledger/client.js';
+import { ledgerClientConfig, ledgerDocumentClient } from '../ledger/client.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { DefinedStep, StepDeps } from '../steps/step.js';
 import { configFromEnvironment, ENV, readEnvironment } from './environment.js';
@@ -31,7 +30,7 @@ export function coldStart(): ColdStart {
   const env = readEnvironment([ENV.ledgerTable, ENV.config]);
   const config = configFromEnvironment(env[ENV.config]);
   const ledger = new Ledger({
-    client: ledgerDocumentClient(new DynamoDBClient(awsClientConfig)),
+    client: ledgerDocumentClient(new DynamoDBClient(ledgerClientConfig)),
     tableName: env[ENV.ledgerTable],
   });
   return { config, ledger };

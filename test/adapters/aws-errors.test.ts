@@ -23,10 +23,14 @@ describe('AWS SDK errors become named rollgate errors', () => {
     const throttled = new ECSServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: {}, message: 'Rate exceeded' });
     const server = new SFNServiceException({ name: 'InternalFailure', $fault: 'server', $metadata: {}, message: 'oops' });
     const network = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const provisioned = new ECSServiceException({ name: 'ProvisionedThroughputExceededException', $fault: 'client', $metadata: {}, message: 'too fast' });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
     for (const [error, code] of [
       [throttled, 'ThrottlingException'],
       [server, 'InternalFailure'],
       [network, 'TimeoutError'],
+      [provisioned, 'ProvisionedThroughputExceededException'],
+      [refused, 'ECONNREFUSED'],
     ] as const) {
       expect(toDomainError('ecs', 'RunTask', error)).toMatchObject({ name: 'CloudProviderUnavailableError', code });
     }

@@ -48,6 +48,21 @@ export const cloudWatchAlarmsScenarios = scenarios('CloudWatchAlarms', {
     expect(aws.cloudwatch.commandCalls(DescribeAlarmsCommand)[0]?.args[0].input.AlarmNames).toEqual(['a']);
   },
 
+  'alarmsInAlarm while CloudWatch throttles, faults or cannot be reached fails with CloudProviderUnavailableError saying CloudWatch could not be read': async (aws) => {
+    for (const [error, code] of [
+      [awsError('Throttling', 'Rate exceeded'), 'Throttling'],
+      [awsError('InternalFailure', 'internal error', 'server'), 'InternalFailure'],
+      [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
+    ] as const) {
+      aws.cloudwatch.on(DescribeAlarmsCommand).rejects(error);
+      const failure = await alarms(aws).alarmsInAlarm(['api-5xx']).catch((e: unknown) => e);
+      expect(failure, code).toMatchObject({ name: 'CloudProviderUnavailableError', service: 'cloudwatch', operation: 'DescribeAlarms', code, cause: error });
+      expect((failure as Error).message, code).toBe(
+        `CloudWatch could not be read, so whether the alarms are in ALARM is unknown: cloudwatch DescribeAlarms failed: ${code}: ${error.message}`,
+      );
+    }
+  },
+
   'alarmsInAlarm with a bad token fails with CloudProviderError InvalidNextToken': async (aws) => {
     aws.cloudwatch.on(DescribeAlarmsCommand).rejects(awsError('InvalidNextToken'));
     await expect(alarms(aws).alarmsInAlarm(['a'])).rejects.toMatchObject({

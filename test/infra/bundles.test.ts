@@ -278,6 +278,18 @@ describe('Lambda bundles', () => {
   });
 });
 
+/**
+ * The documented event for `alarmName`, dated now: the handler judges an event
+ * by its time, and one from 2019 is older than any release it could roll back.
+ */
+function alarmStateChangeNow(alarmName: string) {
+  const event = alarmStateChangeFor(alarmName);
+  const now = new Date().toISOString();
+  event.time = `${now.slice(0, 19)}Z`;
+  event.detail.state = { ...(event.detail.state as Record<string, unknown>), timestamp: now.replace('Z', '+0000') };
+  return event;
+}
+
 describe('alarm handler bundle on DynamoDB Local', () => {
   it("looks up the active release of the alarm's service for AWS's documented event about an onboarded alarm", async () => {
     expect(await run(bundleOf('AlarmHandler'), alarmStateChangeFor('checkout-prod-5xx'))).toEqual({
@@ -300,7 +312,7 @@ describe('alarm handler bundle on DynamoDB Local', () => {
     const release = await checkoutReleaseInFirstBake(ledger, 'checkout-prod-alarm');
     const [elbSince, sfnSince] = [elb.received.length, sfn.received.length];
 
-    const outcome = await run(bundleOf('AlarmHandler'), alarmStateChangeFor('checkout-prod-5xx'), { [ENV.ledgerTable]: table });
+    const outcome = await run(bundleOf('AlarmHandler'), alarmStateChangeNow('checkout-prod-5xx'), { [ENV.ledgerTable]: table });
 
     expect(outcome).toEqual({ ok: true, handler: 'function', result: [{ action: 'rolled-back', releaseId: release.releaseId, ...CHECKOUT }] });
     // Set, then verified by reading it back.

@@ -4,12 +4,28 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
  */
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudProviderError, CloudProviderUnavailableError } from '../../errors.js';
 import type { AlarmSource } from '../../ports.js';
 import { callAws } from './errors.js';
 import { SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
 /** DescribeAlarms takes at most 100 names per call ("Array Members: Maximum number of 100 items"). */
 export const ALARM_NAMES_PER_CALL = 100;
+
+/** What a failure to read the alarms means to a release; it leads the error's message. */
+const UNREADABLE = 'CloudWatch could not be read, so whether the alarms are in ALARM is unknown';
+
+/**
+ * `error` with {@link UNREADABLE} in front of its message, same class (an
+ * outage stays {@link CloudProviderUnavailableError}, which the state machine
+ * retries), service, operation, code and cause.
+ */
+function unreadable(error: unknown): unknown {
+  if (!(error instanceof CloudProviderError)) return error;
+  const ErrorClass = error instanceof CloudProviderUnavailableError ? CloudProviderUnavailableError : CloudProviderError;
+  const awsMessage = error.cause instanceof Error ? error.cause.message : error.message;
+  return new ErrorClass(error.service, error.operation, error.code, awsMessage, { cause: error.cause, summary: UNREADABLE });
+}
 
 /** The IAM permissions {@link CloudWatchAlarms} uses; it needs no configuration to scope. */
 export const CLOUDWATCH_ALARMS_IAM: readonly IamGrant<unknown>[] = [
@@ -52,7 +68,9 @@ export class CloudWatchAlarms implements AlarmSource {
               NextToken: nextToken,
             }),
           ),
-        );
+        ).catch((error: unknown) => {
+          throw unreadable(error);
+        });
         for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
           if (alarm.AlarmName !== undefined && alarm.StateValue === 'ALARM') firing.add(alarm.AlarmName);
         }

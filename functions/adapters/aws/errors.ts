@@ -24,8 +24,14 @@ export interface AwsServiceError {
 /**
  * Error codes that mean "slow down": the SDK retries them, so seeing one here
  * means its attempts ran out. https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ * DynamoDB's are 400s with a client fault (ProvisionedThroughputExceededException,
+ * RequestLimitExceeded, ThrottlingException; TransactionInProgressException while
+ * an earlier attempt of the same transaction still runs), which its error page
+ * says to retry: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
  */
 const THROTTLING_CODES: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'TransactionInProgressException',
   'Throttling',
   'ThrottlingException',
   'ThrottledException',
@@ -68,8 +74,10 @@ export function toDomainError(service: string, operation: string, error: unknown
     return new ErrorClass(service, operation, sdk.name, sdk.message, { cause: error });
   }
   // No $fault: the request never got a service answer (socket reset, timeout, DNS).
+  // Node names a refused or reset connection only by its `code` (ECONNREFUSED, ECONNRESET).
   if (error instanceof Error) {
-    return new CloudProviderUnavailableError(service, operation, error.name, error.message, { cause: error });
+    const code = (error as { code?: unknown }).code;
+    return new CloudProviderUnavailableError(service, operation, typeof code === 'string' ? code : error.name, error.message, { cause: error });
   }
   return new CloudProviderError(service, operation, 'Unknown', String(error), { cause: error });
 }
