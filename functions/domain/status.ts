@@ -80,14 +80,9 @@ export function isActiveStatus(status: ReleaseStatus): status is ActiveStatus {
  * new version is (being) recorded stable: only the flow itself (a failed
  * Finalize) or the reconciler (a dead execution) may roll it back.
  */
-export const BEFORE_PROMOTION: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>([
-  'PENDING',
-  'MIGRATING',
-  'DEPLOYING',
-  'VERIFYING',
-  'SHIFTING',
-  'AWAITING_APPROVAL',
-]);
+export const BEFORE_PROMOTION: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(
+  ACTIVE_STATUSES.filter((status) => status !== 'FINALIZING' && status !== 'ROLLING_BACK'),
+);
 
 export function isLegalTransition(from: ReleaseStatus, to: ReleaseStatus): boolean {
   return LEGAL_TRANSITIONS[from].includes(to);

@@ -12,6 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { RollgateError } from '../../functions/errors.js';
 import type { LocalRuntime, StepFault } from '../../local/runtime.js';
+import { seededRandom } from '../../local/sim/random.js';
 import { CHECKOUT, LISTENER, liveCheckoutVersions, newRuntime, releaseInput } from './flow-fixture.js';
 
 const ROUNDS = Number(process.env.RACE_ROUNDS ?? 200);
@@ -19,18 +20,6 @@ const FIRST_SEED = Number(process.env.RACE_SEED ?? 20_261_202);
 /** Rounds run side by side (each on its own table and simulated cloud). */
 const PARALLEL = 5;
 const ROUNDS_PER_TEST = 20;
-
-/** mulberry32: a small seeded generator, so a failing round can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const APPROVER = 'U01ALICE';
 const PLANS = {
@@ -85,7 +74,7 @@ const ANCHORS = ['start', 'last-bake', 'approval'] as const;
 type Anchor = (typeof ANCHORS)[number];
 
 function roundOf(seed: number): Round {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const plan = pick(Object.keys(PLANS) as (keyof typeof PLANS)[]);
   const actions = Array.from({ length: 1 + Math.floor(next() * 3) }, () => {
