@@ -1,0 +1,95 @@
+/**
+ * Hostile and malformed release input on the real ASL and the local engine:
+ * whatever a caller starts an execution with, it is refused at preflight,
+ * before the lock, with an error that names what is wrong — and nothing in
+ * the ledger or the simulated cloud is touched.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ExecutionResult } from '../../local/engine/index.js';
+import type { LocalRuntime } from '../../local/runtime.js';
+import { CHECKOUT, newRuntime, releaseInput } from './flow-fixture.js';
+
+const SEARCH = { service: 'search', environment: 'prod' } as const;
+/** No approval and a short bake: a version the flow wrongly accepts ships quickly instead of waiting. */
+const ONE_STEP = { steps: [{ type: 'traffic', weight: 100, bakeSeconds: 60 }] };
+const TRIGGER = { source: 'test', author: 'dana' };
+
+function hostile(version: string, overrides: Record<string, unknown> = {}) {
+  return releaseInput(version, { plan: ONE_STEP, trigger: TRIGGER, ...overrides });
+}
+
+function failed(result: ExecutionResult): { error: string | undefined; cause: string } {
+  if (result.status !== 'FAILED') throw new Error(`execution ${result.status}, expected FAILED`);
+  return { error: result.error, cause: result.cause ?? '' };
+}
+
+/** Nothing was started, locked or touched. */
+async function untouched(runtime: LocalRuntime): Promise<void> {
+  for (const ref of [CHECKOUT, SEARCH]) {
+    expect((await runtime.ledger.listReleases(ref)).items).toEqual([]);
+    expect(await runtime.ledger.getLock(ref)).toBeUndefined();
+  }
+  expect(runtime.cloud.calls).toEqual([]);
+  expect(runtime.invocations.get('PreflightFunctionArn')).toBe(1);
+  expect([...runtime.invocations.keys()]).toEqual(['PreflightFunctionArn']);
+}
+
+describe('hostile versions', () => {
+  const ecs: [string, string][] = [
+    ['a newline', 'v2\n'],
+    ['a tab', 'v\t2'],
+    ['only spaces', '   '],
+    ['a right-to-left override', 'v2\u202e'],
+    ['a left-to-right isolate', '\u2066v2'],
+    ['NEL', 'v2\u0085'],
+    ['256 characters', 'v'.repeat(256)],
+    ['a path', '../../latest'],
+    ['$Latest', '$Latest'],
+  ];
+  it.each(ecs)('refuses an ECS version with %s at preflight, before the lock, naming the field', async (_, version) => {
+    const runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 5 } } });
+    const result = await runtime.startRelease(hostile(version)).result;
+    const { error, cause } = failed(result);
+    expect(error).toBe('InvalidInputError');
+    expect(cause).toContain('release input: version: must be an image tag');
+    await untouched(runtime);
+  });
+
+  it.each<[string, string]>([
+    ['$Latest', '$Latest'],
+    ['$Default', '$Default'],
+    ['an AMI id', 'ami-0123456789abcdef0'],
+    ['an image tag', 'v2'],
+    ['version 0', '0'],
+  ])('refuses an Auto Scaling group version that is %s at preflight, naming the field', async (_, version) => {
+    const runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 5 } } });
+    const result = await runtime.startRelease(hostile(version, SEARCH)).result;
+    const { error, cause } = failed(result);
+    expect(error).toBe('InvalidInputError');
+    expect(cause).toContain('release input: version: must be a launch-template version number');
+    await untouched(runtime);
+  });
+
+  it('releases a launch-template version number of an Auto Scaling group service', async () => {
+    const runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 5 } } });
+    const result = await runtime.startRelease(hostile('7', SEARCH)).result;
+    expect(result.status).toBe('SUCCEEDED');
+    expect((await runtime.ledger.getStable(SEARCH))?.version).toBe('7');
+  });
+});
+
+describe('a start input that is not an object', () => {
+  it.each<[string, unknown]>([
+    ['a string', 'hello'],
+    ['an array', [1, 2, 3]],
+    ['a number', 42],
+    ['a boolean', true],
+  ])('refuses %s with InvalidInputError naming the release input', async (_, input) => {
+    const runtime = await newRuntime();
+    const result = await runtime.engine.startExecution({ stateMachineArn: runtime.stateMachineArn, input }).result;
+    const { error, cause } = failed(result);
+    expect(error).toBe('InvalidInputError');
+    expect(cause).toContain('release input: input: must be a JSON object');
+    await untouched(runtime);
+  });
+});
