@@ -44,6 +44,7 @@ const KNOWN: Readonly<Record<string, { error: string; outcome: string; what: str
   AlarmFiredError: { error: 'RolledBack', outcome: 'ALARM', what: 'alarm' },
   ApprovalRejectedError: { error: 'ApprovalRejected', outcome: 'REJECTED', what: 'rejected' },
   MigrationFailedError: { error: 'MigrationFailed', outcome: 'MIGRATION_FAILED', what: 'migration' },
+  MigrationTimedOutError: { error: 'MigrationTimedOut', outcome: 'MIGRATION_TIMED_OUT', what: 'migration timed out' },
   FleetUnhealthyError: { error: 'FleetUnhealthy', outcome: 'UNHEALTHY', what: 'health gate' },
   SmokeCheckFailedError: { error: 'SmokeCheckFailed', outcome: 'SMOKE_CHECK_FAILED', what: 'dark canary' },
   ReleaseAbortedError: { error: 'ReleaseAborted', outcome: 'ABORTED', what: 'aborted' },

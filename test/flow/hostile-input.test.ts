@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionResult } from '../../local/engine/index.js';
 import type { LocalRuntime } from '../../local/runtime.js';
-import { CHECKOUT, newRuntime, releaseInput } from './flow-fixture.js';
+import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, flowConfig, newRuntime, onlyRelease, recordCanaryWeights, releaseInput } from './flow-fixture.js';
 
 const SEARCH = { service: 'search', environment: 'prod' } as const;
 /** No approval and a short bake: a version the flow wrongly accepts ships quickly instead of waiting. */
@@ -92,4 +92,40 @@ describe('a start input that is not an object', () => {
     expect(cause).toContain('release input: input: must be a JSON object');
     await untouched(runtime);
   });
+});
+
+describe('a migration that never finishes', () => {
+  it('is stopped at its timeout and the release fails with MigrationTimedOut, nothing deployed, the lock free', async () => {
+    const config = flowConfig({ migration: true });
+    const migration = config.services[0]?.migration;
+    if (migration === undefined) throw new Error('checkout has no migration');
+    migration.timeoutSeconds = 1;
+    const runtime = await newRuntime({ config, cloud: { migration: { exitCode: 0, checksToFinish: 'never' } } });
+    const canary = recordCanaryWeights(runtime);
+    const result = await runtime.startRelease(hostile('v2')).result;
+
+    const { error, cause } = failed(result);
+    expect(error).toBe('MigrationTimedOut');
+    expect(cause).toMatch(/^migration task arn:aws:ecs:\S+ still running 1 s after it started \(deadline \S+\); it was stopped$/);
+    // The simulated cloud shows the task stopped, with the reason, and no fleet was ever created.
+    const tasks = [...runtime.cloud.migrations.values()];
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]?.stoppedReason).toMatch(/^rollgate: migration of release \w+ timed out after 1 s$/);
+    expect(runtime.cloud.calls.filter((c) => c === 'migrator.stop')).toHaveLength(1);
+    expect(runtime.cloud.calls).not.toContain('fleet.create');
+    expect(canary.every((percent) => percent === 0)).toBe(true);
+    expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
+
+    const release = await onlyRelease(runtime);
+    expect(release).toMatchObject({ status: 'FAILED', outcome: 'MIGRATION_TIMED_OUT' });
+    expect(release.newFleet).toBeUndefined();
+    const types = (await runtime.ledger.listEvents(release)).map((e) => e.type);
+    expect(types).toContain('MIGRATION_STARTED');
+    expect(types.indexOf('MIGRATION_TIMED_OUT')).toBeGreaterThan(types.indexOf('MIGRATION_STARTED'));
+    expect(types).not.toContain('MIGRATION_SUCCEEDED');
+    expect(await runtime.ledger.getLock(CHECKOUT)).toBeUndefined();
+    expect((await runtime.ledger.getStable(CHECKOUT))?.version).toBe('v1');
+    await runtime.settled();
+    expect(runtime.reconcileErrors).toEqual([]);
+  }, 15_000);
 });

@@ -13,6 +13,8 @@ describe('rollback verdicts', () => {
       { error: 'ApprovalTimedOut', status: 'ROLLED_BACK', outcome: 'APPROVAL_TIMED_OUT', reason: 'no approval decision before the timeout' }],
     ['a failed migration: nothing moved', { Error: 'MigrationFailedError', Cause: lambdaCause('MigrationFailedError', 'migration failed (exit code 3): boom') }, 'start', false,
       { error: 'MigrationFailed', status: 'FAILED', outcome: 'MIGRATION_FAILED', reason: 'migration failed (exit code 3): boom' }],
+    ['a migration stopped at its timeout: nothing moved', { Error: 'MigrationTimedOutError', Cause: lambdaCause('MigrationTimedOutError', 'migration task t-1 still running 1800 s after it started') }, 'start', false,
+      { error: 'MigrationTimedOut', status: 'FAILED', outcome: 'MIGRATION_TIMED_OUT', reason: 'migration task t-1 still running 1800 s after it started' }],
     ['an unhealthy fleet', { Error: 'FleetUnhealthyError', Cause: lambdaCause('FleetUnhealthyError', 'ts-1 not healthy') }, 'start', false,
       { error: 'FleetUnhealthy', status: 'FAILED', outcome: 'UNHEALTHY', reason: 'ts-1 not healthy' }],
     ['an abort', { Error: 'ReleaseAbortedError', Cause: 'aborted by dana: wrong build' }, 'bake', true,

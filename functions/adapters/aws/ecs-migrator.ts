@@ -7,6 +7,7 @@ import {
   DescribeTasksCommand,
   ListTasksCommand,
   RunTaskCommand,
+  StopTaskCommand,
   type DesiredStatus,
   type ECSClient,
   type Task,
@@ -48,6 +49,11 @@ export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
     actions: ['ecs:DescribeTasks'],
     resources: (s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task/${resourceName(s.cluster)}/*`],
     why: `tasks of the service's cluster only: ${SAR.ecs}`,
+  },
+  {
+    actions: ['ecs:StopTask'],
+    resources: (s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task/${resourceName(s.cluster)}/*`],
+    why: `stops a migration at its timeout; tasks of the service's cluster only: ${SAR.ecs}`,
   },
   {
     actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
@@ -138,6 +144,23 @@ export class EcsMigrator implements Migrator {
     const task = out.tasks?.find((t) => t.taskArn === taskArn);
     if (task === undefined) throw new MigrationTaskNotFoundError(taskArn);
     return statusOf(task, taskArn, input.target.containerName);
+  }
+
+  /**
+   * Stops the migration task: ECS sends SIGTERM, then SIGKILL after the
+   * container's stop timeout, and records `reason` (at most 255 characters) as
+   * the task's stoppedReason. Stopping a stopped task changes nothing; a task
+   * ECS no longer knows is already gone, which is success.
+   * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html
+   */
+  public async stop(input: MigrationInput, taskArn: string, reason: string): Promise<void> {
+    await callAws(
+      'ecs',
+      'StopTask',
+      () => this.ecs.send(new StopTaskCommand({ cluster: input.target.cluster, task: taskArn, reason: reason.slice(0, 255) })),
+      // ECS reports an unknown task as InvalidParameterException "The referenced task was not found."
+      (code, error) => (code === 'InvalidParameterException' && /task was not found/i.test(error.message) ? { value: undefined } : undefined),
+    );
   }
 }
 
