@@ -5,9 +5,10 @@
  * the ledger or the simulated cloud is touched.
  */
 import { describe, expect, it } from 'vitest';
-import type { ExecutionResult } from '../../local/engine/index.js';
+import { EVENTS_PER_ENTRY, EVENTS_PER_RETRY, EXECUTION_EVENTS, releaseHistoryEvents } from '../../functions/domain/history.js';
+import type { ExecutionEvent, ExecutionResult } from '../../local/engine/index.js';
 import type { LocalRuntime } from '../../local/runtime.js';
-import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, flowConfig, newRuntime, onlyRelease, recordCanaryWeights, releaseInput } from './flow-fixture.js';
+import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, decideFirstApproval, flowConfig, newRuntime, onlyRelease, recordCanaryWeights, releaseInput } from './flow-fixture.js';
 
 const SEARCH = { service: 'search', environment: 'prod' } as const;
 /** No approval and a short bake: a version the flow wrongly accepts ships quickly instead of waiting. */
@@ -128,4 +129,57 @@ describe('a migration that never finishes', () => {
     await runtime.settled();
     expect(runtime.reconcileErrors).toEqual([]);
   }, 15_000);
+});
+
+/** The Step Functions history events of a local execution, from the states it entered and the retries it made. */
+function stepFunctionsEvents(history: readonly ExecutionEvent[]): number {
+  const callbackTasks = new Set(['Bake', 'Approval']);
+  let events = 0;
+  for (const event of history) {
+    if (event.type === 'StateRetried') events += EVENTS_PER_RETRY;
+    if (event.type !== 'StateEntered') continue;
+    if (event.stateType === 'Task') events += callbackTasks.has(event.stateName ?? '') ? EVENTS_PER_ENTRY.callbackTask : EVENTS_PER_ENTRY.lambdaTask;
+    else if (event.stateType === 'Fail') events += EVENTS_PER_ENTRY.fail;
+    else events += EVENTS_PER_ENTRY.choice; // Choice, Wait and Succeed all write an Entered and an Exited event
+  }
+  return events + EXECUTION_EVENTS;
+}
+
+describe('the history arithmetic against a real run of the state machine', () => {
+  it('predicts the events of a release with migration polls, health polls, a dark canary, an approval and a bake of 0', async () => {
+    const runtime = await newRuntime({
+      config: flowConfig({ migration: true }),
+      cloud: { migration: { exitCode: 0, checksToFinish: 3 }, versions: { v2: { healthyAfterChecks: 3 } } },
+      overrides: { taskTimeoutOverrides: { Bake: 5 } },
+      // One throttled Advance: its retry is counted too.
+      faults: { AdvanceFunctionArn: { times: 1, when: 'before' } },
+    });
+    const plan = {
+      steps: [
+        { type: 'traffic', weight: 10, bakeSeconds: 60 },
+        { type: 'traffic', weight: 50, bakeSeconds: 0 },
+        { type: 'approval', approvers: { users: ['U01ALICE'] } },
+        { type: 'traffic', weight: 100, bakeSeconds: 60 },
+      ],
+      darkCanary: { headerName: 'x-rollgate-canary', headerValue: 'v2', priority: 5, smokeChecks: [{ path: '/healthz' }] },
+    };
+    const execution = runtime.startRelease(releaseInput('v2', { plan }));
+    await decideFirstApproval(runtime, 'APPROVED', 'U02BOB');
+    const result = await execution.result;
+    expect(result.status).toBe('SUCCEEDED');
+
+    const history = execution.history();
+    const entries = (name: string) => history.filter((e) => e.type === 'StateEntered' && e.stateName === name).length;
+    expect([entries('CheckMigration'), entries('CheckHealth')]).toEqual([3, 3]);
+    const retries = history.filter((e) => e.type === 'StateRetried').length;
+    expect(retries).toBe(1);
+    const predicted = releaseHistoryEvents({
+      migrationChecks: 3,
+      healthChecks: 3,
+      darkCanary: true,
+      steps: [{ type: 'traffic', bakeSeconds: 60 }, { type: 'traffic', bakeSeconds: 0 }, { type: 'approval' }, { type: 'traffic', bakeSeconds: 60 }],
+      ending: 'released',
+    });
+    expect(stepFunctionsEvents(history)).toBe(predicted + retries * EVENTS_PER_RETRY);
+  });
 });
