@@ -183,9 +183,10 @@ export const ServiceConfigSchema = z.strictObject({
       /**
        * A migration still running this long after it started is stopped
        * (ECS StopTask) and the release fails. It is polled every
-       * `healthGate.intervalSeconds`, at most 240 times. @default 1800
+       * `healthGate.intervalSeconds`, at most 240 times.
+       * @default 1800, or 240 × `healthGate.intervalSeconds` when that is shorter (see {@link migrationTimeoutSeconds})
        */
-      timeoutSeconds: z.number().int().min(1).max(6 * 3600).default(1800),
+      timeoutSeconds: z.number().int().min(1).max(6 * 3600).optional(),
     })
     .optional(),
   /** Starts releases from builds; leave it out to start releases by hand only. */
@@ -208,7 +209,7 @@ export const ServiceConfigSchema = z.strictObject({
   approvals: ServiceApprovalsSchema.default({ fourEyes: true }),
 }).superRefine((service, ctx) => {
   const interval = service.healthGate.intervalSeconds;
-  if (service.migration !== undefined && service.migration.timeoutSeconds > MAX_POLLS * interval) {
+  if (service.migration?.timeoutSeconds !== undefined && service.migration.timeoutSeconds > MAX_POLLS * interval) {
     ctx.addIssue({
       code: 'custom',
       path: ['migration', 'timeoutSeconds'],
@@ -256,6 +257,14 @@ export type RollgateConfig = z.output<typeof RollgateConfigSchema>;
 export type RollgateConfigInput = z.input<typeof RollgateConfigSchema>;
 export type SlackConfig = z.output<typeof SlackConfigSchema>;
 export type SlackConfigInput = z.input<typeof SlackConfigSchema>;
+
+/** The migration timeout when none is configured, unless the poll interval makes 240 polls shorter. */
+export const DEFAULT_MIGRATION_TIMEOUT_SECONDS = 1800;
+
+/** How long a service's migration may run before it is stopped: `migration.timeoutSeconds`, else the default. */
+export function migrationTimeoutSeconds(service: Pick<ServiceConfig, 'healthGate'> & { readonly migration?: { readonly timeoutSeconds?: number | undefined } | undefined }): number {
+  return service.migration?.timeoutSeconds ?? Math.min(DEFAULT_MIGRATION_TIMEOUT_SECONDS, MAX_POLLS * service.healthGate.intervalSeconds);
+}
 
 /** Validates a whole configuration; the error names the bad field's path. */
 export function parseConfig(raw: unknown): RollgateConfig {

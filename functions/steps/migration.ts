@@ -8,6 +8,7 @@
  * MigrationTimedOutError (the poll is bounded: functions/domain/history.ts).
  */
 import { z } from 'zod';
+import { migrationTimeoutSeconds } from '../config.js';
 import { InvalidInputError, MigrationFailedError, MigrationTimedOutError } from '../errors.js';
 import type { MigrationInput, MigrationStatus } from '../ports.js';
 import { assertNotRollingBack, defineStep, ensureStatus, refOf, ReleaseContextSchema, serviceOf, type ReleaseContext, type StepDeps } from './step.js';
@@ -16,11 +17,12 @@ import { assertNotRollingBack, defineStep, ensureStatus, refOf, ReleaseContextSc
 export type MigrationProgress = MigrationStatus & { readonly deadline: string };
 
 function migrationOf(deps: StepDeps, release: ReleaseContext) {
-  const migration = serviceOf(deps, release).migration;
+  const service = serviceOf(deps, release);
+  const migration = service.migration;
   if (migration === undefined) {
     throw new InvalidInputError('migration', 'migration', `${release.service}/${release.environment} has no migration configured`);
   }
-  return migration;
+  return { ...migration, timeoutSeconds: migrationTimeoutSeconds(service) };
 }
 
 function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput {

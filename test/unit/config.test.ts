@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findService, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
+import { findService, migrationTimeoutSeconds, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, UnknownServiceError } from '../../functions/errors.js';
 import { CHECKOUT_SERVICE, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
 
@@ -85,8 +85,12 @@ describe('service configuration', () => {
 });
 
 describe('bounds that keep a release inside the Step Functions quotas', () => {
-  it('defaults the migration timeout to 30 minutes', () => {
-    expect(findService(parseConfig(sampleConfig), 'checkout', 'prod').migration?.timeoutSeconds).toBe(1800);
+  it('defaults the migration timeout to 30 minutes, or to 240 polls when the poll interval is shorter than 7.5 s', () => {
+    expect(migrationTimeoutSeconds(findService(parseConfig(sampleConfig), 'checkout', 'prod'))).toBe(1800);
+    const fast = parseConfig({ services: [{ ...structuredClone(CHECKOUT_SERVICE), healthGate: { timeoutSeconds: 60, intervalSeconds: 1 } }], slack: SAMPLE_SLACK });
+    expect(migrationTimeoutSeconds(findService(fast, 'checkout', 'prod'))).toBe(240);
+    const configured = parseConfig({ services: [{ ...structuredClone(CHECKOUT_SERVICE), migration: { ...CHECKOUT_SERVICE.migration, timeoutSeconds: 90 } }], slack: SAMPLE_SLACK });
+    expect(migrationTimeoutSeconds(findService(configured, 'checkout', 'prod'))).toBe(90);
   });
 
   it.each<[string, (config: RollgateConfigInput) => void, string, RegExp]>([

@@ -4,7 +4,7 @@
  * Functions' 25,000 events.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type RollgateConfigInput, type ServiceConfigInput } from '../../functions/config.js';
+import { migrationTimeoutSeconds, parseConfig, type RollgateConfigInput, type ServiceConfigInput } from '../../functions/config.js';
 import {
   HISTORY_EVENT_QUOTA,
   MAX_POLLS,
@@ -69,7 +69,7 @@ describe('the largest accepted configuration and plan', () => {
     if (parsed?.migration === undefined) throw new Error('no migration');
     const shape = {
       healthGate: parsed.healthGate,
-      migrationTimeoutSeconds: parsed.migration.timeoutSeconds,
+      migrationTimeoutSeconds: migrationTimeoutSeconds(parsed),
       darkCanary: parsed.plan.darkCanary !== undefined,
       steps: parsed.plan.steps,
     };
