@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../functions/adapters/aws/errors.js';
 import { findService, parseConfig, type RollgateConfig, type ServiceConfig } from '../functions/config.js';
+import { versionProblem } from '../functions/domain/version.js';
 import { InvalidInputError, RollgateError } from '../functions/errors.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
 import { Ledger } from '../functions/ledger/ledger.js';
@@ -38,7 +39,7 @@ export const USAGE = `usage: npm run onboard -- --table <name> --service <name> 
   --table         the ledger table (the stack's LedgerTableName output)
   --service       the service, as in the configuration
   --environment   its environment, as in the configuration
-  --version       the version running now (image tag or digest; launch template version)
+  --version       the version running now (ECS: image tag or sha256 digest; Auto Scaling group: launch template version number)
   --target-group  the target group of the pair that takes the traffic now
   --fleet         what serves it: the ECS task set id (ecs-svc/…) or the Auto Scaling group name
   --config        the configuration the stack was deployed with (default: the checked-in sample)
@@ -125,7 +126,12 @@ export function parseOnboardArgs(argv: readonly string[], readConfig: (path: str
     }
     fleet = { kind: 'auto-scaling-group', id, targetGroup };
   }
-  return { tableName, service, version: required('version'), fleet, replace: values.replace === true };
+  required('version');
+  // As given, not trimmed: the same rule preflight applies to a release's version (functions/domain/version.ts).
+  const version = String(values.version);
+  const problem = versionProblem(service.fleet.kind, version);
+  if (problem !== undefined) throw usage('--version', problem);
+  return { tableName, service, version, fleet, replace: values.replace === true };
 }
 
 /** Records the stable version; refuses to overwrite one unless `replace`. */

@@ -5,6 +5,7 @@
  * start (functions), so a mistake fails loudly with the path of the bad field.
  */
 import { z } from 'zod';
+import { MAX_POLLS } from './domain/history.js';
 import { PlanSchema } from './domain/plan.js';
 import { InvalidInputError, UnknownServiceError } from './errors.js';
 import { NameSchema } from './ledger/records.js';
@@ -13,6 +14,7 @@ import { parseInput } from './validation.js';
 const arn = (service: string, resource: string) =>
   z
     .string()
+    .max(2048)
     .regex(
       new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:${resource}`),
       `must be an ${service} ${resource.replace(/[\\^$]/g, '').replace('/', '')} ARN`,
@@ -34,6 +36,21 @@ const Ids = (prefix: string) =>
     .array(z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be ${prefix}-… ids`))
     .min(1)
     .max(16);
+
+/** The UTF-8 size of a value as JSON, as Step Functions measures its state. */
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+/** Alarm names, all together (see `alarms`). */
+export const MAX_ALARM_NAMES_BYTES = 4096;
+
+/**
+ * Every poll of a loop writes nine history events; Step Functions ends an
+ * execution at 25,000 (outside every Catch, lock held), so a loop may poll at
+ * most {@link MAX_POLLS} times (functions/domain/history.ts).
+ */
+const POLLS_WHY = `a loop may poll at most ${String(MAX_POLLS)} times, or the release's execution history could outgrow Step Functions' 25,000 events`;
 
 export const EcsFleetSchema = z.strictObject({
   kind: z.literal('ecs'),
@@ -156,8 +173,17 @@ export const ServiceConfigSchema = z.strictObject({
     /** Base URL of the service behind the listener; dark-canary smoke checks are sent here. */
     publicUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   }),
-  /** CloudWatch alarm names (metric or composite) that roll a release back. */
-  alarms: z.array(z.string().min(1).max(255)).min(1, 'onboard at least one alarm').max(100),
+  /**
+   * CloudWatch alarm names (metric or composite) that roll a release back.
+   * Those firing when an expedited release starts travel in its state, which
+   * Step Functions caps at 256 KiB (States.DataLimitExceeded, which no Catch
+   * catches): hence the cap on their total size.
+   */
+  alarms: z
+    .array(z.string().min(1).max(255))
+    .min(1, 'onboard at least one alarm')
+    .max(100)
+    .refine((names) => jsonBytes(names) <= MAX_ALARM_NAMES_BYTES, `must be at most ${String(MAX_ALARM_NAMES_BYTES)} bytes of names in all (as JSON)`),
   migration: z
     .strictObject({
       cluster: z.string().min(1),
@@ -169,22 +195,42 @@ export const ServiceConfigSchema = z.strictObject({
       command: z.array(z.string()).optional(),
       /** The task role and task execution role of the migration task definition, passed to ECS at RunTask. */
       taskRoleArns: PassedRoleArns,
+      /**
+       * A migration still running this long after it started is stopped
+       * (ECS StopTask) and the release fails. It is polled every
+       * `healthGate.intervalSeconds`, at most 240 times.
+       * @default 1800, or 240 × `healthGate.intervalSeconds` when that is shorter (see {@link migrationTimeoutSeconds})
+       */
+      timeoutSeconds: z.number().int().min(1).max(6 * 3600).optional(),
     })
     .optional(),
   /** Starts releases from builds; leave it out to start releases by hand only. */
   buildTrigger: BuildTriggerSchema.optional(),
   /** The plan a release follows unless its trigger overrides it. */
   plan: PlanSchema,
+  /** How long the new fleet has to get healthy, polled every `intervalSeconds` (at most 240 polls). */
   healthGate: z
     .strictObject({
       timeoutSeconds: z.number().int().min(1).max(3600).default(600),
       intervalSeconds: z.number().int().min(1).max(300).default(15),
+    })
+    .refine((gate) => gate.timeoutSeconds <= MAX_POLLS * gate.intervalSeconds, {
+      path: ['intervalSeconds'],
+      message: `must be at least timeoutSeconds / ${String(MAX_POLLS)}: ${POLLS_WHY}`,
     })
     .default({ timeoutSeconds: 600, intervalSeconds: 15 }),
   /** How long the old fleet is kept after promotion before it is retired. */
   terminationWaitSeconds: z.number().int().min(0).max(86_400).default(300),
   approvals: ServiceApprovalsSchema.default({ fourEyes: true }),
 }).superRefine((service, ctx) => {
+  const interval = service.healthGate.intervalSeconds;
+  if (service.migration?.timeoutSeconds !== undefined && service.migration.timeoutSeconds > MAX_POLLS * interval) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['migration', 'timeoutSeconds'],
+      message: `must be at most ${String(MAX_POLLS)} × healthGate.intervalSeconds (${String(MAX_POLLS * interval)} s), the interval the migration is polled at: ${POLLS_WHY}`,
+    });
+  }
   // An image push carries a digest; only an ECS fleet runs images by digest.
   if (service.buildTrigger?.ecrRepository !== undefined && service.fleet.kind !== 'ecs') {
     ctx.addIssue({
@@ -226,6 +272,14 @@ export type RollgateConfig = z.output<typeof RollgateConfigSchema>;
 export type RollgateConfigInput = z.input<typeof RollgateConfigSchema>;
 export type SlackConfig = z.output<typeof SlackConfigSchema>;
 export type SlackConfigInput = z.input<typeof SlackConfigSchema>;
+
+/** The migration timeout when none is configured, unless the poll interval makes 240 polls shorter. */
+export const DEFAULT_MIGRATION_TIMEOUT_SECONDS = 1800;
+
+/** How long a service's migration may run before it is stopped: `migration.timeoutSeconds`, else the default. */
+export function migrationTimeoutSeconds(service: Pick<ServiceConfig, 'healthGate'> & { readonly migration?: { readonly timeoutSeconds?: number | undefined } | undefined }): number {
+  return service.migration?.timeoutSeconds ?? Math.min(DEFAULT_MIGRATION_TIMEOUT_SECONDS, MAX_POLLS * service.healthGate.intervalSeconds);
+}
 
 /** Validates a whole configuration; the error names the bad field's path. */
 export function parseConfig(raw: unknown): RollgateConfig {

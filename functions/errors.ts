@@ -211,6 +211,17 @@ export class MigrationFailedError extends RollgateError {
   }
 }
 
+/** The migration task was still running at its timeout (`migration.timeoutSeconds`); it was stopped. */
+export class MigrationTimedOutError extends RollgateError {
+  public constructor(
+    public readonly taskArn: string,
+    public readonly timeoutSeconds: number,
+    public readonly deadline: string,
+  ) {
+    super(`migration task ${taskArn} still running ${String(timeoutSeconds)} s after it started (deadline ${deadline}); it was stopped`);
+  }
+}
+
 /** The new fleet did not become healthy within the health gate. */
 export class FleetUnhealthyError extends RollgateError {}
 

@@ -146,6 +146,8 @@ export interface Migrator {
   start(input: MigrationInput): Promise<MigrationStatus>;
   /** Where the migration task is now; SUCCEEDED only on exit code 0 of the container. */
   status(input: MigrationInput, taskArn: string): Promise<MigrationStatus>;
+  /** Stops the migration task (its timeout passed), saying why; a task already stopped or gone is success. */
+  stop(input: MigrationInput, taskArn: string, reason: string): Promise<void>;
 }
 
 // ───────────────────────────── Callbacks ─────────────────────────────

@@ -50,7 +50,7 @@ export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
   [
   { id: 'Preflight', entry: 'preflight', substitution: 'PreflightFunctionArn', uses: ['AlarmSource.alarmsInAlarm'], timeoutSeconds: 30, description: 'Preflight and lock' },
   { id: 'StartMigration', entry: 'start-migration', substitution: 'StartMigrationFunctionArn', uses: ['Migrator.start'], timeoutSeconds: 60, description: 'Starts the migration task' },
-  { id: 'CheckMigration', entry: 'check-migration', substitution: 'CheckMigrationFunctionArn', uses: ['Migrator.status'], timeoutSeconds: 30, description: 'Polls the migration task' },
+  { id: 'CheckMigration', entry: 'check-migration', substitution: 'CheckMigrationFunctionArn', uses: ['Migrator.status', 'Migrator.stop'], timeoutSeconds: 30, description: 'Polls the migration task' },
   { id: 'Deploy', entry: 'deploy', substitution: 'DeployFunctionArn', uses: ['Fleet.create'], timeoutSeconds: 120, description: 'Creates the new immutable fleet' },
   { id: 'CheckHealth', entry: 'check-health', substitution: 'CheckHealthFunctionArn', uses: ['Fleet.health'], timeoutSeconds: 30, description: 'Health gate of the new fleet' },
   // Up to 20 smoke checks of 5 s each, plus the header route set and removed.

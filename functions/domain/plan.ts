@@ -32,7 +32,7 @@ export const PlanStepSchema = z.discriminatedUnion('type', [TrafficStepSchema, A
 
 /** A smoke check the dark canary must pass through the header route. */
 export const SmokeCheckSchema = z.strictObject({
-  path: z.string().regex(/^\/[^\s]*$/, 'must be an absolute path like /healthz'),
+  path: z.string().max(512).regex(/^\/[^\s]*$/, 'must be an absolute path like /healthz'),
   expectStatus: z.number().int().min(100).max(599).default(200),
 });
 
@@ -45,12 +45,26 @@ export const DarkCanarySchema = z.strictObject({
   smokeChecks: z.array(SmokeCheckSchema).min(1, 'needs at least one smoke check').max(20),
 });
 
+/**
+ * The most a plan may weigh, as JSON. The plan travels in the release's state
+ * from step to step, and Step Functions caps a state at 256 KiB with
+ * States.DataLimitExceeded, which no Catch catches (States.ALL does not match
+ * it): a plan this size keeps the whole state under 64 KiB with every other
+ * field at its largest (test/unit/state-size.test.ts).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-task-executions
+ */
+export const MAX_PLAN_BYTES = 16_384;
+
 export const PlanSchema = z
   .strictObject({
     steps: z.array(PlanStepSchema).min(1, 'a plan needs at least one step').max(20, 'at most 20 steps'),
     darkCanary: DarkCanarySchema.optional(),
   })
   .superRefine((plan, ctx) => {
+    const bytes = Buffer.byteLength(JSON.stringify(plan), 'utf8');
+    if (bytes > MAX_PLAN_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: `the plan is ${String(bytes)} bytes as JSON; at most ${String(MAX_PLAN_BYTES)} travel in the release's state` });
+    }
     let previous = 0;
     let lastTraffic: number | undefined;
     plan.steps.forEach((step, index) => {

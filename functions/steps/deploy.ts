@@ -2,6 +2,11 @@
  * Deploy and health gate: create the release's immutable fleet behind the idle
  * target group, then poll its health until it is healthy or the gate's
  * deadline passes (FleetUnhealthyError: the rollback removes the fleet).
+ * The deadline is terminal: the first unhealthy look at or past it fails the
+ * release, and each look follows a wait of `healthGate.intervalSeconds`, so
+ * the gate looks at most timeoutSeconds / intervalSeconds + 1 times — which
+ * the configuration caps (functions/domain/history.ts) to keep the execution
+ * history bounded.
  */
 import { z } from 'zod';
 import { FleetUnhealthyError } from '../errors.js';

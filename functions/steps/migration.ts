@@ -1,20 +1,36 @@
 /**
  * Database migration: one ECS task run with the release's image before the new
  * fleet exists. Started once per release (the migrator finds the task it
- * already started), then polled until it stops; anything but exit code 0 fails
- * the release before any fleet is created or traffic moves.
+ * already started), then polled until it stops or its timeout passes; anything
+ * but exit code 0 fails the release before any fleet is created or traffic
+ * moves. A migration still running at its deadline is stopped, so no task
+ * outlives the release that started it, and the release fails with
+ * MigrationTimedOutError (the poll is bounded: functions/domain/history.ts).
  */
 import { z } from 'zod';
-import { InvalidInputError, MigrationFailedError } from '../errors.js';
+import { migrationTimeoutSeconds } from '../config.js';
+import { InvalidInputError, MigrationFailedError, MigrationTimedOutError } from '../errors.js';
 import type { MigrationInput, MigrationStatus } from '../ports.js';
-import { assertStatus, defineStep, ensureStatus, statuses, refOf, ReleaseContextSchema, serviceOf, type ReleaseContext, type StepDeps } from './step.js';
+import { assertStatus, defineStep, ensureStatus, refOf, ReleaseContextSchema, serviceOf, statuses, type ReleaseContext, type StepDeps } from './step.js';
 
-function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput {
-  const migration = serviceOf(deps, release).migration;
+/** `$.migration`: where the task is, and when it must have finished. */
+export type MigrationProgress = MigrationStatus & { readonly deadline: string };
+
+function migrationOf(deps: StepDeps, release: ReleaseContext) {
+  const service = serviceOf(deps, release);
+  const migration = service.migration;
   if (migration === undefined) {
     throw new InvalidInputError('migration', 'migration', `${release.service}/${release.environment} has no migration configured`);
   }
-  return { releaseId: release.releaseId, version: release.version, target: migration };
+  return { ...migration, timeoutSeconds: migrationTimeoutSeconds(service) };
+}
+
+function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput {
+  return { releaseId: release.releaseId, version: release.version, target: migrationOf(deps, release) };
+}
+
+function deadlineFrom(deps: StepDeps, release: ReleaseContext): string {
+  return new Date(deps.now().getTime() + migrationOf(deps, release).timeoutSeconds * 1000).toISOString();
 }
 
 async function settle(deps: StepDeps, release: ReleaseContext, status: MigrationStatus): Promise<MigrationStatus> {
@@ -33,7 +49,9 @@ async function settle(deps: StepDeps, release: ReleaseContext, status: Migration
 export const startMigration = defineStep({
   name: 'startMigration',
   input: z.object({ release: ReleaseContextSchema }),
-  async run(deps, { release }): Promise<MigrationStatus> {
+  async run(deps, { release }): Promise<MigrationProgress> {
+    // A retried start moves the deadline by the retry's delay at most: the retries are bounded too.
+    const deadline = deadlineFrom(deps, release);
     await ensureStatus(deps, refOf(release), 'MIGRATING', statuses('PENDING'), 'flow');
     const status = await deps.migrator.start(migrationInput(deps, release));
     await deps.ledger.appendEvent({
@@ -42,15 +60,33 @@ export const startMigration = defineStep({
       type: 'MIGRATION_STARTED',
       message: `migration task ${status.taskArn} started with ${release.version}`,
     });
-    return settle(deps, release, status);
+    return { ...(await settle(deps, release, status)), deadline };
   },
 });
 
 export const checkMigration = defineStep({
   name: 'checkMigration',
-  input: z.object({ release: ReleaseContextSchema, migration: z.object({ taskArn: z.string() }) }),
-  async run(deps, { release, migration }): Promise<MigrationStatus> {
+  input: z.object({
+    release: ReleaseContextSchema,
+    // Optional for executions started before migrations had a deadline: they get one from their next check.
+    migration: z.object({ taskArn: z.string(), deadline: z.iso.datetime().optional() }),
+  }),
+  async run(deps, { release, migration }): Promise<MigrationProgress> {
     await assertStatus(deps, refOf(release), statuses('MIGRATING'));
-    return settle(deps, release, await deps.migrator.status(migrationInput(deps, release), migration.taskArn));
+    const input = migrationInput(deps, release);
+    const deadline = migration.deadline ?? deadlineFrom(deps, release);
+    const status = await settle(deps, release, await deps.migrator.status(input, migration.taskArn));
+    if (status.state === 'RUNNING' && deps.now().getTime() >= Date.parse(deadline)) {
+      const after = migrationOf(deps, release).timeoutSeconds;
+      await deps.migrator.stop(input, status.taskArn, `rollgate: migration of release ${release.releaseId} timed out after ${String(after)} s`);
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: `migration-timed-out:${status.taskArn}`,
+        type: 'MIGRATION_TIMED_OUT',
+        message: `migration task ${status.taskArn} still running at ${deadline}; stopped`,
+      });
+      throw new MigrationTimedOutError(status.taskArn, after, deadline);
+    }
+    return { ...status, deadline };
   },
 });

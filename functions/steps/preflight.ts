@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import { PlanSchema } from '../domain/plan.js';
+import { assertReleasableVersion } from '../domain/version.js';
 import { AlarmsFiringError, InvalidInputError, NoStableVersionError } from '../errors.js';
 import { NameSchema, TriggerSchema, VersionSchema } from '../ledger/records.js';
 import { parseInput } from '../validation.js';
@@ -50,12 +51,23 @@ export function releaseIdFor(executionArn: string, startTime: string): string {
   return ulid(Date.parse(startTime), () => (seed[i++ % seed.length] ?? 0) / 256);
 }
 
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? 'a string' : typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'a boolean' : typeof value;
+}
+
 export const preflight = defineStep({
   name: 'preflight',
   input: PreflightInput,
   async run(deps, { input: raw, executionArn, startTime }): Promise<FlowStart> {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new InvalidInputError('release input', '', `must be a JSON object {"service", "environment", "version", "trigger", ...}, not ${jsonKind(raw)}`);
+    }
     const input = parseInput(ReleaseInputSchema, raw, 'release input');
     const service = serviceOf(deps, input);
+    // Before anything is read or locked: the adapters would refuse it only after the lock and the migration.
+    assertReleasableVersion(service.fleet.kind, input.version, 'release input');
     const plan = input.plan === undefined ? service.plan : parseInput(PlanSchema, input.plan, 'release input plan');
     if (plan.darkCanary !== undefined && service.traffic.publicUrl === undefined) {
       throw new InvalidInputError('release input plan', 'darkCanary', `needs traffic.publicUrl in the configuration of ${input.service}/${input.environment}`);

@@ -56,8 +56,8 @@ export interface FleetBackend {
 export interface SimulatedCloudOptions {
   /** Per version; versions not listed behave with the defaults. */
   readonly versions?: Readonly<Record<string, VersionBehaviour>>;
-  /** Migration exit code (0 succeeds); `checksToFinish` status checks before it stops. */
-  readonly migration?: { readonly exitCode: number; readonly checksToFinish?: number };
+  /** Migration exit code (0 succeeds); `checksToFinish` status checks before it stops (`'never'`: it runs until stopped). */
+  readonly migration?: { readonly exitCode: number; readonly checksToFinish?: number | 'never' };
   /** What serves the fleets; see {@link FleetBackend}. @default fleets are records only */
   readonly backend?: FleetBackend;
 }
@@ -76,6 +76,8 @@ export interface SimMigration {
   readonly releaseId: string;
   readonly version: string;
   checks: number;
+  /** Set once the task was stopped (Migrator.stop): why. */
+  stoppedReason?: string;
 }
 
 type WeightListener = (weights: ReadonlyMap<string, number>, listenerArn: string) => void;
@@ -220,14 +222,24 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
     const migration = this.migrations.get(taskArn);
     if (migration === undefined) return Promise.resolve({ state: 'FAILED', taskArn, exitCode: null, reason: 'task not found' });
     migration.checks++;
+    // ECS: a task stopped by StopTask ends with stop code UserInitiated and the reason it was given.
+    if (migration.stoppedReason !== undefined) return Promise.resolve({ state: 'FAILED', taskArn, exitCode: null, reason: `UserInitiated: ${migration.stoppedReason}` });
     const { exitCode: configured, checksToFinish = 1 } = this.options.migration ?? { exitCode: 0 };
     const exitCode = this.behaviour(migration.version).migrationExitCode ?? configured;
-    if (migration.checks < checksToFinish) return Promise.resolve({ state: 'RUNNING', taskArn });
+    if (checksToFinish === 'never' || migration.checks < checksToFinish) return Promise.resolve({ state: 'RUNNING', taskArn });
     return Promise.resolve(
       exitCode === 0
         ? { state: 'SUCCEEDED', taskArn }
         : { state: 'FAILED', taskArn, exitCode, reason: `Essential container in task exited (exit code ${String(exitCode)})` },
     );
+  }
+
+  public stop(_input: MigrationInput, taskArn: string, reason: string): Promise<void> {
+    this.calls.push('migrator.stop');
+    const migration = this.migrations.get(taskArn);
+    // A task that is gone or already stopped stays as it is, as StopTask leaves it.
+    if (migration !== undefined && migration.stoppedReason === undefined) migration.stoppedReason = reason;
+    return Promise.resolve();
   }
 
   // ───────── SmokeChecker ─────────

@@ -4,6 +4,7 @@ import {
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  StopTaskCommand,
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
@@ -168,6 +169,22 @@ export const ecsMigratorScenarios = scenarios('EcsMigrator', {
       exitCode: null,
       reason: expect.stringContaining('container migrate not in the task') as unknown,
     });
+  },
+
+  'stop stops the migration task in its cluster, giving the reason cut to the 255 characters ECS keeps': async (aws) => {
+    aws.ecs.on(StopTaskCommand).resolves({ task: { taskArn: TASK, desiredStatus: 'STOPPED', lastStatus: 'RUNNING' } });
+    await expect(migrator(aws).stop(INPUT, TASK, `rollgate: migration timed out ${'x'.repeat(300)}`)).resolves.toBeUndefined();
+    expect(sentActions(aws)).toEqual(['ecs:StopTask']);
+    const sent = aws.ecs.commandCalls(StopTaskCommand)[0]?.args[0].input;
+    expect(sent).toMatchObject({ cluster: 'prod', task: TASK });
+    expect(sent?.reason).toHaveLength(255);
+    expect(sent?.reason?.startsWith('rollgate: migration timed out')).toBe(true);
+  },
+
+  'stop of a task ECS no longer knows is success; any other refusal fails with CloudProviderError': async (aws) => {
+    aws.ecs.on(StopTaskCommand).rejectsOnce(awsError('InvalidParameterException', 'The referenced task was not found.')).rejects(awsError('AccessDeniedException'));
+    await expect(migrator(aws).stop(INPUT, TASK, 'timed out')).resolves.toBeUndefined();
+    await expect(migrator(aws).stop(INPUT, TASK, 'timed out')).rejects.toMatchObject({ name: 'CloudProviderError', operation: 'StopTask', code: 'AccessDeniedException' });
   },
 
   'status of a task ECS no longer knows fails with MigrationTaskNotFoundError': async (aws) => {

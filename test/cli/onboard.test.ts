@@ -102,6 +102,36 @@ describe('npm run onboard', () => {
     expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toBeUndefined();
   });
 
+  it('exits 2 naming --version when the version is not one the fleet kind can run, and writes nothing', async () => {
+    const { ledger, tableName } = await newLedger();
+    const done = await runOnboard(args({ table: tableName, version: 'v41\u202e' }));
+    expect(done.code).toBe(2);
+    expect(done.stderr).toContain('npm run onboard: --version: must be an image tag');
+    expect(done.stdout).toBe('');
+    expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toBeUndefined();
+  });
+
+  it.each<[string, string, string, string]>([
+    ['a newline', 'checkout', 'v41\n', 'must be an image tag'],
+    ['a leading space', 'checkout', ' v41', 'must be an image tag'],
+    ['a path', 'checkout', '../../latest', 'must be an image tag'],
+    ['256 characters', 'checkout', 'v'.repeat(256), 'must be an image tag'],
+    ['$Latest (ECS)', 'checkout', '$Latest', 'must be an image tag'],
+    ['$Latest (Auto Scaling group)', 'search', '$Latest', 'must be a launch-template version number'],
+    ['$Default', 'search', '$Default', 'must be a launch-template version number'],
+    ['an image tag for an Auto Scaling group', 'search', 'v41', 'must be a launch-template version number'],
+  ])('refuses a version with %s by the rule preflight applies, naming --version', (_, service, version, problem) => {
+    const search = service === 'search' ? { service, 'target-group': SEARCH_SERVICE.traffic.targetGroupArns[0], fleet: 'search-prod-v7' } : {};
+    expect(usageMessage(() => parseOnboardArgs(args({ ...search, version })))).toContain(`--version: ${problem}`);
+  });
+
+  it('takes a digest for an ECS service and a launch-template number for an Auto Scaling group', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(parseOnboardArgs(args({ version: digest }))).toMatchObject({ version: digest });
+    const search = { service: 'search', 'target-group': SEARCH_SERVICE.traffic.targetGroupArns[0], fleet: 'search-prod-v7' };
+    expect(parseOnboardArgs(args({ ...search, version: '41' }))).toMatchObject({ version: '41' });
+  });
+
   it('refuses while a release holds the lock, even with --replace', async () => {
     const { ledger } = await newLedger();
     const request = parseOnboardArgs(args());
@@ -118,7 +148,7 @@ describe('npm run onboard', () => {
     const file = join(dir, 'services.json');
     writeFileSync(file, JSON.stringify({ services: [SEARCH_SERVICE] }));
     const [searchBlue] = SEARCH_SERVICE.traffic.targetGroupArns;
-    const request = parseOnboardArgs(args({ service: 'search', 'target-group': searchBlue, fleet: 'search-prod-v7', config: file }));
+    const request = parseOnboardArgs(args({ service: 'search', version: '41', 'target-group': searchBlue, fleet: 'search-prod-v7', config: file }));
     expect(request).toMatchObject({ service: { service: 'search' }, fleet: { kind: 'auto-scaling-group', id: 'search-prod-v7', targetGroup: searchBlue } });
     // checkout is not in that file.
     expect(usageMessage(() => parseOnboardArgs(args({ config: file })))).toMatch(/--service\/--environment: checkout\/prod is not an onboarded service\+environment \(onboarded: search\/prod\)/);

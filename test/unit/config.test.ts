@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findService, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
+import { findService, migrationTimeoutSeconds, parseConfig, type RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, UnknownServiceError } from '../../functions/errors.js';
 import { CHECKOUT_SERVICE, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
 
@@ -81,5 +81,28 @@ describe('service configuration', () => {
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe('services.0.buildTrigger.ecrRepository');
     expect((error as InvalidInputError).problem).toMatch(/needs an ECS fleet/);
+  });
+});
+
+describe('bounds that keep a release inside the Step Functions quotas', () => {
+  it('defaults the migration timeout to 30 minutes, or to 240 polls when the poll interval is shorter than 7.5 s', () => {
+    expect(migrationTimeoutSeconds(findService(parseConfig(sampleConfig), 'checkout', 'prod'))).toBe(1800);
+    const fast = parseConfig({ services: [{ ...structuredClone(CHECKOUT_SERVICE), healthGate: { timeoutSeconds: 60, intervalSeconds: 1 } }], slack: SAMPLE_SLACK });
+    expect(migrationTimeoutSeconds(findService(fast, 'checkout', 'prod'))).toBe(240);
+    const configured = parseConfig({ services: [{ ...structuredClone(CHECKOUT_SERVICE), migration: { ...CHECKOUT_SERVICE.migration, timeoutSeconds: 90 } }], slack: SAMPLE_SLACK });
+    expect(migrationTimeoutSeconds(findService(configured, 'checkout', 'prod'))).toBe(90);
+  });
+
+  it.each<[string, (config: RollgateConfigInput) => void, string, RegExp]>([
+    ['a health gate polled more than 240 times (3,600 s every second)', (c) => { const s = c.services[0]; if (s) s.healthGate = { timeoutSeconds: 3600, intervalSeconds: 1 }; }, 'services.0.healthGate.intervalSeconds', /at least timeoutSeconds \/ 240/],
+    ['a migration polled more than 240 times', (c) => { const m = c.services[0]?.migration; if (m) m.timeoutSeconds = 4 * 3600; }, 'services.0.migration.timeoutSeconds', /at most 240 × healthGate\.intervalSeconds \(3600 s\)/],
+    ['a migration timeout over 6 hours', (c) => { const m = c.services[0]?.migration; if (m) m.timeoutSeconds = 6 * 3600 + 1; }, 'services.0.migration.timeoutSeconds', /<=21600/],
+    ['a migration timeout of 0', (c) => { const m = c.services[0]?.migration; if (m) m.timeoutSeconds = 0; }, 'services.0.migration.timeoutSeconds', />=1/],
+    ['alarm names over 4 KiB in all', (c) => { const s = c.services[0]; if (s) s.alarms = Array.from({ length: 20 }, (_, i) => `${String(i)}${'a'.repeat(250)}`); }, 'services.0.alarms', /at most 4096 bytes of names/],
+    ['a listener ARN over 2,048 characters', (c) => { const s = c.services[0]; if (s) s.traffic.listenerArn = `${s.traffic.listenerArn}${'0'.repeat(2048)}`; }, 'services.0.traffic.listenerArn', /<=2048/],
+  ])('refuses %s, naming the field', (_, mutate, field, message) => {
+    const error = configError(mutate);
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(message);
   });
 });

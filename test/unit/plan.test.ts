@@ -3,6 +3,7 @@ import { PlanSchema, weightsBefore, weightsFor, type PlanInput } from '../../fun
 import { parseInput } from '../../functions/validation.js';
 
 const approval = { type: 'approval' as const, approvers: { users: ['U01ALICE'] } };
+const manyApprovers = { ...approval, approvers: { users: Array.from({ length: 100 }, (_, i) => `U${String(i).padStart(127, '0')}`) } };
 const traffic = (weight: number, bakeSeconds = 60) => ({ type: 'traffic', weight, bakeSeconds }) as const;
 
 function planError(plan: unknown): { field: string; message: string } {
@@ -39,6 +40,8 @@ describe('plan validation', () => {
     ['an approval timeout under a minute', { steps: [{ ...approval, timeoutSeconds: 5 }, traffic(100)] }, 'steps.0.timeoutSeconds', /./],
     ['a negative bake', { steps: [traffic(100, -1)] }, 'steps.0.bakeSeconds', /./],
     ['a dark canary without smoke checks', { steps: [traffic(100)], darkCanary: { headerName: 'x-canary', headerValue: '1', priority: 10, smokeChecks: [] } }, 'darkCanary.smokeChecks', /at least one smoke check/],
+    ['a smoke check path over 512 characters', { steps: [traffic(100)], darkCanary: { headerName: 'x-canary', headerValue: '1', priority: 10, smokeChecks: [{ path: `/${'a'.repeat(512)}` }] } }, 'darkCanary.smokeChecks.0.path', /<=512/],
+    ['a plan over 16 KiB as JSON (the release state carries it)', { steps: [manyApprovers, traffic(50), manyApprovers, traffic(100)] }, 'steps', /the plan is \d+ bytes as JSON; at most 16384/],
   ])('refuses %s, naming the step', (_, plan, field, message) => {
     const error = planError(plan);
     expect(error.field).toBe(field);

@@ -11,13 +11,9 @@ import {
   type ECSClient,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { IMAGE_DIGEST as DIGEST, IMAGE_TAG as TAG } from '../../domain/version.js';
 import { FleetConfigError, InvalidInputError } from '../../errors.js';
 import { callAws } from './errors.js';
-
-/** A Docker tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** An image digest as ECR reports it. */
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /**
  * The image reference for a release: `repo:tag` for a tag, `repo@sha256:…`

@@ -7,6 +7,7 @@ import {
   DescribeTasksCommand,
   ListTasksCommand,
   RunTaskCommand,
+  StopTaskCommand,
   type DesiredStatus,
   type ECSClient,
   type Task,
@@ -50,6 +51,11 @@ export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
     why: `tasks of the service's cluster only: ${SAR.ecs}`,
   },
   {
+    actions: ['ecs:StopTask'],
+    resources: (s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task/${resourceName(s.cluster)}/*`],
+    why: `stops a migration at its timeout; tasks of the service's cluster only: ${SAR.ecs}`,
+  },
+  {
     actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
     resources: '*',
     why: `task-definition describe/register support no resource-level permissions: ${SAR.ecs}`,
@@ -65,13 +71,13 @@ export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
 
 /**
  * What each {@link EcsMigrator} method sends: `start` finds or runs the task
- * (and reports a found one's status), `status` only describes it. A new
- * method (say `stop`, ecs:StopTask) adds its key here and its action to a
- * grant above; the least-privilege test then asks a scenario to send it.
+ * (and reports a found one's status), `status` only describes it, `stop` stops
+ * it at its timeout.
  */
 export const ECS_MIGRATOR_METHODS: MethodActions<MethodsOf<Migrator>> = {
   start: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'iam:PassRole'],
   status: ['ecs:DescribeTasks'],
+  stop: ['ecs:StopTask'],
 };
 
 /** Runs migrations as one-off ECS tasks, at most one per release. */
@@ -149,6 +155,23 @@ export class EcsMigrator implements Migrator {
     const task = out.tasks?.find((t) => t.taskArn === taskArn);
     if (task === undefined) throw new MigrationTaskNotFoundError(taskArn);
     return statusOf(task, taskArn, input.target.containerName);
+  }
+
+  /**
+   * Stops the migration task: ECS sends SIGTERM, then SIGKILL after the
+   * container's stop timeout, and records `reason` (at most 255 characters) as
+   * the task's stoppedReason. Stopping a stopped task changes nothing; a task
+   * ECS no longer knows is already gone, which is success.
+   * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html
+   */
+  public async stop(input: MigrationInput, taskArn: string, reason: string): Promise<void> {
+    await callAws(
+      'ecs',
+      'StopTask',
+      () => this.ecs.send(new StopTaskCommand({ cluster: input.target.cluster, task: taskArn, reason: reason.slice(0, 255) })),
+      // ECS reports an unknown task as InvalidParameterException "The referenced task was not found."
+      (code, error) => (code === 'InvalidParameterException' && /task was not found/i.test(error.message) ? { value: undefined } : undefined),
+    );
   }
 }
 
