@@ -899,6 +899,56 @@ export class Ledger {
   }
 
   /**
+   * Records that the approval's decision reached the flow (the task token was
+   * answered). Recording again returns the approval as it is. The flow's
+   * answer is the truth: should a concurrent attempt have marked the decision
+   * undelivered in between (its own send found the token already answered —
+   * by this delivery), that mark is taken back.
+   *
+   * @throws ApprovalNotFoundError
+   * @throws InvalidInputError the approval has no decision to deliver.
+   */
+  public async markApprovalDelivered(approvalId: string): Promise<Approval> {
+    const id = parseInput(ApprovalIdSchema, approvalId, 'markApprovalDelivered');
+    return this.withConflictRetry('markApprovalDelivered', async () => {
+      const approval = await this.getApproval(id);
+      if (approval === undefined) throw new ApprovalNotFoundError(id);
+      if (approval.deliveredAt !== undefined) return approval;
+      if (approval.decision === undefined) throw new InvalidInputError('markApprovalDelivered', 'decision', `approval ${id} has no decision to deliver`);
+      const deliveredAt = this.now().toISOString();
+      const retracted = approval.expired?.decisionUndelivered === true;
+      const cancellation = await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { [PK]: approvalKey(id), [SK]: APPROVAL_SK },
+            UpdateExpression: retracted ? 'SET deliveredAt = :at REMOVE expired' : 'SET deliveredAt = :at',
+            ConditionExpression: retracted
+              ? 'attribute_exists(decision) AND attribute_not_exists(deliveredAt) AND expired.decisionUndelivered = :true'
+              : 'attribute_exists(decision) AND attribute_not_exists(deliveredAt) AND attribute_not_exists(expired)',
+            ExpressionAttributeValues: { ':at': deliveredAt, ...(retracted ? { ':true': true } : {}) },
+          },
+        },
+        ...this.eventItems({
+          releaseId: approval.releaseId,
+          eventId: `approval-delivered:${id}`,
+          at: deliveredAt,
+          type: 'APPROVAL_DELIVERED',
+          actor: approval.decision.by,
+          message: `step ${approval.stepIndex} ${approval.decision.outcome.toLowerCase()}: the flow has the decision`,
+          data: { approvalId: id, stepIndex: approval.stepIndex },
+        }),
+      ]);
+      if (cancellation === undefined) {
+        const delivered: Approval = { ...approval, deliveredAt };
+        if (retracted) delete delivered.expired;
+        return delivered;
+      }
+      return RETRY; // changed concurrently: the next look decides
+    });
+  }
+
+  /**
    * Records the Slack message that asks for the decision, and lists the
    * approval among those whose message still has buttons (see
    * {@link listOpenApprovalMessages}), in one transaction. A message is
@@ -991,14 +1041,17 @@ export class Ledger {
       const approval = await this.getApproval(input.approvalId);
       if (approval === undefined) throw new ApprovalNotFoundError(input.approvalId);
       if (approval.expired !== undefined) return approval;
-      const expired = { at: this.now().toISOString(), reason: input.reason };
+      // A decision that was delivered did reach the flow: nothing to expire.
+      if (approval.deliveredAt !== undefined) return approval;
+      const undelivered = approval.decision !== undefined;
+      const expired = { at: this.now().toISOString(), reason: input.reason, ...(undelivered ? { decisionUndelivered: true } : {}) };
       const cancellation = await this.transact([
         {
           Update: {
             TableName: this.tableName,
             Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
             UpdateExpression: 'SET expired = :expired',
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(expired)',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(expired) AND attribute_not_exists(deliveredAt)',
             ExpressionAttributeNames: { '#pk': PK },
             ExpressionAttributeValues: { ':expired': expired },
           },

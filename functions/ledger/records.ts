@@ -182,6 +182,11 @@ export type SlackMessageRef = z.infer<typeof SlackMessageRefSchema>;
 export const ApprovalExpirySchema = z.object({
   at: z.string(),
   reason: z.string(),
+  /**
+   * The approval carries a decision that never reached the flow (its task
+   * token was dead when it was sent): the release did not take it.
+   */
+  decisionUndelivered: z.boolean().optional(),
 });
 export type ApprovalExpiry = z.infer<typeof ApprovalExpirySchema>;
 
@@ -204,6 +209,12 @@ export const ApprovalSchema = z.object({
   createdAt: z.string(),
   expiresAt: z.string(),
   decision: DecisionSchema.optional(),
+  /**
+   * When the decision reached the flow (SendTaskSuccess / SendTaskFailure
+   * answered). A decision without it is recorded but not delivered yet: the
+   * same outcome clicked again, or the sweeper, sends it again.
+   */
+  deliveredAt: z.string().optional(),
   /** The Slack message that asks for the decision (chat.postMessage's channel and ts), once posted. */
   slackMessage: SlackMessageRefSchema.optional(),
   /**

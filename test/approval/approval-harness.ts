@@ -10,6 +10,7 @@ import type { PlanInput } from '../../functions/domain/plan.js';
 import { ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_REJECT } from '../../functions/approval/message.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
 import type { Approval, Release } from '../../functions/ledger/records.js';
+import type { Callbacks } from '../../functions/ports.js';
 import type { LocalExecution } from '../../local/engine/index.js';
 import { startLocalSlackApprovals, type LocalApprovalServer, type LocalSlackApprovals } from '../../local/approval-server.js';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.js';
@@ -57,6 +58,8 @@ export interface HarnessOptions {
   readonly runtime?: Partial<LocalRuntimeOptions>;
   readonly endpoint?: Partial<Omit<ApprovalEndpointOptions, 'ledger' | 'callbacks' | 'slack' | 'secrets'>>;
   readonly sweepIntervalMs?: number;
+  /** Wraps the engine's callbacks the endpoint resumes the flow with (e.g. to fail SendTaskSuccess once). */
+  readonly callbacks?: (engine: Callbacks) => Callbacks;
 }
 
 /** Starts a release of checkout/prod (author `dana`) and waits until its approval is posted in Slack. */
@@ -76,7 +79,8 @@ export async function releaseAwaitingApproval(options: HarnessOptions = {}): Pro
   });
   open.push(() => approvals.close());
   const runtime = await newRuntime({ ...options.runtime, notifier: approvals.notifier });
-  const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
+  const callbacks = options.callbacks?.(runtime.engine.callbacks) ?? runtime.engine.callbacks;
+  const server = await approvals.serve({ ledger: runtime.ledger, callbacks, config: runtime.deps.config });
   const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN }));
   const message = await until(() => approvals.stub.messages[0]);
   const approvalId = approvalIdOf(message);
