@@ -189,7 +189,13 @@ export async function startLocalSlackApprovals(options: LocalSlackApprovalsOptio
     slack,
     secrets,
     notifier: ({ ledger, config, cloud }) =>
-      new SlackApprovalNotifier({ slack, ledger, channel: options.channel ?? ((request) => approvalChannel(config, request)), alarms: { source: cloud, config } }),
+      new SlackApprovalNotifier({
+        slack,
+        ledger,
+        channel: options.channel ?? ((request) => approvalChannel(config, request)),
+        alarms: { source: cloud, config },
+        fourEyes: (approval) => fourEyesFor(config, approval),
+      }),
     async serve({ ledger, callbacks, config }) {
       server = await LocalApprovalServer.start({
         fourEyes: (approval) => fourEyesFor(config, approval),

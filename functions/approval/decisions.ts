@@ -22,7 +22,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Approval, Release } from '../ledger/records.js';
 import type { Callbacks } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
-import { closedMessage, factsOf, stateOf } from './message.js';
+import { closedMessage, factsOf, openMessage, stateOf } from './message.js';
 import { authorize, type ApproverDirectory } from './policy.js';
 
 /** Whether four-eyes holds for an approval of this service+environment. */
@@ -114,6 +114,8 @@ export interface RecordDecisionInput {
   readonly by: string;
   readonly via?: string;
   readonly comment?: string;
+  /** Distinct approvers an approval needs; fewer approvals so far are recorded as endorsements. @default 1 */
+  readonly quorum?: number;
 }
 
 /**
@@ -172,23 +174,26 @@ export async function deliverDecision(deps: Pick<DecisionDeps, 'ledger' | 'callb
 
 /**
  * Decides an approval for `request.userId`. Clicking the outcome already
- * recorded but not yet delivered sends it again instead of refusing.
+ * recorded but not yet delivered sends it again instead of refusing. When the
+ * policy wants more distinct approvers than have approved, the approval is
+ * recorded as an endorsement and nothing is sent.
  *
- * @returns the decided approval (no token).
+ * @returns the approval (no token): decided, or without a decision when it was an endorsement.
  * @throws ApprovalNotFoundError
  * @throws NotAnApproverError / SelfApprovalError (nothing changes)
  * @throws AlreadyDecidedError (nothing changes)
+ * @throws AlreadyEndorsedError this user already approved, another must (nothing changes)
  * @throws ApprovalExpiredError / ApprovalNoLongerWaitingError (the approval is marked expired, the message updated)
  * @throws SlackApiError the approver directory could not answer (nothing changes)
  */
 export async function decide(deps: DecisionDeps, request: DecideRequest): Promise<PublicApproval> {
   const context = await loadApproval(deps.ledger, request.approvalId);
   const { approval, release } = context;
-  await authorize(deps.directory, {
+  const { approversRequired } = await authorize(deps.directory, {
     approval,
     userId: request.userId,
     outcome: request.outcome,
-    author: release?.trigger.author,
+    startedBy: release?.trigger.startedBy,
     fourEyes: deps.fourEyes(approval),
   });
   if (approval.expired !== undefined) throw new ApprovalNoLongerWaitingError(approval.approvalId, approval.expired.reason);
@@ -210,8 +215,14 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
       outcome: request.outcome,
       by: request.userId,
       via: request.via,
+      quorum: approversRequired,
       ...(request.comment === undefined ? {} : { comment: request.comment }),
     });
+    if (recorded.decision === undefined) {
+      deps.log({ level: 'info', message: 'approval endorsed; it needs another approver', approvalId: approval.approvalId, userId: request.userId });
+      await showEndorsements(deps, recorded, release);
+      return publicApproval(recorded);
+    }
   }
   const delivery = await deliverDecision(deps, recorded);
   if (!delivery.delivered) {
@@ -221,6 +232,17 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
   }
   deps.log({ level: 'info', message: 'approval decided', approvalId: approval.approvalId, userId: request.userId, outcome: request.outcome });
   return publicApproval(delivery.approval);
+}
+
+/** Shows who approved so far on the still-open Slack message (best effort: the decision does not depend on it). */
+async function showEndorsements(deps: DecisionDeps, approval: Approval, release: Release | undefined): Promise<void> {
+  if (approval.slackMessage === undefined) return;
+  try {
+    const message = openMessage(factsOf(approval, release, undefined, deps.fourEyes(approval)));
+    await deps.slack.updateMessage({ channel: approval.slackMessage.channel, ts: approval.slackMessage.ts, ...message });
+  } catch (error) {
+    deps.log({ level: 'warn', message: 'approval message not updated with the approvals so far', approvalId: approval.approvalId, error: errorName(error) });
+  }
 }
 
 /** Marks the approval expired and shows it on its message (best effort). */

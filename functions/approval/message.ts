@@ -10,6 +10,7 @@ import { PlanSchema } from '../domain/plan.js';
 import type { Approval, Release } from '../ledger/records.js';
 import type { SlackBlock } from '../adapters/slack/web-api.js';
 import type { ApprovalRequest } from '../ports.js';
+import { approversRequired } from './policy.js';
 
 export const ACTION_APPROVE = 'rollgate_approve';
 export const ACTION_REJECT = 'rollgate_reject';
@@ -22,6 +23,10 @@ export interface ApprovalFacts extends ApprovalRequest {
   /** Alarms of the service in ALARM when the request was made; `undefined` when not checked. */
   readonly alarmsInAlarm: readonly string[] | undefined;
   readonly approvers: { readonly users: readonly string[]; readonly groups: readonly string[] };
+  /** Distinct approvers an approval takes: more than one when four-eyes holds and nobody knows who started the release. */
+  readonly approversRequired: number;
+  /** Who approved so far, while more approvers are needed. */
+  readonly endorsedBy: readonly string[];
 }
 
 /** Where an approval stands. */
@@ -40,8 +45,13 @@ export function stateOf(approval: Pick<Approval, 'decision' | 'expired'>): Appro
   return { kind: 'open' };
 }
 
-/** The facts of an approval, from its ledger records. */
-export function factsOf(approval: Omit<Approval, 'taskToken'>, release: Release | undefined, alarmsInAlarm?: readonly string[]): ApprovalFacts {
+/** The facts of an approval, from its ledger records; `fourEyes` is the service's (on unless it turns it off). */
+export function factsOf(
+  approval: Omit<Approval, 'taskToken'>,
+  release: Release | undefined,
+  alarmsInAlarm?: readonly string[],
+  fourEyes = true,
+): ApprovalFacts {
   const plan = PlanSchema.safeParse(release?.plan);
   return {
     approvalId: approval.approvalId,
@@ -57,6 +67,8 @@ export function factsOf(approval: Omit<Approval, 'taskToken'>, release: Release 
     alarmsInAlarm,
     expiresAt: approval.expiresAt,
     approvers: approval.approvers,
+    approversRequired: approversRequired(release?.trigger.startedBy, fourEyes),
+    endorsedBy: (approval.endorsements ?? []).map((e) => e.by),
   };
 }
 
@@ -104,9 +116,26 @@ function detailBlocks(facts: ApprovalFacts): SlackBlock[] {
     field('Decide by', slackDate(facts.expiresAt)),
   ];
   const approvers = [...facts.approvers.users.map(mentionUser), ...facts.approvers.groups.map(mentionGroup)].join(', ');
+  const quorum =
+    facts.approversRequired > 1
+      ? [
+          {
+            type: 'context',
+            elements: [
+              {
+                type: 'mrkdwn',
+                text:
+                  `:busts_in_silhouette: Nobody knows who started this release, so it takes ${facts.approversRequired === 2 ? 'two' : String(facts.approversRequired)} different approvers (four-eyes).` +
+                  (facts.endorsedBy.length === 0 ? '' : ` Approved so far by ${facts.endorsedBy.map(mentionUser).join(', ')}.`),
+              },
+            ],
+          },
+        ]
+      : [];
   return [
     { type: 'section', fields },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `Approvers: ${approvers} · approval \`${facts.approvalId}\`` }] },
+    ...quorum,
   ];
 }
 

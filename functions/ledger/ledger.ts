@@ -48,6 +48,7 @@ import {
 } from '../domain/status.js';
 import {
   AlreadyDecidedError,
+  AlreadyEndorsedError,
   ApprovalExpiredError,
   ApprovalNotFoundError,
   CorruptRecordError,
@@ -88,6 +89,7 @@ import {
   WeightsSchema,
   type Approval,
   type Decision,
+  type Endorsement,
   type Lock,
   type OpenApprovalMessage,
   type Page,
@@ -250,6 +252,8 @@ const DecideInput = z.strictObject({
   by: ActorSchema,
   comment: ReasonSchema.optional(),
   via: z.string().max(64).optional(),
+  /** How many distinct approvers an approval needs (a rejection always takes one). @default 1 */
+  quorum: z.number().int().min(1).max(5).default(1),
 });
 export type DecideInput = z.input<typeof DecideInput>;
 
@@ -853,45 +857,72 @@ export class Ledger {
     return this.withConflictRetry('decideApproval', async () => {
       const approval = await this.getApproval(input.approvalId);
       if (approval === undefined) throw new ApprovalNotFoundError(input.approvalId);
+      if (approval.decision !== undefined) throw new AlreadyDecidedError(input.approvalId, approval.decision);
+      const endorsements = approval.endorsements ?? [];
+      const approving = input.outcome === 'APPROVED';
+      if (approving && endorsements.some((e) => e.by === input.by)) throw new AlreadyEndorsedError(input.approvalId, input.by);
       const now = this.now();
+      const at = now.toISOString();
+      const endorsing = approving && endorsements.length + 1 < input.quorum;
+      // The token read above is the one the caller resumes: a retried approval
+      // step may have swapped it since (replaceApprovalToken). The count of
+      // endorsements read above is the one this write builds on.
+      const condition =
+        'attribute_exists(#pk) AND attribute_not_exists(decision) AND expiresAtMs > :now AND taskToken = :token AND ' +
+        (endorsements.length === 0 ? 'attribute_not_exists(endorsements)' : 'size(endorsements) = :count');
+      const values = { ':now': now.getTime(), ':token': approval.taskToken, ...(endorsements.length === 0 ? {} : { ':count': endorsements.length }) };
+      const endorsement: Endorsement = { by: input.by, at, via: input.via };
       const decision: Decision = {
         outcome: input.outcome,
         by: input.by,
-        at: now.toISOString(),
+        at,
         comment: input.comment,
         via: input.via,
+        ...(approving && endorsements.length > 0 ? { endorsedBy: endorsements.map((e) => e.by) } : {}),
       };
+      const step = `step ${approval.stepIndex}`;
       const cancellation = await this.transact([
         {
           Update: {
             TableName: this.tableName,
             Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
-            UpdateExpression: 'SET decision = :decision',
-            // The token read above is the one the caller resumes: a retried
-            // approval step may have swapped it since (replaceApprovalToken).
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(decision) AND expiresAtMs > :now AND taskToken = :token',
+            UpdateExpression: endorsing ? 'SET endorsements = :endorsements' : 'SET decision = :decision',
+            ConditionExpression: condition,
             ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':decision': decision, ':now': now.getTime(), ':token': approval.taskToken },
+            ExpressionAttributeValues: { ...values, ...(endorsing ? { ':endorsements': [...endorsements, endorsement] } : { ':decision': decision }) },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
-        ...this.eventItems({
-          releaseId: approval.releaseId,
-          eventId: `approval-decided:${input.approvalId}`,
-          at: decision.at,
-          type: input.outcome === 'APPROVED' ? 'APPROVAL_GRANTED' : 'APPROVAL_REJECTED',
-          actor: input.by,
-          message: `step ${approval.stepIndex} ${input.outcome.toLowerCase()} by ${input.by}${input.comment === undefined ? '' : `: ${input.comment}`}`,
-          data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, via: input.via },
-        }),
+        ...this.eventItems(
+          endorsing
+            ? {
+                releaseId: approval.releaseId,
+                eventId: `approval-endorsed:${input.approvalId}:${String(endorsements.length + 1)}`,
+                at,
+                type: 'APPROVAL_ENDORSED',
+                actor: input.by,
+                message: `${step} approved by ${input.by}: ${String(endorsements.length + 1)} of the ${String(input.quorum)} distinct approvers it needs`,
+                data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, via: input.via },
+              }
+            : {
+                releaseId: approval.releaseId,
+                eventId: `approval-decided:${input.approvalId}`,
+                at,
+                type: approving ? 'APPROVAL_GRANTED' : 'APPROVAL_REJECTED',
+                actor: input.by,
+                message: `${step} ${input.outcome.toLowerCase()} by ${input.by}${decision.endorsedBy === undefined ? '' : ` after ${decision.endorsedBy.join(', ')}`}${input.comment === undefined ? '' : `: ${input.comment}`}`,
+                data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, via: input.via },
+              },
+        ),
       ]);
-      if (cancellation === undefined) return { ...approval, decision };
+      if (cancellation === undefined) return endorsing ? { ...approval, endorsements: [...endorsements, endorsement] } : { ...approval, decision };
       if (cancellation.codes[0] === 'ConditionalCheckFailed') {
         const old = cancellation.items[0];
         if (old === undefined) throw new ApprovalNotFoundError(input.approvalId);
         const current = this.parse(ApprovalSchema, old);
         if (current.decision !== undefined) throw new AlreadyDecidedError(input.approvalId, current.decision);
         if (current.taskToken !== approval.taskToken) return RETRY;
+        if ((current.endorsements ?? []).length !== endorsements.length) return RETRY;
         throw new ApprovalExpiredError(input.approvalId, current.expiresAt);
       }
       return RETRY;

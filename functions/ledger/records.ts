@@ -5,6 +5,7 @@
  * field that is wrong instead of travelling on.
  */
 import { z } from 'zod';
+import { STARTER_KINDS } from '../domain/identity.js';
 import { RELEASE_STATUSES, TERMINAL_STATUSES } from '../domain/status.js';
 
 /** Service and environment names end up inside keys, so `#` and spaces are out. */
@@ -33,12 +34,24 @@ export const ReasonSchema = TextSchema(2048);
 export const ReleaseStatusSchema = z.enum(RELEASE_STATUSES);
 export const TerminalStatusSchema = z.enum(TERMINAL_STATUSES);
 
+/**
+ * Who started the release, as the caller of StartExecution verified it: a
+ * Slack user id, an IAM principal ARN, a CodeBuild build's initiator. The
+ * four-eyes check compares this, never `author` (see functions/domain/identity.ts).
+ */
+export const StartedBySchema = z.strictObject({
+  kind: z.enum(STARTER_KINDS),
+  id: TextSchema(512),
+});
+
 /** What started the release. */
 export const TriggerSchema = z.strictObject({
   source: TextSchema(64),
   commit: TextSchema(128).optional(),
   buildId: TextSchema(256).optional(),
+  /** Free text for display (a commit author, a name): never compared by the four-eyes check. */
   author: TextSchema(256).optional(),
+  startedBy: StartedBySchema.optional(),
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 
@@ -169,8 +182,18 @@ export const DecisionSchema = z.object({
   at: z.string(),
   comment: z.string().optional(),
   via: z.string().optional(),
+  /** The approvers whose approvals came before `by`'s, when the policy asked for more than one. */
+  endorsedBy: z.array(z.string()).optional(),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
+
+/** One approval toward a decision that needs several distinct approvers (an unknown author under four-eyes). */
+export const EndorsementSchema = z.object({
+  by: z.string(),
+  at: z.string(),
+  via: z.string().optional(),
+});
+export type Endorsement = z.infer<typeof EndorsementSchema>;
 
 /** Where a Slack message is: its channel id and its `ts` (Slack's message id within the channel). */
 export const SlackMessageRefSchema = z.strictObject({
@@ -215,6 +238,8 @@ export const ApprovalSchema = z.object({
    * same outcome clicked again, or the sweeper, sends it again.
    */
   deliveredAt: z.string().optional(),
+  /** Approvals so far, while the policy wants more distinct approvers than have approved. */
+  endorsements: z.array(EndorsementSchema).optional(),
   /** The Slack message that asks for the decision (chat.postMessage's channel and ts), once posted. */
   slackMessage: SlackMessageRefSchema.optional(),
   /**

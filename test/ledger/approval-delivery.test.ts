@@ -42,3 +42,30 @@ describe('approval delivery', () => {
     await expect(ledger.markApprovalDelivered(approval.approvalId)).rejects.toThrow(/decision/);
   });
 });
+
+describe('approvals that need several approvers', () => {
+  it('record a first approval as an endorsement, refuse the same approver twice, and decide on a distinct second', async () => {
+    const { ledger } = await newLedger();
+    const release = await ledger.startRelease(startInput());
+    const approval = await ledger.createApproval({ ...release, stepIndex: 1, taskToken: TOKEN, approvers: { users: ['U01ALICE', 'U02BOB'] }, timeoutSeconds: 3600 });
+    const first = await ledger.decideApproval({ approvalId: approval.approvalId, outcome: 'APPROVED', by: 'U01ALICE', quorum: 2 });
+    expect(first.decision).toBeUndefined();
+    expect(first.endorsements).toMatchObject([{ by: 'U01ALICE' }]);
+    await expect(ledger.decideApproval({ approvalId: approval.approvalId, outcome: 'APPROVED', by: 'U01ALICE', quorum: 2 })).rejects.toMatchObject({ name: 'AlreadyEndorsedError' });
+    const second = await ledger.decideApproval({ approvalId: approval.approvalId, outcome: 'APPROVED', by: 'U02BOB', quorum: 2 });
+    expect(second.decision).toMatchObject({ outcome: 'APPROVED', by: 'U02BOB', endorsedBy: ['U01ALICE'] });
+    const types = (await ledger.listEvents(release)).map((e) => e.type);
+    expect(types.filter((t) => t === 'APPROVAL_ENDORSED')).toHaveLength(1);
+    expect(types.filter((t) => t === 'APPROVAL_GRANTED')).toHaveLength(1);
+  });
+
+  it('let two concurrent first approvals by distinct approvers end in one decision naming both', async () => {
+    const { ledger } = await newLedger();
+    const release = await ledger.startRelease(startInput());
+    const approval = await ledger.createApproval({ ...release, stepIndex: 1, taskToken: TOKEN, approvers: { users: ['U01ALICE', 'U02BOB'] }, timeoutSeconds: 3600 });
+    await Promise.all(['U01ALICE', 'U02BOB'].map((by) => ledger.decideApproval({ approvalId: approval.approvalId, outcome: 'APPROVED', by, quorum: 2 })));
+    const decided = await ledger.getApproval(approval.approvalId);
+    expect(decided?.decision?.outcome).toBe('APPROVED');
+    expect([decided?.decision?.by, ...(decided?.decision?.endorsedBy ?? [])].sort()).toEqual(['U01ALICE', 'U02BOB']);
+  });
+});
