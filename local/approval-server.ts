@@ -199,6 +199,13 @@ export async function startLocalSlackApprovals(options: LocalSlackApprovalsOptio
     async serve({ ledger, callbacks, config }) {
       server = await LocalApprovalServer.start({
         fourEyes: (approval) => fourEyesFor(config, approval),
+        // The sweeper's, as in AWS: posts requests Slack did not take, without the alarm line.
+        notifier: new SlackApprovalNotifier({
+          slack,
+          ledger,
+          channel: options.channel ?? ((request) => approvalChannel(config, request)),
+          fourEyes: (approval) => fourEyesFor(config, approval),
+        }),
         ...options.endpoint,
         ledger,
         callbacks,

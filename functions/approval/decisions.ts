@@ -20,7 +20,7 @@ import {
 } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Approval, Release } from '../ledger/records.js';
-import type { Callbacks } from '../ports.js';
+import type { ApprovalRequest, Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { closedMessage, factsOf, openMessage, stateOf } from './message.js';
 import { authorize, type ApproverDirectory } from './policy.js';
@@ -283,21 +283,41 @@ export interface SweepResult {
   readonly updated: string[];
   /** Decisions recorded earlier whose delivery to the flow had failed, delivered now. */
   readonly delivered: string[];
+  /** Approval requests that Slack had not taken when the Approval step asked (Slack down), posted now. */
+  readonly posted: string[];
 }
 
-/** What the sweeper needs: no approver directory, no four-eyes (it decides nothing new). */
-export type SweepDeps = Omit<DecisionDeps, 'directory' | 'fourEyes'>;
+/** What the sweeper needs: no approver directory, no four-eyes (it decides nothing new); a notifier to post requests Slack never took. */
+export type SweepDeps = Omit<DecisionDeps, 'directory' | 'fourEyes'> & { readonly notifier?: Notifier };
+
+/** The approval request of an approval, as the Approval step made it, from the ledger. */
+function requestOf(approval: Approval, release: Release | undefined): ApprovalRequest {
+  return {
+    approvalId: approval.approvalId,
+    service: approval.service,
+    environment: approval.environment,
+    version: release?.version ?? 'unknown',
+    previousVersion: release?.previousVersion,
+    commit: release?.trigger.commit,
+    author: release?.trigger.author,
+    stepIndex: approval.stepIndex,
+    weights: release?.weights,
+    expiresAt: approval.expiresAt,
+  };
+}
 
 /**
- * Goes over the approvals whose Slack message still has buttons: delivers
- * decisions that were recorded but never reached the flow (older than
- * {@link REDELIVER_AFTER_MS}), marks those that timed out or whose release
- * stopped waiting as expired, and updates the message of every finished one.
+ * Goes over the approvals the sweeper still has work on: delivers decisions
+ * that were recorded but never reached the flow (older than
+ * {@link REDELIVER_AFTER_MS}), posts requests Slack did not take when asked,
+ * marks those that timed out or whose release stopped waiting as expired, and
+ * updates the message of every finished one. A failure with one approval
+ * (Slack still down) is logged and the next sweep tries again.
  * Run on a schedule (EventBridge, every minute) in AWS and on an interval by
  * the local approval server.
  */
 export async function sweepApprovalMessages(deps: SweepDeps): Promise<SweepResult> {
-  const result: SweepResult = { expired: [], updated: [], delivered: [] };
+  const result: SweepResult = { expired: [], updated: [], delivered: [], posted: [] };
   for (const open of await deps.ledger.listOpenApprovalMessages()) {
     try {
       const context = await loadApproval(deps.ledger, open.approvalId);
@@ -309,7 +329,14 @@ export async function sweepApprovalMessages(deps: SweepDeps): Promise<SweepResul
         deps.log({ level: 'info', message: delivery.delivered ? 'undelivered decision delivered' : 'undelivered decision found its task closed', approvalId: open.approvalId });
       } else if (stateOf(approval).kind === 'open') {
         const closed = whyClosed(context, deps.now());
-        if (closed === undefined) continue;
+        if (closed === undefined) {
+          if (approval.slackMessage === undefined && deps.notifier !== undefined) {
+            await deps.notifier.requestApproval(requestOf(approval, context.release));
+            result.posted.push(open.approvalId);
+            deps.log({ level: 'info', message: 'approval request posted by the sweeper', approvalId: open.approvalId });
+          }
+          continue;
+        }
         await deps.ledger.markApprovalExpired({ approvalId: open.approvalId, reason: closed });
         result.expired.push(open.approvalId);
       }

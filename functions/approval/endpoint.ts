@@ -31,7 +31,7 @@ import {
   SlackApiError,
 } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { Callbacks } from '../ports.js';
+import type { Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import {
   decide,
@@ -93,6 +93,8 @@ export interface ApprovalEndpointOptions {
   readonly answerWithinMs?: number;
   /** @default no logging */
   readonly log?: ApprovalLog;
+  /** For {@link ApprovalEndpoint.sweep}: posts approval requests Slack did not take when asked. @default none posted */
+  readonly notifier?: Notifier;
 }
 
 const BlockActionsSchema = z.object({
@@ -242,7 +244,7 @@ export class ApprovalEndpoint {
 
   /** Expires what timed out or stopped mattering, and updates finished approvals' messages. */
   public sweep(): Promise<SweepResult> {
-    return sweepApprovalMessages(this.deps);
+    return sweepApprovalMessages(this.options.notifier === undefined ? this.deps : { ...this.deps, notifier: this.options.notifier });
   }
 
   // ───────────────────────────── Slack ─────────────────────────────

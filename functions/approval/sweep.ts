@@ -9,7 +9,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Ledger } from '../ledger/ledger.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
-import type { Callbacks } from '../ports.js';
+import type { Callbacks, Notifier } from '../ports.js';
 import { sweepApprovalMessages, type ApprovalLog, type SweepResult } from './decisions.js';
 
 /** Runs one sweep; the scheduled event, if given, is not read. */
@@ -20,6 +20,8 @@ export interface ApprovalSweeperOptions {
   readonly slack: SlackApi;
   /** Sends recorded decisions whose delivery failed (SendTaskSuccess / SendTaskFailure). */
   readonly callbacks: Callbacks;
+  /** Posts approval requests Slack did not take when the Approval step asked. @default none posted */
+  readonly notifier?: Notifier;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** @default no logging */
@@ -32,6 +34,7 @@ export function createApprovalSweepHandler(options: ApprovalSweeperOptions): App
     ledger: options.ledger,
     slack: options.slack,
     callbacks: options.callbacks,
+    ...(options.notifier === undefined ? {} : { notifier: options.notifier }),
     now: options.now ?? (() => new Date()),
     log: options.log ?? (() => undefined),
   };

@@ -28,7 +28,6 @@ import {
 import {
   DeleteCommand,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -820,21 +819,25 @@ export class Ledger {
       createdAt: now.toISOString(),
       expiresAt: expires.toISOString(),
     };
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          [PK]: approvalKey(approval.approvalId),
-          [SK]: APPROVAL_SK,
-          ...approval,
-          expiresAtMs: expires.getTime(),
-          [TTL]: Math.ceil(expires.getTime() / 1000) + APPROVAL_RETENTION_SECONDS,
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            [PK]: approvalKey(approval.approvalId),
+            [SK]: APPROVAL_SK,
+            ...approval,
+            expiresAtMs: expires.getTime(),
+            [TTL]: Math.ceil(expires.getTime() / 1000) + APPROVAL_RETENTION_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
         },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-      }),
-    );
-    return approval;
+      },
+      // On the sweeper's list from the start, so a request Slack never took is posted later.
+      { Put: { TableName: this.tableName, Item: this.openApprovalItem(approval) } },
+    ];
+    return this.withConflictRetry('createApproval', async () => ((await this.transact(items)) === undefined ? approval : RETRY));
   }
 
   /** An approval, or `undefined`. */
@@ -931,7 +934,7 @@ export class Ledger {
 
   /**
    * Records that the approval's decision reached the flow (the task token was
-   * answered). Recording again returns the approval as it is. The flow's
+   * answered) on the approval. Recording again returns the approval as it is. The flow's
    * answer is the truth: should a concurrent attempt have marked the decision
    * undelivered in between (its own send found the token already answered —
    * by this delivery), that mark is taken back.
@@ -948,6 +951,7 @@ export class Ledger {
       if (approval.decision === undefined) throw new InvalidInputError('markApprovalDelivered', 'decision', `approval ${id} has no decision to deliver`);
       const deliveredAt = this.now().toISOString();
       const retracted = approval.expired?.decisionUndelivered === true;
+      // Only a retraction is audited: it follows an APPROVAL_EXPIRED event that no longer holds.
       const cancellation = await this.transact([
         {
           Update: {
@@ -960,15 +964,17 @@ export class Ledger {
             ExpressionAttributeValues: { ':at': deliveredAt, ...(retracted ? { ':true': true } : {}) },
           },
         },
-        ...this.eventItems({
-          releaseId: approval.releaseId,
-          eventId: `approval-delivered:${id}`,
-          at: deliveredAt,
-          type: 'APPROVAL_DELIVERED',
-          actor: approval.decision.by,
-          message: `step ${approval.stepIndex} ${approval.decision.outcome.toLowerCase()}: the flow has the decision`,
-          data: { approvalId: id, stepIndex: approval.stepIndex },
-        }),
+        ...(retracted
+          ? this.eventItems({
+              releaseId: approval.releaseId,
+              eventId: `approval-delivered:${id}`,
+              at: deliveredAt,
+              type: 'APPROVAL_DELIVERED',
+              actor: approval.decision.by,
+              message: `step ${approval.stepIndex} ${approval.decision.outcome.toLowerCase()}: the flow did take the decision after all; the expiry above no longer holds`,
+              data: { approvalId: id, stepIndex: approval.stepIndex },
+            })
+          : []),
       ]);
       if (cancellation === undefined) {
         const delivered: Approval = { ...approval, deliveredAt };
@@ -1005,18 +1011,7 @@ export class Ledger {
             ExpressionAttributeValues: { ':message': slackMessage },
           },
         },
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: {
-              [PK]: OPEN_APPROVAL_MESSAGES_PK,
-              [SK]: openApprovalMessageSk(approval.expiresAt, approval.approvalId),
-              approvalId: approval.approvalId,
-              expiresAt: approval.expiresAt,
-              [TTL]: Math.ceil(Date.parse(approval.expiresAt) / 1000) + APPROVAL_RETENTION_SECONDS,
-            },
-          },
-        },
+        { Put: { TableName: this.tableName, Item: this.openApprovalItem(approval) } },
       ]);
       if (cancellation === undefined) return { ...approval, slackMessage };
       // Recorded concurrently (or the approval vanished): look again.
@@ -1102,8 +1097,10 @@ export class Ledger {
   }
 
   /**
-   * Approvals whose Slack message still shows buttons, soonest expiry first:
-   * what a sweeper updates once they are decided, expire, or stop mattering.
+   * Approvals the sweeper still has work on, soonest expiry first: every
+   * approval from its creation until its Slack message shows the outcome (or,
+   * never posted, until it ends) — a request to post, a decision to deliver,
+   * a message to update once decided, expired, or no longer mattering.
    */
   public async listOpenApprovalMessages(raw: ListOpenApprovalMessagesInput = {}): Promise<OpenApprovalMessage[]> {
     const input = parseInput(ListOpenApprovalMessagesInput, raw, 'listOpenApprovalMessages');
@@ -1132,6 +1129,17 @@ export class Ledger {
   }
 
   // ───────────────────────────── internals ─────────────────────────────
+
+  /** An approval's entry on the sweeper's list (see {@link listOpenApprovalMessages}). */
+  private openApprovalItem(approval: Pick<Approval, 'approvalId' | 'expiresAt'>): Record<string, unknown> {
+    return {
+      [PK]: OPEN_APPROVAL_MESSAGES_PK,
+      [SK]: openApprovalMessageSk(approval.expiresAt, approval.approvalId),
+      approvalId: approval.approvalId,
+      expiresAt: approval.expiresAt,
+      [TTL]: Math.ceil(Date.parse(approval.expiresAt) / 1000) + APPROVAL_RETENTION_SECONDS,
+    };
+  }
 
   private releaseKey(ref: ReleaseRef): Record<string, string> {
     return { [PK]: serviceKey(ref.service, ref.environment), [SK]: releaseSk(ref.releaseId) };
