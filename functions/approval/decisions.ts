@@ -102,6 +102,13 @@ export const UNDELIVERED_REASON = 'the flow stopped waiting (task timed out or c
  */
 export const REDELIVER_AFTER_MS = 30_000;
 
+/**
+ * How long the sweeper leaves an approval's request to the Approval step
+ * that created it before posting it itself (Slack did not take it): the
+ * step's own attempt is long over by then, so the two never both post.
+ */
+export const REPOST_AFTER_MS = 30_000;
+
 /** Whether an approval carries a decision the flow has not received and that may still be sent. */
 export function isUndelivered(approval: Pick<Approval, 'decision' | 'deliveredAt' | 'expired'>): boolean {
   return approval.decision !== undefined && approval.deliveredAt === undefined && approval.expired === undefined;
@@ -309,7 +316,8 @@ function requestOf(approval: Approval, release: Release | undefined): ApprovalRe
 /**
  * Goes over the approvals the sweeper still has work on: delivers decisions
  * that were recorded but never reached the flow (older than
- * {@link REDELIVER_AFTER_MS}), posts requests Slack did not take when asked,
+ * {@link REDELIVER_AFTER_MS}), posts requests Slack did not take when asked
+ * (older than {@link REPOST_AFTER_MS}),
  * marks those that timed out or whose release stopped waiting as expired, and
  * updates the message of every finished one. A failure with one approval
  * (Slack still down) is logged and the next sweep tries again.
@@ -330,7 +338,8 @@ export async function sweepApprovalMessages(deps: SweepDeps): Promise<SweepResul
       } else if (stateOf(approval).kind === 'open') {
         const closed = whyClosed(context, deps.now());
         if (closed === undefined) {
-          if (approval.slackMessage === undefined && deps.notifier !== undefined) {
+          const young = deps.now().getTime() - Date.parse(approval.createdAt) < REPOST_AFTER_MS;
+          if (approval.slackMessage === undefined && deps.notifier !== undefined && !young) {
             await deps.notifier.requestApproval(requestOf(approval, context.release));
             result.posted.push(open.approvalId);
             deps.log({ level: 'info', message: 'approval request posted by the sweeper', approvalId: open.approvalId });

@@ -17,7 +17,8 @@ afterEach(async () => {
 
 describe('Slack down while a release asks for approval', () => {
   it('keeps the release waiting, records why, and the sweeper posts the request once Slack is back', async () => {
-    const approvals = await startLocalSlackApprovals({ users: [{ id: ALICE, name: 'alice' }], sweepIntervalMs: 0 });
+    let offset = 0;
+    const approvals = await startLocalSlackApprovals({ users: [{ id: ALICE, name: 'alice' }], sweepIntervalMs: 0, endpoint: { now: () => new Date(Date.now() + offset) } });
     open.push(approvals);
     approvals.stub.failAll('chat.postMessage', 'service_unavailable');
     const runtime = await newRuntime({ notifier: approvals.notifier });
@@ -41,7 +42,13 @@ describe('Slack down while a release asks for approval', () => {
     expect(execution.describe().status).toBe('RUNNING');
     expect(runtime.invocations.get('RollbackFunctionArn') ?? 0).toBe(0);
 
+    // The sweeper leaves a young request to the Approval step (which may still be posting it).
+    approvals.stub.restore('chat.postMessage');
+    expect((await server.endpoint.sweep()).posted).toEqual([]);
+    expect(approvals.stub.messages).toEqual([]);
     // While Slack is down a sweep posts nothing and fails nothing; once it is back, it posts.
+    offset = 60_000;
+    approvals.stub.failAll('chat.postMessage', 'service_unavailable');
     expect((await server.endpoint.sweep()).posted).toEqual([]);
     approvals.stub.restore('chat.postMessage');
     expect((await server.endpoint.sweep()).posted).toEqual([approvalId]);
@@ -53,7 +60,7 @@ describe('Slack down while a release asks for approval', () => {
     // Posted once: the next sweep leaves it alone.
     expect((await server.endpoint.sweep()).posted).toEqual([]);
 
-    const h = { approvals, server, message, approvalId, nowSeconds: () => Math.floor(Date.now() / 1000) } as unknown as ApprovalHarness;
+    const h = { approvals, server, message, approvalId, nowSeconds: () => Math.floor((Date.now() + offset) / 1000) } as unknown as ApprovalHarness;
     expect(await click(h, 'approve', ALICE)).toMatchObject({ status: 200, outcome: 'approved' });
     expect((await execution.result).status).toBe('SUCCEEDED');
   });
