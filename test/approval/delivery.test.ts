@@ -10,7 +10,7 @@ import type { Callbacks } from '../../functions/ports.js';
 import { decideApproval } from '../../functions/steps/control.js';
 import { stateOf } from '../../functions/approval/message.js';
 import { until } from '../flow/flow-fixture.js';
-import { ALICE, BOB, click, hasButtons, releaseAwaitingApproval } from './approval-harness.js';
+import { ALICE, BOB, click, hasButtons, releaseAwaitingApproval, type ApprovalHarness } from './approval-harness.js';
 
 /** The engine's callbacks, with the next `times` SendTaskSuccess/SendTaskFailure calls failing like a throttled Step Functions API. */
 function failing(times: number, make: () => Error = () => new CloudProviderUnavailableError('states', 'SendTaskSuccess', 'ThrottlingException', 'Rate exceeded')) {
@@ -32,7 +32,40 @@ function failing(times: number, make: () => Error = () => new CloudProviderUnava
   return { wrap, calls };
 }
 
+const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/130';
+
+/** Opens the personal link of `userId` and submits its form. */
+async function submitPage(h: ApprovalHarness, userId: string, decision: 'approve' | 'reject') {
+  const link = await h.server.personalLink(h.approvalId, userId);
+  const page = await fetch(link, { headers: { 'user-agent': BROWSER } });
+  const body = await page.text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
+  const token = /name="t" value="([^"]+)"/.exec(body)?.[1] ?? '';
+  const response = await fetch(h.server.url(`/approvals/${h.approvalId}`), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: (page.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
+      origin: h.server.baseUrl,
+      'sec-fetch-site': 'same-origin',
+      'user-agent': BROWSER,
+    },
+    body: new URLSearchParams({ t: token.replace(/&amp;/g, '&'), csrf, decision }).toString(),
+  });
+  return { status: response.status, outcome: response.headers.get('x-rollgate-outcome') };
+}
+
 describe('a recorded decision reaches the flow', () => {
+  it('the approval page shows its form again for an undelivered decision, and submitting the same outcome delivers it', async () => {
+    const h = await releaseAwaitingApproval({ callbacks: failing(1).wrap });
+    expect(await submitPage(h, ALICE, 'approve')).toMatchObject({ status: 500 });
+    expect((await h.approval()).decision).toMatchObject({ outcome: 'APPROVED', by: ALICE, via: 'browser' });
+    expect(await submitPage(h, BOB, 'reject')).toMatchObject({ status: 409, outcome: 'already-decided' });
+    expect(await submitPage(h, ALICE, 'approve')).toMatchObject({ status: 200, outcome: 'approved' });
+    expect((await h.execution.result).status).toBe('SUCCEEDED');
+    expect((await h.approval()).deliveredAt).toBeDefined();
+  });
+
   it('a re-click of the same outcome delivers a decision whose SendTaskSuccess failed once, and the release is promoted', async () => {
     const sfn = failing(1);
     const h = await releaseAwaitingApproval({ callbacks: sfn.wrap });
