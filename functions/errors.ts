@@ -132,6 +132,16 @@ export class ApprovalNotFoundError extends RollgateError {
   }
 }
 
+/** This approver already approved; the policy wants another, distinct approver too. */
+export class AlreadyEndorsedError extends RollgateError {
+  public constructor(
+    public readonly approvalId: string,
+    public readonly by: string,
+  ) {
+    super(`${by} already approved approval ${approvalId}; it needs another, distinct approver`);
+  }
+}
+
 /** The approval was already decided; `decision` is the earlier decision. */
 export class AlreadyDecidedError extends RollgateError {
   public constructor(

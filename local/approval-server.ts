@@ -189,10 +189,23 @@ export async function startLocalSlackApprovals(options: LocalSlackApprovalsOptio
     slack,
     secrets,
     notifier: ({ ledger, config, cloud }) =>
-      new SlackApprovalNotifier({ slack, ledger, channel: options.channel ?? ((request) => approvalChannel(config, request)), alarms: { source: cloud, config } }),
+      new SlackApprovalNotifier({
+        slack,
+        ledger,
+        channel: options.channel ?? ((request) => approvalChannel(config, request)),
+        alarms: { source: cloud, config },
+        fourEyes: (approval) => fourEyesFor(config, approval),
+      }),
     async serve({ ledger, callbacks, config }) {
       server = await LocalApprovalServer.start({
         fourEyes: (approval) => fourEyesFor(config, approval),
+        // The sweeper's, as in AWS: posts requests Slack did not take, without the alarm line.
+        notifier: new SlackApprovalNotifier({
+          slack,
+          ledger,
+          channel: options.channel ?? ((request) => approvalChannel(config, request)),
+          fourEyes: (approval) => fourEyesFor(config, approval),
+        }),
         ...options.endpoint,
         ledger,
         callbacks,

@@ -58,6 +58,7 @@ export class LocalSlackStub {
   public readonly ephemerals: StubEphemeral[] = [];
   private readonly listeners: ((message: StubMessage) => void)[] = [];
   private readonly failures = new Map<string, string>();
+  private readonly outages = new Map<string, string>();
   private counter = 0;
 
   private constructor(
@@ -96,6 +97,16 @@ export class LocalSlackStub {
     this.failures.set(method, error);
   }
 
+  /** Makes every call of `method` answer `{ ok: false, error }` until {@link restore} (Slack down); the calls are still recorded. */
+  public failAll(method: string, error: string): void {
+    this.outages.set(method, error);
+  }
+
+  /** Ends a {@link failAll} outage of `method`. */
+  public restore(method: string): void {
+    this.outages.delete(method);
+  }
+
   /** The message posted at `channel`/`ts`. */
   public message(channel: string, ts: string): StubMessage | undefined {
     return this.messages.find((m) => m.channel === channel && m.ts === ts);
@@ -117,6 +128,8 @@ export class LocalSlackStub {
     const args = parseArgs(request.headers['content-type'] ?? '', raw);
     if (args === undefined) return { ok: false, error: 'invalid_json' };
     this.calls.push({ method, args });
+    const outage = this.outages.get(method);
+    if (outage !== undefined) return { ok: false, error: outage };
     const failure = this.failures.get(method);
     if (failure !== undefined) {
       this.failures.delete(method);

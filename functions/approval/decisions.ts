@@ -2,8 +2,10 @@
  * Deciding an approval, whoever asks (a Slack button or the browser page):
  * the approver must be allowed, four-eyes holds, the approval must still
  * matter; the decision lands once in the ledger, then the flow's task token is
- * resumed (SendTaskSuccess / SendTaskFailure). A token already closed marks
- * the approval expired. Then the Slack message is updated to show the outcome
+ * resumed (SendTaskSuccess / SendTaskFailure) and the approval records that
+ * the decision arrived. A send that fails leaves the decision undelivered: the
+ * same outcome clicked again, or the sweeper, sends it again. A token already
+ * closed marks the approval expired, its decision undelivered. Then the Slack message is updated to show the outcome
  * without buttons; the sweeper (below) does it for approvals that time out or
  * whose release stopped waiting, and retries updates that failed.
  */
@@ -13,13 +15,14 @@ import {
   ApprovalNoLongerWaitingError,
   ApprovalNotFoundError,
   ApprovalRejectedError,
+  InvalidInputError,
   TaskAlreadyClosedError,
 } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Approval, Release } from '../ledger/records.js';
-import type { Callbacks } from '../ports.js';
+import type { ApprovalRequest, Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
-import { closedMessage, factsOf, stateOf } from './message.js';
+import { closedMessage, factsOf, openMessage, stateOf } from './message.js';
 import { authorize, type ApproverDirectory } from './policy.js';
 
 /** Whether four-eyes holds for an approval of this service+environment. */
@@ -89,62 +92,164 @@ export function whyClosed(context: ApprovalContext, now: Date): string | undefin
   return undefined;
 }
 
+/** Why a decision is marked undelivered: its task token no longer waited when it was sent. */
+export const UNDELIVERED_REASON = 'the flow stopped waiting (task timed out or closed) before the decision arrived';
+
 /**
- * Decides an approval for `request.userId`.
+ * How long the sweeper leaves a recorded but undelivered decision to the
+ * click that recorded it (which delivers it right after) before sending it
+ * itself: well over the 3 s Slack gives a click, well under the sweep period.
+ */
+export const REDELIVER_AFTER_MS = 30_000;
+
+/**
+ * How long the sweeper leaves an approval's request to the Approval step
+ * that created it before posting it itself (Slack did not take it): the
+ * step's own attempt is long over by then, so the two never both post.
+ */
+export const REPOST_AFTER_MS = 30_000;
+
+/** Whether an approval carries a decision the flow has not received and that may still be sent. */
+export function isUndelivered(approval: Pick<Approval, 'decision' | 'deliveredAt' | 'expired'>): boolean {
+  return approval.decision !== undefined && approval.deliveredAt === undefined && approval.expired === undefined;
+}
+
+/** What recording a decision needs. */
+export interface RecordDecisionInput {
+  readonly approvalId: string;
+  readonly outcome: 'APPROVED' | 'REJECTED';
+  readonly by: string;
+  readonly via?: string;
+  readonly comment?: string;
+  /** Distinct approvers an approval needs; fewer approvals so far are recorded as endorsements. @default 1 */
+  readonly quorum?: number;
+}
+
+/**
+ * Records a decision once. When the same outcome is already recorded but was
+ * never delivered (an earlier send failed), returns that approval so it is
+ * sent again: the first decision stands (its `by`, comment and time).
  *
- * @returns the decided approval (no token).
+ * @throws AlreadyDecidedError decided otherwise, or delivered already.
+ */
+export async function recordDecision(ledger: Ledger, input: RecordDecisionInput): Promise<Approval> {
+  try {
+    return await ledger.decideApproval(input);
+  } catch (error) {
+    if (error instanceof AlreadyDecidedError) {
+      const current = await ledger.getApproval(input.approvalId);
+      if (current !== undefined && isUndelivered(current) && current.decision?.outcome === input.outcome) return current;
+    }
+    throw error;
+  }
+}
+
+/** What became of sending a recorded decision to the flow. */
+export type Delivery = { readonly delivered: true; readonly approval: Approval } | { readonly delivered: false; readonly approval: Approval };
+
+/**
+ * Sends an approval's recorded decision to its task token (SendTaskSuccess for
+ * an approval, SendTaskFailure for a rejection) and records that it arrived.
+ * A dead token (TaskTimedOut, TaskDoesNotExist: {@link TaskAlreadyClosedError})
+ * marks the approval expired with its decision undelivered — unless another
+ * attempt delivered it meanwhile — so the ledger never claims a decision the
+ * flow did not take. Any other failure is thrown and the decision stays
+ * undelivered: a re-click of the same outcome, or the sweeper, sends it again.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html#API_SendTaskSuccess_Errors
+ */
+export async function deliverDecision(deps: Pick<DecisionDeps, 'ledger' | 'callbacks'>, approval: Approval): Promise<Delivery> {
+  const decision = approval.decision;
+  if (decision === undefined) throw new InvalidInputError('deliverDecision', 'decision', `approval ${approval.approvalId} has no decision to deliver`);
+  try {
+    if (decision.outcome === 'APPROVED') {
+      await deps.callbacks.success(approval.taskToken, { decision: 'APPROVED', by: decision.by });
+    } else {
+      await deps.callbacks.failure(
+        approval.taskToken,
+        new ApprovalRejectedError('').name,
+        `rejected by ${decision.by}${decision.comment === undefined ? '' : `: ${decision.comment}`}`,
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof TaskAlreadyClosedError)) throw error;
+    const current = (await deps.ledger.getApproval(approval.approvalId)) ?? approval;
+    if (current.deliveredAt !== undefined) return { delivered: true, approval: current };
+    return { delivered: false, approval: await deps.ledger.markApprovalExpired({ approvalId: approval.approvalId, reason: UNDELIVERED_REASON }) };
+  }
+  return { delivered: true, approval: await deps.ledger.markApprovalDelivered(approval.approvalId) };
+}
+
+/**
+ * Decides an approval for `request.userId`. Clicking the outcome already
+ * recorded but not yet delivered sends it again instead of refusing. When the
+ * policy wants more distinct approvers than have approved, the approval is
+ * recorded as an endorsement and nothing is sent.
+ *
+ * @returns the approval (no token): decided, or without a decision when it was an endorsement.
  * @throws ApprovalNotFoundError
  * @throws NotAnApproverError / SelfApprovalError (nothing changes)
  * @throws AlreadyDecidedError (nothing changes)
+ * @throws AlreadyEndorsedError this user already approved, another must (nothing changes)
  * @throws ApprovalExpiredError / ApprovalNoLongerWaitingError (the approval is marked expired, the message updated)
  * @throws SlackApiError the approver directory could not answer (nothing changes)
  */
 export async function decide(deps: DecisionDeps, request: DecideRequest): Promise<PublicApproval> {
   const context = await loadApproval(deps.ledger, request.approvalId);
   const { approval, release } = context;
-  await authorize(deps.directory, {
+  const { approversRequired } = await authorize(deps.directory, {
     approval,
     userId: request.userId,
     outcome: request.outcome,
-    author: release?.trigger.author,
+    startedBy: release?.trigger.startedBy,
     fourEyes: deps.fourEyes(approval),
   });
-  if (approval.decision !== undefined) throw new AlreadyDecidedError(approval.approvalId, approval.decision);
   if (approval.expired !== undefined) throw new ApprovalNoLongerWaitingError(approval.approvalId, approval.expired.reason);
-  const closed = whyClosed(context, deps.now());
-  if (closed !== undefined) {
-    await expire(deps, approval.approvalId, closed);
-    throw Date.parse(approval.expiresAt) <= deps.now().getTime()
-      ? new ApprovalExpiredError(approval.approvalId, approval.expiresAt)
-      : new ApprovalNoLongerWaitingError(approval.approvalId, closed);
-  }
-
-  // Decided once: a concurrent click loses here with AlreadyDecidedError.
-  const decided = await deps.ledger.decideApproval({
-    approvalId: approval.approvalId,
-    outcome: request.outcome,
-    by: request.userId,
-    via: request.via,
-    ...(request.comment === undefined ? {} : { comment: request.comment }),
-  });
-  try {
-    if (request.outcome === 'APPROVED') {
-      await deps.callbacks.success(decided.taskToken, { decision: 'APPROVED', by: request.userId });
-    } else {
-      await deps.callbacks.failure(
-        decided.taskToken,
-        new ApprovalRejectedError('').name,
-        `rejected by ${request.userId}${request.comment === undefined ? '' : `: ${request.comment}`}`,
-      );
+  let recorded: Approval;
+  if (approval.decision !== undefined) {
+    if (!isUndelivered(approval) || approval.decision.outcome !== request.outcome) throw new AlreadyDecidedError(approval.approvalId, approval.decision);
+    recorded = approval; // recorded earlier, its delivery failed: send it again
+  } else {
+    const closed = whyClosed(context, deps.now());
+    if (closed !== undefined) {
+      await expire(deps, approval.approvalId, closed);
+      throw Date.parse(approval.expiresAt) <= deps.now().getTime()
+        ? new ApprovalExpiredError(approval.approvalId, approval.expiresAt)
+        : new ApprovalNoLongerWaitingError(approval.approvalId, closed);
     }
-  } catch (error) {
-    if (!(error instanceof TaskAlreadyClosedError)) throw error;
-    const reason = 'the flow stopped waiting (task timed out or closed) before the decision arrived';
-    await expire(deps, approval.approvalId, reason);
-    throw new ApprovalNoLongerWaitingError(approval.approvalId, reason);
+    // Decided once: a concurrent click of the other outcome loses here with AlreadyDecidedError.
+    recorded = await recordDecision(deps.ledger, {
+      approvalId: approval.approvalId,
+      outcome: request.outcome,
+      by: request.userId,
+      via: request.via,
+      quorum: approversRequired,
+      ...(request.comment === undefined ? {} : { comment: request.comment }),
+    });
+    if (recorded.decision === undefined) {
+      deps.log({ level: 'info', message: 'approval endorsed; it needs another approver', approvalId: approval.approvalId, userId: request.userId });
+      await showEndorsements(deps, recorded, release);
+      return publicApproval(recorded);
+    }
+  }
+  const delivery = await deliverDecision(deps, recorded);
+  if (!delivery.delivered) {
+    deps.log({ level: 'info', message: 'approval decided after its task closed', approvalId: approval.approvalId, userId: request.userId });
+    await refreshMessage(deps, approval.approvalId);
+    throw new ApprovalNoLongerWaitingError(approval.approvalId, UNDELIVERED_REASON);
   }
   deps.log({ level: 'info', message: 'approval decided', approvalId: approval.approvalId, userId: request.userId, outcome: request.outcome });
-  return publicApproval(decided);
+  return publicApproval(delivery.approval);
+}
+
+/** Shows who approved so far on the still-open Slack message (best effort: the decision does not depend on it). */
+async function showEndorsements(deps: DecisionDeps, approval: Approval, release: Release | undefined): Promise<void> {
+  if (approval.slackMessage === undefined) return;
+  try {
+    const message = openMessage(factsOf(approval, release, undefined, deps.fourEyes(approval)));
+    await deps.slack.updateMessage({ channel: approval.slackMessage.channel, ts: approval.slackMessage.ts, ...message });
+  } catch (error) {
+    deps.log({ level: 'warn', message: 'approval message not updated with the approvals so far', approvalId: approval.approvalId, error: errorName(error) });
+  }
 }
 
 /** Marks the approval expired and shows it on its message (best effort). */
@@ -163,7 +268,12 @@ export async function refreshMessage(deps: Pick<DecisionDeps, 'ledger' | 'slack'
   try {
     const { approval, release } = await loadApproval(deps.ledger, approvalId);
     const state = stateOf(approval);
-    if (approval.slackMessage === undefined || state.kind === 'open') return false;
+    // An undelivered decision keeps its buttons: clicking the outcome again sends it.
+    if (state.kind === 'open' || isUndelivered(approval)) return false;
+    if (approval.slackMessage === undefined) {
+      await deps.ledger.closeApprovalMessage(approval);
+      return false;
+    }
     const message = closedMessage(factsOf(approval, release), state);
     await deps.slack.updateMessage({ channel: approval.slackMessage.channel, ts: approval.slackMessage.ts, ...message });
     await deps.ledger.closeApprovalMessage(approval);
@@ -178,22 +288,64 @@ export async function refreshMessage(deps: Pick<DecisionDeps, 'ledger' | 'slack'
 export interface SweepResult {
   readonly expired: string[];
   readonly updated: string[];
+  /** Decisions recorded earlier whose delivery to the flow had failed, delivered now. */
+  readonly delivered: string[];
+  /** Approval requests that Slack had not taken when the Approval step asked (Slack down), posted now. */
+  readonly posted: string[];
+}
+
+/** What the sweeper needs: no approver directory, no four-eyes (it decides nothing new); a notifier to post requests Slack never took. */
+export type SweepDeps = Omit<DecisionDeps, 'directory' | 'fourEyes'> & { readonly notifier?: Notifier };
+
+/** The approval request of an approval, as the Approval step made it, from the ledger. */
+function requestOf(approval: Approval, release: Release | undefined): ApprovalRequest {
+  return {
+    approvalId: approval.approvalId,
+    service: approval.service,
+    environment: approval.environment,
+    version: release?.version ?? 'unknown',
+    previousVersion: release?.previousVersion,
+    commit: release?.trigger.commit,
+    author: release?.trigger.author,
+    stepIndex: approval.stepIndex,
+    weights: release?.weights,
+    expiresAt: approval.expiresAt,
+  };
 }
 
 /**
- * Goes over the approvals whose Slack message still has buttons: marks those
- * that timed out or whose release stopped waiting as expired, and updates the
- * message of every finished one. Run on a schedule (EventBridge, every
- * minute) in AWS and on an interval by the local approval server.
+ * Goes over the approvals the sweeper still has work on: delivers decisions
+ * that were recorded but never reached the flow (older than
+ * {@link REDELIVER_AFTER_MS}), posts requests Slack did not take when asked
+ * (older than {@link REPOST_AFTER_MS}),
+ * marks those that timed out or whose release stopped waiting as expired, and
+ * updates the message of every finished one. A failure with one approval
+ * (Slack still down) is logged and the next sweep tries again.
+ * Run on a schedule (EventBridge, every minute) in AWS and on an interval by
+ * the local approval server.
  */
-export async function sweepApprovalMessages(deps: Omit<DecisionDeps, 'callbacks' | 'directory' | 'fourEyes'>): Promise<SweepResult> {
-  const result: SweepResult = { expired: [], updated: [] };
+export async function sweepApprovalMessages(deps: SweepDeps): Promise<SweepResult> {
+  const result: SweepResult = { expired: [], updated: [], delivered: [], posted: [] };
   for (const open of await deps.ledger.listOpenApprovalMessages()) {
     try {
       const context = await loadApproval(deps.ledger, open.approvalId);
-      if (stateOf(context.approval).kind === 'open') {
+      const { approval } = context;
+      if (isUndelivered(approval)) {
+        if (deps.now().getTime() - Date.parse(approval.decision?.at ?? '') < REDELIVER_AFTER_MS) continue;
+        const delivery = await deliverDecision(deps, approval);
+        (delivery.delivered ? result.delivered : result.expired).push(open.approvalId);
+        deps.log({ level: 'info', message: delivery.delivered ? 'undelivered decision delivered' : 'undelivered decision found its task closed', approvalId: open.approvalId });
+      } else if (stateOf(approval).kind === 'open') {
         const closed = whyClosed(context, deps.now());
-        if (closed === undefined) continue;
+        if (closed === undefined) {
+          const young = deps.now().getTime() - Date.parse(approval.createdAt) < REPOST_AFTER_MS;
+          if (approval.slackMessage === undefined && deps.notifier !== undefined && !young) {
+            await deps.notifier.requestApproval(requestOf(approval, context.release));
+            result.posted.push(open.approvalId);
+            deps.log({ level: 'info', message: 'approval request posted by the sweeper', approvalId: open.approvalId });
+          }
+          continue;
+        }
         await deps.ledger.markApprovalExpired({ approvalId: open.approvalId, reason: closed });
         result.expired.push(open.approvalId);
       }

@@ -21,6 +21,7 @@
 import { z } from 'zod';
 import {
   AlreadyDecidedError,
+  AlreadyEndorsedError,
   ApprovalExpiredError,
   ApprovalNoLongerWaitingError,
   ApprovalNotFoundError,
@@ -30,12 +31,13 @@ import {
   SlackApiError,
 } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { Callbacks } from '../ports.js';
+import type { Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import {
   decide,
   errorName,
   loadApproval,
+  isUndelivered,
   refreshMessage,
   sweepApprovalMessages,
   whyClosed,
@@ -91,6 +93,8 @@ export interface ApprovalEndpointOptions {
   readonly answerWithinMs?: number;
   /** @default no logging */
   readonly log?: ApprovalLog;
+  /** For {@link ApprovalEndpoint.sweep}: posts approval requests Slack did not take when asked. @default none posted */
+  readonly notifier?: Notifier;
 }
 
 const BlockActionsSchema = z.object({
@@ -106,6 +110,9 @@ const BlockActionsSchema = z.object({
     .optional(),
 });
 
+/** What an approver is told when their approval counts toward a decision that needs another approver. */
+const PENDING_TEXT = 'Your approval is recorded. Nobody knows who started this release, so another approver must approve it too (four-eyes).';
+
 interface Outcome {
   readonly status: number;
   readonly code: string;
@@ -117,6 +124,9 @@ function outcomeOf(error: unknown): Outcome | undefined {
   if (error instanceof ApprovalNotFoundError) return { status: 404, code: 'not-found', text: 'There is no such approval (or it is long gone).' };
   if (error instanceof NotAnApproverError) return { status: 403, code: 'not-an-approver', text: 'You are not one of the approvers of this release.' };
   if (error instanceof SelfApprovalError) return { status: 403, code: 'self-approval', text: 'You authored this release, so you cannot approve it (four-eyes). Another approver must.' };
+  if (error instanceof AlreadyEndorsedError) {
+    return { status: 409, code: 'already-approved', text: 'You already approved this release. Nobody knows who started it, so another approver must approve it too (four-eyes).' };
+  }
   if (error instanceof AlreadyDecidedError) {
     return { status: 409, code: 'already-decided', text: `Already ${error.decision.outcome.toLowerCase()} by ${error.decision.by} at ${error.decision.at}.` };
   }
@@ -234,7 +244,7 @@ export class ApprovalEndpoint {
 
   /** Expires what timed out or stopped mattering, and updates finished approvals' messages. */
   public sweep(): Promise<SweepResult> {
-    return sweepApprovalMessages(this.deps);
+    return sweepApprovalMessages(this.options.notifier === undefined ? this.deps : { ...this.deps, notifier: this.options.notifier });
   }
 
   // ───────────────────────────── Slack ─────────────────────────────
@@ -287,7 +297,11 @@ export class ApprovalEndpoint {
 
     const outcome = action.action_id === ACTION_APPROVE ? 'APPROVED' : 'REJECTED';
     try {
-      await decide(this.deps, { approvalId, outcome, userId, via: 'slack' });
+      const decided = await decide(this.deps, { approvalId, outcome, userId, via: 'slack' });
+      if (decided.decision === undefined) {
+        await tell(PENDING_TEXT);
+        return text(200, '', 'approval-recorded');
+      }
     } catch (error) {
       const refused = outcomeOf(error);
       if (refused === undefined) throw error;
@@ -302,7 +316,7 @@ export class ApprovalEndpoint {
   private async handOutLink(request: HttpRequest, approvalId: string, userId: string, tell: (message: string) => Promise<void>): Promise<HttpResponse> {
     try {
       const { approval, release } = await loadApproval(this.deps.ledger, approvalId);
-      await authorize(this.deps.directory, { approval, userId, outcome: 'VIEW', author: release?.trigger.author, fourEyes: this.deps.fourEyes(approval) });
+      await authorize(this.deps.directory, { approval, userId, outcome: 'VIEW', startedBy: release?.trigger.startedBy, fourEyes: this.deps.fourEyes(approval) });
       const link = await this.personalLink(approvalId, userId, this.options.publicBaseUrl ?? `${request.origin}${request.basePath ?? ''}`);
       await tell(`Your personal approval link (do not share it: it decides as you): ${link}`);
       return text(200, '', 'link-sent');
@@ -348,9 +362,10 @@ export class ApprovalEndpoint {
       const context = await loadApproval(this.deps.ledger, approvalId);
       const { approval, release } = context;
       const facts = factsOf(approval, release);
-      await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'VIEW', author: release?.trigger.author, fourEyes: this.deps.fourEyes(approval) });
+      await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'VIEW', startedBy: release?.trigger.startedBy, fourEyes: this.deps.fourEyes(approval) });
       const state = stateOf(approval);
-      if (state.kind === 'decided') return html(409, outcomePage(facts, state), 'already-decided');
+      // A decision not yet delivered keeps its form: submitting the same outcome sends it again.
+      if (state.kind === 'decided' && !isUndelivered(approval)) return html(409, outcomePage(facts, state), 'already-decided');
       if (state.kind === 'expired') return html(410, outcomePage(facts, state), 'no-longer-waiting');
       const now = this.deps.now();
       const closed = claims.expiresAt.getTime() <= now.getTime() ? 'the link has expired' : whyClosed(context, now);
@@ -358,7 +373,7 @@ export class ApprovalEndpoint {
       if (closed !== undefined) return html(410, outcomePage(facts, { kind: 'expired', at: now.toISOString(), reason: closed }), 'expired');
       let canApprove = true;
       try {
-        await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'APPROVED', author: release?.trigger.author, fourEyes: this.deps.fourEyes(approval) });
+        await authorize(this.deps.directory, { approval, userId: claims.userId, outcome: 'APPROVED', startedBy: release?.trigger.startedBy, fourEyes: this.deps.fourEyes(approval) });
       } catch (error) {
         if (!(error instanceof SelfApprovalError)) throw error;
         canApprove = false;
@@ -413,6 +428,7 @@ export class ApprovalEndpoint {
         ...(comment === '' ? {} : { comment }),
       });
       await refreshMessage(this.deps, approvalId);
+      if (decided.decision === undefined) return html(200, messagePage('Approval recorded', PENDING_TEXT), 'approval-recorded');
       const release = await this.deps.ledger.getRelease(decided);
       const state = stateOf(decided);
       if (state.kind === 'open') throw new Error('a decided approval reads as open');

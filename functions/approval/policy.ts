@@ -3,12 +3,14 @@
  * ids and Slack user groups from the plan. Group membership is asked of Slack
  * (usergroups.users.list) at decision time, so someone removed from the group
  * loses the right within the cache's lifetime (a minute by default); any
- * failure to ask fails closed. Four-eyes (on by default): the release's
- * author may reject their own release but never approve it.
+ * failure to ask fails closed. Four-eyes (on by default): whoever started the
+ * release may reject it but never approve it; when nobody knows who started
+ * it, an approval takes two distinct approvers.
  */
 import { NotAnApproverError, SelfApprovalError } from '../errors.js';
 import type { Approval } from '../ledger/records.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
+import { isStarter, starterOf, type StartedBy } from '../domain/identity.js';
 
 /** What the policy needs to know about Slack users and groups. */
 export interface ApproverDirectory {
@@ -63,37 +65,29 @@ export class SlackApproverDirectory implements ApproverDirectory {
   }
 }
 
-/** Lower-cased names an author string stands for: `Dana Diaz <dana@example.com>` → the name, the email and its local part. */
-function authorNames(author: string): Set<string> {
-  const names = new Set<string>();
-  const add = (value: string | undefined) => {
-    const v = value?.trim().toLowerCase();
-    if (v !== undefined && v !== '') names.add(v);
-  };
-  const match = /^(.*?)<([^>]+)>\s*$/.exec(author);
-  add(author);
-  add(match?.[1]);
-  const email = match?.[2] ?? (author.includes('@') ? author : undefined);
-  add(email);
-  add(email?.split('@')[0]);
-  return names;
-}
+/**
+ * How many distinct approvers an approval needs when four-eyes holds and the
+ * release's starter is unknown (no verified identity: an ECR push, a build
+ * started by a pipeline or webhook, free text only): one approver could be the
+ * author, two distinct ones cannot both be.
+ */
+export const UNKNOWN_STARTER_APPROVERS = 2;
 
-/** Whether a user going by `identities` is the author (generous on purpose: a false match only refuses an approval). */
-export function isAuthor(author: string | undefined, identities: readonly string[]): boolean {
-  if (author === undefined || author.trim() === '') return false;
-  const names = authorNames(author);
-  return identities.some((identity) => {
-    const id = identity.trim().toLowerCase();
-    return names.has(id) || (id.includes('@') && names.has(id.split('@')[0] ?? ''));
-  });
+/** What four-eyes asks of an approval of a release started by `startedBy`: how many distinct approvers. */
+export function approversRequired(startedBy: StartedBy | undefined, fourEyes: boolean): number {
+  return fourEyes && starterOf(startedBy) === undefined ? UNKNOWN_STARTER_APPROVERS : 1;
 }
 
 /**
- * Refuses a user who may not take this decision.
+ * Refuses a user who may not take this decision, and says how many distinct
+ * approvers the approval needs. Four-eyes compares the release's verified
+ * starter with the user (Slack user id; or an IAM / CodeBuild name with the
+ * user's Slack names, normalized); the free-text author is never compared.
+ * With the starter unknown, nobody is refused as the author, but an approval
+ * takes {@link UNKNOWN_STARTER_APPROVERS} distinct approvers.
  *
  * @throws NotAnApproverError not in the approval's users or groups.
- * @throws SelfApprovalError approving a release they authored (with four-eyes on).
+ * @throws SelfApprovalError approving a release they started (with four-eyes on).
  * @throws SlackApiError the directory could not answer: refused, try again.
  */
 export async function authorize(
@@ -102,10 +96,10 @@ export async function authorize(
     approval: Pick<Approval, 'approvalId' | 'approvers'>;
     userId: string;
     outcome: 'APPROVED' | 'REJECTED' | 'VIEW';
-    author: string | undefined;
+    startedBy: StartedBy | undefined;
     fourEyes: boolean;
   },
-): Promise<void> {
+): Promise<{ approversRequired: number }> {
   const { approval, userId } = input;
   let allowed = approval.approvers.users.includes(userId);
   for (const group of approval.approvers.groups) {
@@ -113,7 +107,11 @@ export async function authorize(
     allowed = (await directory.groupMembers(group)).has(userId);
   }
   if (!allowed) throw new NotAnApproverError(userId, approval.approvalId);
-  if (input.fourEyes && input.outcome === 'APPROVED' && input.author !== undefined) {
-    if (isAuthor(input.author, await directory.identities(userId))) throw new SelfApprovalError(userId, approval.approvalId);
+  const starter = starterOf(input.startedBy);
+  if (input.fourEyes && input.outcome === 'APPROVED' && starter !== undefined) {
+    if (isStarter(starter, userId, starter.kind === 'slack-user' ? [] : await directory.identities(userId))) {
+      throw new SelfApprovalError(userId, approval.approvalId);
+    }
   }
+  return { approversRequired: approversRequired(input.startedBy, input.fourEyes) };
 }

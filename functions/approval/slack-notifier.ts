@@ -12,7 +12,7 @@ import type { AlarmSource, ApprovalRequest, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { ApprovalNotFoundError } from '../errors.js';
 import { factsOf, openMessage } from './message.js';
-import type { ApprovalLog } from './decisions.js';
+import type { ApprovalLog, FourEyesPolicy } from './decisions.js';
 import { errorName } from './decisions.js';
 
 export interface SlackApprovalNotifierOptions {
@@ -22,6 +22,8 @@ export interface SlackApprovalNotifierOptions {
   readonly channel: string | ((request: ApprovalRequest) => string);
   /** Show the service's alarm states in the message. @default not shown */
   readonly alarms?: { readonly source: AlarmSource; readonly config: RollgateConfig };
+  /** Whether four-eyes holds, per approval (it says in the message when an approval takes two approvers). @default on */
+  readonly fourEyes?: FourEyesPolicy;
   /** @default no logging */
   readonly log?: ApprovalLog;
 }
@@ -36,7 +38,7 @@ export class SlackApprovalNotifier implements Notifier {
     if (approval === undefined) throw new ApprovalNotFoundError(request.approvalId);
     if (approval.slackMessage !== undefined) return;
     const release = await ledger.getRelease(approval);
-    const message = openMessage(factsOf(approval, release, await this.alarmsInAlarm(request)));
+    const message = openMessage(factsOf(approval, release, await this.alarmsInAlarm(request), this.options.fourEyes?.(approval) ?? true));
     const channel = typeof this.options.channel === 'string' ? this.options.channel : this.options.channel(request);
     const posted = await slack.postMessage({ channel, ...message });
     await ledger.recordApprovalMessage({ approvalId: approval.approvalId, channel: posted.channel, ts: posted.ts });

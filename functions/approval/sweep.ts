@@ -3,12 +3,13 @@
  * (every minute): approvals that timed out, or whose release stopped waiting
  * (rolled back by an alarm, aborted), are marked expired and their Slack
  * message says so, without buttons; message updates that failed are retried.
- * It resumes no flow, so it needs no Step Functions callbacks: only the
- * ledger and the Slack Web API.
+ * It takes no new decision, but it sends the flow a recorded decision whose
+ * delivery failed, so it needs the Step Functions callbacks too.
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Ledger } from '../ledger/ledger.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
+import type { Callbacks, Notifier } from '../ports.js';
 import { sweepApprovalMessages, type ApprovalLog, type SweepResult } from './decisions.js';
 
 /** Runs one sweep; the scheduled event, if given, is not read. */
@@ -17,6 +18,10 @@ export type ApprovalSweepHandler = (event?: ScheduledEvent) => Promise<SweepResu
 export interface ApprovalSweeperOptions {
   readonly ledger: Ledger;
   readonly slack: SlackApi;
+  /** Sends recorded decisions whose delivery failed (SendTaskSuccess / SendTaskFailure). */
+  readonly callbacks: Callbacks;
+  /** Posts approval requests Slack did not take when the Approval step asked. @default none posted */
+  readonly notifier?: Notifier;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** @default no logging */
@@ -28,6 +33,8 @@ export function createApprovalSweepHandler(options: ApprovalSweeperOptions): App
   const deps = {
     ledger: options.ledger,
     slack: options.slack,
+    callbacks: options.callbacks,
+    ...(options.notifier === undefined ? {} : { notifier: options.notifier }),
     now: options.now ?? (() => new Date()),
     log: options.log ?? (() => undefined),
   };

@@ -1,23 +1,42 @@
 /**
  * Lambda entry point. The approval sweeper (EventBridge schedule; the event's content is ignored):
- * marks approvals that timed out or stopped mattering expired and updates their Slack message.
+ * marks approvals that timed out or stopped mattering expired and updates their Slack message, and
+ * sends the flow recorded decisions whose delivery failed, and posts approval requests Slack did not take.
  * Dependencies are built once per container, at cold start; the Slack bot-token secret (and only it) is read then too, and cached.
  */
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import type { SweepResult } from '../approval/decisions.js';
+import { SlackApprovalNotifier } from '../approval/slack-notifier.js';
 import { createApprovalSweepHandler } from '../approval/sweep.js';
+import { approvalChannel, fourEyesFor } from '../config.js';
 import { approvalLog, logger } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
 import { coldStart } from './step-handler.js';
 
 const { config, ledger } = coldStart();
 const { slack } = await slackAtColdStart(config);
-const sweep = createApprovalSweepHandler({ ledger, slack, log: approvalLog });
+const sweep = createApprovalSweepHandler({
+  ledger,
+  slack,
+  callbacks: new SfnCallbacks(new SFNClient(awsClientConfig)),
+  // Posts requests Slack did not take when the Approval step asked; without the alarm line (no CloudWatch here).
+  notifier: new SlackApprovalNotifier({
+    slack,
+    ledger,
+    channel: (request) => approvalChannel(config, request),
+    fourEyes: (request) => fourEyesFor(config, request),
+    log: approvalLog,
+  }),
+  log: approvalLog,
+});
 
 /** Every scheduled event is the same "sweep now": its content is not read. */
 export async function handler(_event: unknown, context: Context): Promise<SweepResult> {
   logger.addContext(context);
   const result = await sweep();
-  logger.info('approvals swept', { expired: result.expired, updated: result.updated });
+  logger.info('approvals swept', { expired: result.expired, updated: result.updated, delivered: result.delivered, posted: result.posted });
   return result;
 }

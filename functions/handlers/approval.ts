@@ -7,7 +7,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import { awsClientConfig } from '../adapters/aws/errors.js';
 import { SlackApprovalNotifier } from '../approval/slack-notifier.js';
-import { approvalChannel } from '../config.js';
+import { approvalChannel, fourEyesFor } from '../config.js';
 import { approval } from '../steps/wait.js';
 import { approvalLog } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
@@ -26,6 +26,7 @@ export const handler = stepHandler(
       ledger,
       channel: (request) => approvalChannel(config, request),
       alarms: { source: new CloudWatchAlarms(new CloudWatchClient(awsClientConfig)), config },
+      fourEyes: (request) => fourEyesFor(config, request),
       log: approvalLog,
     }),
   }),

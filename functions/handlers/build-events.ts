@@ -115,7 +115,11 @@ export function releasesFor(config: RollgateConfig, raw: unknown): ReleaseStart[
           source: 'codebuild',
           buildId: detail['build-id'],
           ...(info?.['source-version'] === undefined ? {} : { commit: info['source-version'].slice(0, 128) }),
-          ...(info?.initiator === undefined ? {} : { author: info.initiator.slice(0, 256) }),
+          // The initiator is what CodeBuild says started the build (an IAM user, a role session, a
+          // pipeline or webhook): the verified starter four-eyes compares, and the author shown.
+          ...(info?.initiator === undefined || info.initiator === ''
+            ? {}
+            : { author: info.initiator.slice(0, 256), startedBy: { kind: 'codebuild-initiator' as const, id: info.initiator.slice(0, 512) } }),
         },
       },
     });

@@ -28,7 +28,6 @@ import {
 import {
   DeleteCommand,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -48,6 +47,7 @@ import {
 } from '../domain/status.js';
 import {
   AlreadyDecidedError,
+  AlreadyEndorsedError,
   ApprovalExpiredError,
   ApprovalNotFoundError,
   CorruptRecordError,
@@ -89,6 +89,7 @@ import {
   WeightsSchema,
   type Approval,
   type Decision,
+  type Endorsement,
   type Lock,
   type OpenApprovalMessage,
   type Page,
@@ -258,6 +259,8 @@ const DecideInput = z.strictObject({
   by: ActorSchema,
   comment: ReasonSchema.optional(),
   via: z.string().max(64).optional(),
+  /** How many distinct approvers an approval needs (a rejection always takes one). @default 1 */
+  quorum: z.number().int().min(1).max(5).default(1),
 });
 export type DecideInput = z.input<typeof DecideInput>;
 
@@ -863,21 +866,25 @@ export class Ledger {
       createdAt: now.toISOString(),
       expiresAt: expires.toISOString(),
     };
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          [PK]: approvalKey(approval.approvalId),
-          [SK]: APPROVAL_SK,
-          ...approval,
-          expiresAtMs: expires.getTime(),
-          [TTL]: Math.ceil(expires.getTime() / 1000) + APPROVAL_RETENTION_SECONDS,
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            [PK]: approvalKey(approval.approvalId),
+            [SK]: APPROVAL_SK,
+            ...approval,
+            expiresAtMs: expires.getTime(),
+            [TTL]: Math.ceil(expires.getTime() / 1000) + APPROVAL_RETENTION_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
         },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-      }),
-    );
-    return approval;
+      },
+      // On the sweeper's list from the start, so a request Slack never took is posted later.
+      { Put: { TableName: this.tableName, Item: this.openApprovalItem(approval) } },
+    ];
+    return this.withConflictRetry('createApproval', async () => ((await this.transact(items)) === undefined ? approval : RETRY));
   }
 
   /** An approval, or `undefined`. */
@@ -900,48 +907,128 @@ export class Ledger {
     return this.withConflictRetry('decideApproval', async () => {
       const approval = await this.getApproval(input.approvalId);
       if (approval === undefined) throw new ApprovalNotFoundError(input.approvalId);
+      if (approval.decision !== undefined) throw new AlreadyDecidedError(input.approvalId, approval.decision);
+      const endorsements = approval.endorsements ?? [];
+      const approving = input.outcome === 'APPROVED';
+      if (approving && endorsements.some((e) => e.by === input.by)) throw new AlreadyEndorsedError(input.approvalId, input.by);
       const now = this.now();
+      const at = now.toISOString();
+      const endorsing = approving && endorsements.length + 1 < input.quorum;
+      // The token read above is the one the caller resumes: a retried approval
+      // step may have swapped it since (replaceApprovalToken). The count of
+      // endorsements read above is the one this write builds on.
+      const condition =
+        'attribute_exists(#pk) AND attribute_not_exists(decision) AND expiresAtMs > :now AND taskToken = :token AND ' +
+        (endorsements.length === 0 ? 'attribute_not_exists(endorsements)' : 'size(endorsements) = :count');
+      const values = { ':now': now.getTime(), ':token': approval.taskToken, ...(endorsements.length === 0 ? {} : { ':count': endorsements.length }) };
+      const endorsement: Endorsement = { by: input.by, at, via: input.via };
       const decision: Decision = {
         outcome: input.outcome,
         by: input.by,
-        at: now.toISOString(),
+        at,
         comment: input.comment,
         via: input.via,
+        ...(approving && endorsements.length > 0 ? { endorsedBy: endorsements.map((e) => e.by) } : {}),
       };
+      const step = `step ${approval.stepIndex}`;
       const cancellation = await this.transact([
         {
           Update: {
             TableName: this.tableName,
             Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
-            UpdateExpression: 'SET decision = :decision',
-            // The token read above is the one the caller resumes: a retried
-            // approval step may have swapped it since (replaceApprovalToken).
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(decision) AND expiresAtMs > :now AND taskToken = :token',
+            UpdateExpression: endorsing ? 'SET endorsements = :endorsements' : 'SET decision = :decision',
+            ConditionExpression: condition,
             ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':decision': decision, ':now': now.getTime(), ':token': approval.taskToken },
+            ExpressionAttributeValues: { ...values, ...(endorsing ? { ':endorsements': [...endorsements, endorsement] } : { ':decision': decision }) },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
-        ...this.eventItems({
-          releaseId: approval.releaseId,
-          eventId: `approval-decided:${input.approvalId}`,
-          at: decision.at,
-          type: input.outcome === 'APPROVED' ? 'APPROVAL_GRANTED' : 'APPROVAL_REJECTED',
-          actor: input.by,
-          message: `step ${approval.stepIndex} ${input.outcome.toLowerCase()} by ${input.by}${input.comment === undefined ? '' : `: ${input.comment}`}`,
-          data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, via: input.via },
-        }),
+        ...this.eventItems(
+          endorsing
+            ? {
+                releaseId: approval.releaseId,
+                eventId: `approval-endorsed:${input.approvalId}:${String(endorsements.length + 1)}`,
+                at,
+                type: 'APPROVAL_ENDORSED',
+                actor: input.by,
+                message: `${step} approved by ${input.by}: ${String(endorsements.length + 1)} of the ${String(input.quorum)} distinct approvers it needs`,
+                data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, via: input.via },
+              }
+            : {
+                releaseId: approval.releaseId,
+                eventId: `approval-decided:${input.approvalId}`,
+                at,
+                type: approving ? 'APPROVAL_GRANTED' : 'APPROVAL_REJECTED',
+                actor: input.by,
+                message: `${step} ${input.outcome.toLowerCase()} by ${input.by}${decision.endorsedBy === undefined ? '' : ` after ${decision.endorsedBy.join(', ')}`}${input.comment === undefined ? '' : `: ${input.comment}`}`,
+                data: { approvalId: input.approvalId, stepIndex: approval.stepIndex, via: input.via },
+              },
+        ),
       ]);
-      if (cancellation === undefined) return { ...approval, decision };
+      if (cancellation === undefined) return endorsing ? { ...approval, endorsements: [...endorsements, endorsement] } : { ...approval, decision };
       if (cancellation.codes[0] === 'ConditionalCheckFailed') {
         const old = cancellation.items[0];
         if (old === undefined) throw new ApprovalNotFoundError(input.approvalId);
         const current = this.parse(ApprovalSchema, old);
         if (current.decision !== undefined) throw new AlreadyDecidedError(input.approvalId, current.decision);
         if (current.taskToken !== approval.taskToken) return RETRY;
+        if ((current.endorsements ?? []).length !== endorsements.length) return RETRY;
         throw new ApprovalExpiredError(input.approvalId, current.expiresAt);
       }
       return RETRY;
+    });
+  }
+
+  /**
+   * Records that the approval's decision reached the flow (the task token was
+   * answered) on the approval. Recording again returns the approval as it is. The flow's
+   * answer is the truth: should a concurrent attempt have marked the decision
+   * undelivered in between (its own send found the token already answered —
+   * by this delivery), that mark is taken back.
+   *
+   * @throws ApprovalNotFoundError
+   * @throws InvalidInputError the approval has no decision to deliver.
+   */
+  public async markApprovalDelivered(approvalId: string): Promise<Approval> {
+    const id = parseInput(ApprovalIdSchema, approvalId, 'markApprovalDelivered');
+    return this.withConflictRetry('markApprovalDelivered', async () => {
+      const approval = await this.getApproval(id);
+      if (approval === undefined) throw new ApprovalNotFoundError(id);
+      if (approval.deliveredAt !== undefined) return approval;
+      if (approval.decision === undefined) throw new InvalidInputError('markApprovalDelivered', 'decision', `approval ${id} has no decision to deliver`);
+      const deliveredAt = this.now().toISOString();
+      const retracted = approval.expired?.decisionUndelivered === true;
+      // Only a retraction is audited: it follows an APPROVAL_EXPIRED event that no longer holds.
+      const cancellation = await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { [PK]: approvalKey(id), [SK]: APPROVAL_SK },
+            UpdateExpression: retracted ? 'SET deliveredAt = :at REMOVE expired' : 'SET deliveredAt = :at',
+            ConditionExpression: retracted
+              ? 'attribute_exists(decision) AND attribute_not_exists(deliveredAt) AND expired.decisionUndelivered = :true'
+              : 'attribute_exists(decision) AND attribute_not_exists(deliveredAt) AND attribute_not_exists(expired)',
+            ExpressionAttributeValues: { ':at': deliveredAt, ...(retracted ? { ':true': true } : {}) },
+          },
+        },
+        ...(retracted
+          ? this.eventItems({
+              releaseId: approval.releaseId,
+              eventId: `approval-delivered:${id}`,
+              at: deliveredAt,
+              type: 'APPROVAL_DELIVERED',
+              actor: approval.decision.by,
+              message: `step ${approval.stepIndex} ${approval.decision.outcome.toLowerCase()}: the flow did take the decision after all; the expiry above no longer holds`,
+              data: { approvalId: id, stepIndex: approval.stepIndex },
+            })
+          : []),
+      ]);
+      if (cancellation === undefined) {
+        const delivered: Approval = { ...approval, deliveredAt };
+        if (retracted) delete delivered.expired;
+        return delivered;
+      }
+      return RETRY; // changed concurrently: the next look decides
     });
   }
 
@@ -971,18 +1058,7 @@ export class Ledger {
             ExpressionAttributeValues: { ':message': slackMessage },
           },
         },
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: {
-              [PK]: OPEN_APPROVAL_MESSAGES_PK,
-              [SK]: openApprovalMessageSk(approval.expiresAt, approval.approvalId),
-              approvalId: approval.approvalId,
-              expiresAt: approval.expiresAt,
-              [TTL]: Math.ceil(Date.parse(approval.expiresAt) / 1000) + APPROVAL_RETENTION_SECONDS,
-            },
-          },
-        },
+        { Put: { TableName: this.tableName, Item: this.openApprovalItem(approval) } },
       ]);
       if (cancellation === undefined) return { ...approval, slackMessage };
       // Recorded concurrently (or the approval vanished): look again.
@@ -1038,14 +1114,17 @@ export class Ledger {
       const approval = await this.getApproval(input.approvalId);
       if (approval === undefined) throw new ApprovalNotFoundError(input.approvalId);
       if (approval.expired !== undefined) return approval;
-      const expired = { at: this.now().toISOString(), reason: input.reason };
+      // A decision that was delivered did reach the flow: nothing to expire.
+      if (approval.deliveredAt !== undefined) return approval;
+      const undelivered = approval.decision !== undefined;
+      const expired = { at: this.now().toISOString(), reason: input.reason, ...(undelivered ? { decisionUndelivered: true } : {}) };
       const cancellation = await this.transact([
         {
           Update: {
             TableName: this.tableName,
             Key: { [PK]: approvalKey(input.approvalId), [SK]: APPROVAL_SK },
             UpdateExpression: 'SET expired = :expired',
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(expired)',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(expired) AND attribute_not_exists(deliveredAt)',
             ExpressionAttributeNames: { '#pk': PK },
             ExpressionAttributeValues: { ':expired': expired },
           },
@@ -1065,8 +1144,10 @@ export class Ledger {
   }
 
   /**
-   * Approvals whose Slack message still shows buttons, soonest expiry first:
-   * what a sweeper updates once they are decided, expire, or stop mattering.
+   * Approvals the sweeper still has work on, soonest expiry first: every
+   * approval from its creation until its Slack message shows the outcome (or,
+   * never posted, until it ends) — a request to post, a decision to deliver,
+   * a message to update once decided, expired, or no longer mattering.
    */
   public async listOpenApprovalMessages(raw: ListOpenApprovalMessagesInput = {}): Promise<OpenApprovalMessage[]> {
     const input = parseInput(ListOpenApprovalMessagesInput, raw, 'listOpenApprovalMessages');
@@ -1095,6 +1176,17 @@ export class Ledger {
   }
 
   // ───────────────────────────── internals ─────────────────────────────
+
+  /** An approval's entry on the sweeper's list (see {@link listOpenApprovalMessages}). */
+  private openApprovalItem(approval: Pick<Approval, 'approvalId' | 'expiresAt'>): Record<string, unknown> {
+    return {
+      [PK]: OPEN_APPROVAL_MESSAGES_PK,
+      [SK]: openApprovalMessageSk(approval.expiresAt, approval.approvalId),
+      approvalId: approval.approvalId,
+      expiresAt: approval.expiresAt,
+      [TTL]: Math.ceil(Date.parse(approval.expiresAt) / 1000) + APPROVAL_RETENTION_SECONDS,
+    };
+  }
 
   private releaseKey(ref: ReleaseRef): Record<string, string> {
     return { [PK]: serviceKey(ref.service, ref.environment), [SK]: releaseSk(ref.releaseId) };

@@ -5,6 +5,7 @@
  * field that is wrong instead of travelling on.
  */
 import { z } from 'zod';
+import { STARTER_KINDS } from '../domain/identity.js';
 import { RELEASE_STATUSES, TERMINAL_STATUSES } from '../domain/status.js';
 import { ROLLBACK_CAUSES } from '../domain/verdict.js';
 
@@ -35,12 +36,24 @@ export const ReleaseStatusSchema = z.enum(RELEASE_STATUSES);
 export const TerminalStatusSchema = z.enum(TERMINAL_STATUSES);
 export const RollbackCauseSchema = z.enum(ROLLBACK_CAUSES);
 
+/**
+ * Who started the release, as the caller of StartExecution verified it: a
+ * Slack user id, an IAM principal ARN, a CodeBuild build's initiator. The
+ * four-eyes check compares this, never `author` (see functions/domain/identity.ts).
+ */
+export const StartedBySchema = z.strictObject({
+  kind: z.enum(STARTER_KINDS),
+  id: TextSchema(512),
+});
+
 /** What started the release. */
 export const TriggerSchema = z.strictObject({
   source: TextSchema(64),
   commit: TextSchema(128).optional(),
   buildId: TextSchema(256).optional(),
+  /** Free text for display (a commit author, a name): never compared by the four-eyes check. */
   author: TextSchema(256).optional(),
+  startedBy: StartedBySchema.optional(),
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 
@@ -179,8 +192,18 @@ export const DecisionSchema = z.object({
   at: z.string(),
   comment: z.string().optional(),
   via: z.string().optional(),
+  /** The approvers whose approvals came before `by`'s, when the policy asked for more than one. */
+  endorsedBy: z.array(z.string()).optional(),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
+
+/** One approval toward a decision that needs several distinct approvers (an unknown author under four-eyes). */
+export const EndorsementSchema = z.object({
+  by: z.string(),
+  at: z.string(),
+  via: z.string().optional(),
+});
+export type Endorsement = z.infer<typeof EndorsementSchema>;
 
 /** Where a Slack message is: its channel id and its `ts` (Slack's message id within the channel). */
 export const SlackMessageRefSchema = z.strictObject({
@@ -192,6 +215,11 @@ export type SlackMessageRef = z.infer<typeof SlackMessageRefSchema>;
 export const ApprovalExpirySchema = z.object({
   at: z.string(),
   reason: z.string(),
+  /**
+   * The approval carries a decision that never reached the flow (its task
+   * token was dead when it was sent): the release did not take it.
+   */
+  decisionUndelivered: z.boolean().optional(),
 });
 export type ApprovalExpiry = z.infer<typeof ApprovalExpirySchema>;
 
@@ -214,6 +242,14 @@ export const ApprovalSchema = z.object({
   createdAt: z.string(),
   expiresAt: z.string(),
   decision: DecisionSchema.optional(),
+  /**
+   * When the decision reached the flow (SendTaskSuccess / SendTaskFailure
+   * answered). A decision without it is recorded but not delivered yet: the
+   * same outcome clicked again, or the sweeper, sends it again.
+   */
+  deliveredAt: z.string().optional(),
+  /** Approvals so far, while the policy wants more distinct approvers than have approved. */
+  endorsements: z.array(EndorsementSchema).optional(),
   /** The Slack message that asks for the decision (chat.postMessage's channel and ts), once posted. */
   slackMessage: SlackMessageRefSchema.optional(),
   /**

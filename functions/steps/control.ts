@@ -4,7 +4,8 @@
  * flow's waiting task token; the ledger makes sure a decision lands once.
  */
 import { z } from 'zod';
-import { ApprovalRejectedError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
+import { deliverDecision, publicApproval, recordDecision } from '../approval/decisions.js';
+import { ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
 import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, type Approval } from '../ledger/records.js';
 import { BEFORE_PROMOTION } from '../domain/status.js';
 import { markRollingBack } from './rollback.js';
@@ -21,6 +22,12 @@ async function resume(resumeWith: () => Promise<void>): Promise<boolean> {
   }
 }
 
+/**
+ * Decides an approval and sends the decision to the flow. The same outcome
+ * asked again while its delivery failed sends it again (idempotent); a dead
+ * task token marks the approval expired, its decision undelivered, and
+ * `resumed` is false.
+ */
 export const decideApproval = defineStep({
   name: 'decideApproval',
   input: z.strictObject({
@@ -31,19 +38,9 @@ export const decideApproval = defineStep({
     via: z.string().max(64).optional(),
   }),
   async run(deps, input): Promise<{ approval: Omit<Approval, 'taskToken'>; resumed: boolean }> {
-    const decided = await deps.ledger.decideApproval(input);
-    const { taskToken, ...approval } = decided;
-    const resumed =
-      input.outcome === 'APPROVED'
-        ? await resume(() => deps.callbacks.success(taskToken, { decision: 'APPROVED', by: input.by }))
-        : await resume(() =>
-            deps.callbacks.failure(
-              taskToken,
-              new ApprovalRejectedError('').name,
-              `rejected by ${input.by}${input.comment === undefined ? '' : `: ${input.comment}`}`,
-            ),
-          );
-    return { approval, resumed };
+    const recorded = await recordDecision(deps.ledger, input);
+    const delivery = await deliverDecision(deps, recorded);
+    return { approval: publicApproval(delivery.approval), resumed: delivery.delivered };
   },
 });
 

@@ -9,6 +9,7 @@ import { ulid } from 'ulid';
 import { z } from 'zod';
 import { PlanSchema } from '../domain/plan.js';
 import { assertReleasableVersion } from '../domain/version.js';
+import { planFloorViolation } from '../domain/plan-floor.js';
 import { AlarmsFiringError, InvalidInputError, NoStableVersionError } from '../errors.js';
 import { NameSchema, TriggerSchema, VersionSchema } from '../ledger/records.js';
 import { parseInput } from '../validation.js';
@@ -21,7 +22,10 @@ export const ReleaseInputSchema = z.strictObject({
   /** Image tag or digest (ECS), launch-template version (Auto Scaling group). */
   version: VersionSchema,
   trigger: TriggerSchema,
-  /** Replaces the service's default plan for this release. */
+  /**
+   * Replaces the service's default plan for this release; its approvals must
+   * keep the configured ones (functions/domain/plan-floor.ts).
+   */
   plan: z.unknown().optional(),
   /** Start even though alarms fire; the ones firing now are recorded and only new transitions count. */
   expedite: z.boolean().default(false),
@@ -72,6 +76,9 @@ export const preflight = defineStep({
     if (plan.darkCanary !== undefined && service.traffic.publicUrl === undefined) {
       throw new InvalidInputError('release input plan', 'darkCanary', `needs traffic.publicUrl in the configuration of ${input.service}/${input.environment}`);
     }
+    // The service's approvals are a floor: whoever starts a release may add gates, never remove, replace or postpone one.
+    const weakened = input.plan === undefined ? undefined : planFloorViolation(service.plan, plan);
+    if (weakened !== undefined) throw new InvalidInputError('release input', weakened.field, weakened.problem);
     // A service's own plan cannot get here with an approval and no Slack (the configuration refuses it); an override can.
     const approvalStep = plan.steps.findIndex((step) => step.type === 'approval');
     if (approvalStep !== -1 && deps.config.slack === undefined) {
@@ -110,7 +117,7 @@ export const preflight = defineStep({
         releaseId: release.releaseId,
         eventId: 'expedited',
         type: 'EXPEDITED',
-        actor: input.trigger.author,
+        actor: input.trigger.startedBy?.id ?? input.trigger.author,
         message: `expedited while ${firing.join(', ')} in ALARM; only new alarm transitions count`,
         data: { ignoredAlarms: firing },
       });

@@ -2,7 +2,8 @@
  * The two callback tasks. Each registers its task token in the ledger and
  * returns; the flow then waits on the token. A bake's timeout means baked
  * clean; an alarm or an abort fails the token, "promote now" resumes it. An
- * approval's token is resumed by the approval decision.
+ * approval's token is resumed by the approval decision; an approval request
+ * that cannot be posted (Slack down) is recorded and the release keeps waiting.
  *
  * Registering and then re-reading the status closes the race with the alarm
  * handler: whichever of the two writes second sees the other's write.
@@ -91,18 +92,32 @@ export const approval = defineStep({
       message: `step ${String(stepIndex)} waits for ${[...step.approvers.users, ...step.approvers.groups].join(', ')} until ${created.expiresAt}`,
       data: { approvalId: created.approvalId, stepIndex },
     });
-    await deps.notifier.requestApproval({
-      approvalId: created.approvalId,
-      service: release.service,
-      environment: release.environment,
-      version: release.version,
-      previousVersion: release.previousVersion,
-      commit: release.commit,
-      author: release.author,
-      stepIndex,
-      weights: current.weights,
-      expiresAt: created.expiresAt,
-    });
+    try {
+      await deps.notifier.requestApproval({
+        approvalId: created.approvalId,
+        service: release.service,
+        environment: release.environment,
+        version: release.version,
+        previousVersion: release.previousVersion,
+        commit: release.commit,
+        author: release.author,
+        stepIndex,
+        weights: current.weights,
+        expiresAt: created.expiresAt,
+      });
+    } catch (error) {
+      // Slack down is no reason to roll back: the approval is registered and
+      // can be decided without its message (the personal link, the CLI); the
+      // approval sweeper posts the request once Slack answers again.
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: `approval-not-posted:${created.approvalId}`,
+        type: 'APPROVAL_NOT_POSTED',
+        message: `the approval request of step ${String(stepIndex)} could not be posted (${why}); the release keeps waiting until ${created.expiresAt}, and the sweeper posts it again`,
+        data: { approvalId: created.approvalId, stepIndex, error: why.slice(0, 512) },
+      });
+    }
     return { approvalId: created.approvalId };
   },
 });

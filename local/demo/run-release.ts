@@ -113,7 +113,8 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, options:
   const execution = runtime.startRelease({
     ...SERVICE,
     version: scenario.version,
-    trigger: { source: 'demo', commit: `c0ffee-${scenario.version}`, author: 'dana' },
+    // Started by Dana in Slack: a verified starter, so one approver (not Dana) is enough under four-eyes.
+    trigger: { source: 'demo', commit: `c0ffee-${scenario.version}`, author: 'dana', startedBy: { kind: 'slack-user', id: 'U03DANA' } },
     plan: options.plan ?? PLAN,
   });
   const follow = followRelease(world, scenario, started, before, stableTg, canaryTg);

@@ -33,7 +33,8 @@ export const PLAN: PlanInput = {
 
 /** checkout/prod with a health gate short enough to fail a crashed fleet within a second, and the sample's Slack app. */
 export const DEMO_CONFIG: RollgateConfigInput = {
-  services: [{ ...CHECKOUT_SERVICE, healthGate: { timeoutSeconds: 1, intervalSeconds: 1 }, terminationWaitSeconds: 60 }],
+  // Its configured plan keeps no approval floor, so the bench may compare PLAN with all-at-once.
+  services: [{ ...CHECKOUT_SERVICE, plan: { steps: PLAN.steps.filter((step) => step.type !== 'approval') }, healthGate: { timeoutSeconds: 1, intervalSeconds: 1 }, terminationWaitSeconds: 60 }],
   slack: SAMPLE_SLACK,
 };
 

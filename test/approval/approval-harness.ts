@@ -10,6 +10,7 @@ import type { PlanInput } from '../../functions/domain/plan.js';
 import { ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_REJECT } from '../../functions/approval/message.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
 import type { Approval, Release } from '../../functions/ledger/records.js';
+import type { Callbacks } from '../../functions/ports.js';
 import type { LocalExecution } from '../../local/engine/index.js';
 import { startLocalSlackApprovals, type LocalApprovalServer, type LocalSlackApprovals } from '../../local/approval-server.js';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.js';
@@ -22,6 +23,9 @@ export const DANA = 'U03DANA'; // approver, and the author of the release
 export const MALLORY = 'U09MALLORY'; // in the workspace, not an approver
 export const RELEASE_MANAGERS = 'S0RELEASEMGR';
 export const TEAM = 'T0LOCAL';
+
+/** What the harness's release is started with: Dana, verified as her Slack user id. */
+export const DANAS_TRIGGER = { source: 'test', commit: 'abc1234', buildId: 'build-v2', author: 'dana', startedBy: { kind: 'slack-user', id: DANA } };
 
 export const APPROVAL_PLAN: PlanInput = {
   steps: [
@@ -57,9 +61,13 @@ export interface HarnessOptions {
   readonly runtime?: Partial<LocalRuntimeOptions>;
   readonly endpoint?: Partial<Omit<ApprovalEndpointOptions, 'ledger' | 'callbacks' | 'slack' | 'secrets'>>;
   readonly sweepIntervalMs?: number;
+  /** The release's trigger. @default author `dana`, started by Slack user {@link DANA} */
+  readonly trigger?: Record<string, unknown>;
+  /** Wraps the engine's callbacks the endpoint resumes the flow with (e.g. to fail SendTaskSuccess once). */
+  readonly callbacks?: (engine: Callbacks) => Callbacks;
 }
 
-/** Starts a release of checkout/prod (author `dana`) and waits until its approval is posted in Slack. */
+/** Starts a release of checkout/prod (started by Dana) and waits until its approval is posted in Slack. */
 export async function releaseAwaitingApproval(options: HarnessOptions = {}): Promise<ApprovalHarness> {
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
@@ -76,8 +84,9 @@ export async function releaseAwaitingApproval(options: HarnessOptions = {}): Pro
   });
   open.push(() => approvals.close());
   const runtime = await newRuntime({ ...options.runtime, notifier: approvals.notifier });
-  const server = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
-  const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN }));
+  const callbacks = options.callbacks?.(runtime.engine.callbacks) ?? runtime.engine.callbacks;
+  const server = await approvals.serve({ ledger: runtime.ledger, callbacks, config: runtime.deps.config });
+  const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN, trigger: options.trigger ?? DANAS_TRIGGER }));
   const message = await until(() => approvals.stub.messages[0]);
   const approvalId = approvalIdOf(message);
   // The message is recorded on the approval right after it is posted.

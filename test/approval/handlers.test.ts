@@ -186,7 +186,7 @@ describe('the approval functions at cold start', () => {
   it('the sweeper sweeps the ledger on a scheduled event, whatever the event holds', async () => {
     environment(SAMPLE_CONFIG);
     const { handler } = await ENTRIES['approval-sweeper']();
-    await expect(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context)).resolves.toEqual({ expired: [], updated: [] });
-    await expect(handler(undefined, context)).resolves.toEqual({ expired: [], updated: [] });
+    await expect(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context)).resolves.toEqual({ expired: [], updated: [], delivered: [], posted: [] });
+    await expect(handler(undefined, context)).resolves.toEqual({ expired: [], updated: [], delivered: [], posted: [] });
   });
 });

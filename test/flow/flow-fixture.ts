@@ -39,6 +39,9 @@ export function flowConfig(options: { migration?: boolean } = {}): RollgateConfi
   const config = structuredClone(SAMPLE_CONFIG);
   const checkout = config.services[0];
   if (checkout !== undefined && options.migration !== true) delete checkout.migration;
+  // The tests' start inputs bring their own plans, with and without approvals: checkout's configured
+  // plan sets no approval floor here (test/flow/plan-floor.test.ts runs the sample's, which does).
+  if (checkout !== undefined) checkout.plan = { steps: checkout.plan.steps.filter((step) => step.type !== 'approval') };
   return config;
 }
 

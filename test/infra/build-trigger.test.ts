@@ -66,6 +66,8 @@ describe('build trigger: which releases a build event starts', () => {
             buildId: 'arn:aws:codebuild:us-west-2:123456789012:build/my-sample-project:8745a7a9-c340-456a-9166-edf953571bEX',
             commit: 'my-source-version',
             author: 'MyCodeBuildDemoUser',
+            // The verified starter four-eyes compares (an IAM user here).
+            startedBy: { kind: 'codebuild-initiator', id: 'MyCodeBuildDemoUser' },
           },
         },
       },
