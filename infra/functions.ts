@@ -82,5 +82,5 @@ export const EVENT_FUNCTIONS: readonly FunctionSpec[] = (
 export const APPROVAL_FUNCTIONS: readonly FunctionSpec[] = [
   // Slack wants an answer within 3 s; the timeout only bounds a stuck call.
   { id: 'ApprovalEndpoint', entry: 'approval-endpoint', kind: 'http', uses: ['Callbacks.success', 'Callbacks.failure', 'SlackBotToken.get', 'SlackSigningSecrets.get'], ledger: true, timeoutSeconds: 10, description: 'Slack interactivity and approval links: decides approvals' },
-  { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', uses: ['Callbacks.success', 'Callbacks.failure', 'SlackBotToken.get'], ledger: true, timeoutSeconds: 60, description: 'Delivers undelivered approval decisions, expires approvals that stopped mattering, in the ledger and in Slack' },
+  { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', uses: ['AlarmSource.alarmsInAlarm', 'Callbacks.success', 'Callbacks.failure', 'SlackBotToken.get'], ledger: true, timeoutSeconds: 60, description: 'Delivers undelivered approval decisions, expires approvals that stopped mattering, in the ledger and in Slack' },
 ];

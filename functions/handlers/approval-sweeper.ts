@@ -4,7 +4,9 @@
  * sends the flow recorded decisions whose delivery failed, and posts approval requests Slack did not take.
  * Dependencies are built once per container, at cold start; the Slack bot-token secret (and only it) is read then too, and cached.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig } from '../adapters/aws/errors.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
@@ -22,10 +24,11 @@ const sweep = createApprovalSweepHandler({
   ledger,
   slack,
   callbacks: new SfnCallbacks(new SFNClient(awsClientConfig)),
-  // Posts requests Slack did not take when the Approval step asked; without the alarm line (no CloudWatch here).
+  // Posts requests Slack did not take when the Approval step asked, with the alarm line the step would have shown.
   notifier: new SlackApprovalNotifier({
     slack,
     ledger,
+    alarms: { source: new CloudWatchAlarms(new CloudWatchClient(awsClientConfig)), config },
     channel: (request) => approvalChannel(config, request),
     fourEyes: (request) => fourEyesFor(config, request),
     log: approvalLog,
