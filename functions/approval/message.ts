@@ -6,6 +6,7 @@
  * never the task token.
  * https://api.slack.com/reference/block-kit/blocks
  */
+import { cutBetweenGraphemes } from '../domain/text.js';
 import { PlanSchema } from '../domain/plan.js';
 import type { Approval, Release } from '../ledger/records.js';
 import type { SlackBlock } from '../adapters/slack/web-api.js';
@@ -87,8 +88,6 @@ export function escapeMrkdwn(text: string): string {
  */
 export const BLOCK_KIT_LIMITS = { header: 150, sectionText: 3000, field: 2000, context: 3000, confirmText: 300, buttonValue: 2000, fallbackText: 3000 } as const;
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
-
 /**
  * `raw` in at most `max` characters counted once escaped, cut between
  * graphemes (an emoji, a flag, a letter with its accents stay whole) and
@@ -98,15 +97,7 @@ const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 function fit(raw: string, max: number, escape: boolean): string {
   const whole = escapeMrkdwn(raw);
   if (whole.length <= max) return escape ? whole : raw;
-  let out = '';
-  let used = 0;
-  for (const { segment } of graphemes.segment(raw)) {
-    const counted = escapeMrkdwn(segment);
-    if (used + counted.length > max - 1) break;
-    out += escape ? counted : segment;
-    used += counted.length;
-  }
-  return `${out}…`;
+  return cutBetweenGraphemes(raw, max, escape ? escapeMrkdwn : (g) => g, (g) => escapeMrkdwn(g).length);
 }
 
 /** `raw` as mrkdwn in at most `max` characters (see {@link fit}). */

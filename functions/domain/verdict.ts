@@ -4,6 +4,7 @@
  * the error the execution fails with, and a reason a person can act on. Pure.
  */
 import type { TerminalStatus } from './status.js';
+import { storableReason } from './text.js';
 
 /**
  * Why a release rolls back: a closed set, recorded on the ROLLING_BACK
@@ -99,7 +100,7 @@ export function causeOf(caught: CaughtError, waitingOn: string | undefined): Rol
 export function verdictFor(cause: RollbackCause, reason: string, trafficMoved: boolean): RollbackVerdict {
   const known = BY_CAUSE[cause];
   const status = cause === 'abort' ? 'ABORTED' : trafficMoved ? 'ROLLED_BACK' : 'FAILED';
-  return { error: known.error, status, cause, outcome: known.outcome, reason: reason === '' ? known.what : reason };
+  return { error: known.error, status, cause, outcome: known.outcome, reason: reason === '' ? known.what : storableReason(reason) };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { STARTER_KINDS } from '../domain/identity.js';
 import { RELEASE_STATUSES, TERMINAL_STATUSES } from '../domain/status.js';
+import { MAX_REASON_LENGTH } from '../domain/text.js';
 import { ROLLBACK_CAUSES } from '../domain/verdict.js';
 
 /** Service and environment names end up inside keys, so `#` and spaces are out. */
@@ -30,7 +31,7 @@ const TextSchema = (max: number) =>
 
 export const VersionSchema = TextSchema(256);
 export const ActorSchema = TextSchema(256);
-export const ReasonSchema = TextSchema(2048);
+export const ReasonSchema = TextSchema(MAX_REASON_LENGTH);
 
 export const ReleaseStatusSchema = z.enum(RELEASE_STATUSES);
 export const TerminalStatusSchema = z.enum(TERMINAL_STATUSES);

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { ALL_STABLE, PlanSchema, weightsFor } from '../domain/plan.js';
 import { ACTIVE_STATUSES, isTerminalStatus, type ReleaseStatus } from '../domain/status.js';
+import { storableReason } from '../domain/text.js';
 import { rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../domain/verdict.js';
 import { FleetNotFoundError, NoLiveFleetError, ReleaseNotActiveError, StaleStatusError } from '../errors.js';
 import type { FleetRef, Release } from '../ledger/records.js';
@@ -130,7 +131,7 @@ export async function rollBack(deps: StepDeps, release: Release, verdict: Rollba
   const ref = refOf(rollingBack);
   const restored = await restoreStable(deps, rollingBack);
   const final: RollbackVerdict =
-    restored.onto === 'stable' ? verdict : { ...verdict, error: 'RollbackFailed', status: 'ROLLBACK_FAILED', outcome: 'STABLE_FLEET_GONE', reason: `${verdict.reason}; ${restored.reason}` };
+    restored.onto === 'stable' ? verdict : { ...verdict, error: 'RollbackFailed', status: 'ROLLBACK_FAILED', outcome: 'STABLE_FLEET_GONE', reason: storableReason(`${verdict.reason}; ${restored.reason}`) };
   if (restored.onto === 'stable') await deps.ledger.revertStable(ref);
   else await deps.ledger.setStable({ ...ref, version: rollingBack.version, fleet: restored.fleet });
   if (rollingBack.waiting !== undefined) await deps.ledger.clearWait({ ...ref, taskToken: rollingBack.waiting.taskToken });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_REASON_LENGTH } from '../../functions/domain/text.js';
+import { ReasonSchema } from '../../functions/ledger/records.js';
 import { causeMessage, causeOf, ROLLBACK_CAUSES, rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../../functions/domain/verdict.js';
 
 const lambdaCause = (type: string, message: string) => JSON.stringify({ errorType: type, errorMessage: message, trace: [] });
@@ -56,5 +58,14 @@ describe('rollback verdicts', () => {
     expect(causeOf({ Error: 'States.Timeout' }, 'bake')).toBe('error');
     expect(causeOf({ Error: 'SmokeCheckFailedError' }, undefined)).toBe('smoke');
     expect(causeOf({ Error: 'RollbackRequestedError' }, 'bake')).toBe('error');
+  });
+
+  it('keeps any reason storable: a 40 KiB Lambda error with control characters is cut to the ledger limit between graphemes', () => {
+    const message = `boom\u0000\u001b[31m ${'👩‍👩‍👧‍👦'.repeat(5000)}`;
+    const verdict = rollbackVerdict({ Error: 'Lambda.Unknown', Cause: lambdaCause('Error', message) }, 'bake', true);
+    expect(verdict.reason.length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+    expect(verdict.reason).toMatch(/^Lambda\.Unknown: boom {2}\[31m 👩‍👩‍👧‍👦/u);
+    expect(verdict.reason.endsWith('👩‍👩‍👧‍👦…')).toBe(true);
+    expect(ReasonSchema.safeParse(verdict.reason).success).toBe(true);
   });
 });
