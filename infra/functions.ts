@@ -60,7 +60,7 @@ export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
   { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackBotToken.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
   { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', uses: [...SET_WEIGHTS, 'Fleet.promote'], timeoutSeconds: 120, description: 'Promotes the new fleet' },
   { id: 'Retire', entry: 'retire', substitution: 'RetireFunctionArn', uses: ['Fleet.retire'], timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
-  { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.retire'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
+  { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.retire', 'Migrator.stop'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
   ] satisfies Omit<FunctionSpec, 'kind' | 'ledger'>[]
 ).map((f) => ({ ...f, kind: 'task', ledger: true }));
 

@@ -2,8 +2,10 @@
  * Lambda entry point. Puts traffic back on the stable fleet, removes the new one and closes the release (Task state Rollback).
  * Dependencies are built once per container, at cold start.
  */
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
+import { EcsMigrator } from '../adapters/aws/ecs-migrator.js';
 import { awsClientConfig } from '../adapters/aws/errors.js';
 import { rollback } from '../steps/rollback.js';
 import { awsFleets } from './aws-fleets.js';
@@ -19,5 +21,7 @@ export const handler = stepHandler(
     ledger,
     router: new AlbRouter(elb),
     fleets: awsFleets(config, elb, 'rollback'),
+    // A rollback from the migration poll stops the migration task.
+    migrator: new EcsMigrator(new ECSClient(awsClientConfig)),
   }),
 );

@@ -29,6 +29,14 @@ function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput
   return { releaseId: release.releaseId, version: release.version, target: migrationOf(deps, release) };
 }
 
+/**
+ * Stops the release's migration task, if it still runs (a stopped or gone task
+ * stays as it is): a release that rolls back leaves no migration behind.
+ */
+export async function stopMigration(deps: StepDeps, release: ReleaseContext, taskArn: string, reason: string): Promise<void> {
+  await deps.migrator.stop(migrationInput(deps, release), taskArn, reason);
+}
+
 function deadlineFrom(deps: StepDeps, release: ReleaseContext): string {
   return new Date(deps.now().getTime() + migrationOf(deps, release).timeoutSeconds * 1000).toISOString();
 }

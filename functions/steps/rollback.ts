@@ -17,6 +17,7 @@ import { FleetNotFoundError, NoLiveFleetError, ReleaseNotActiveError, StaleStatu
 import type { FleetRef, Release } from '../ledger/records.js';
 import type { Fleet, FleetTarget } from '../ports.js';
 import { setAndVerifyWeights } from './advance.js';
+import { stopMigration } from './migration.js';
 import {
   CursorSchema,
   defineStep,
@@ -157,6 +158,8 @@ const RollbackInput = z.object({
   state: z.object({
     release: ReleaseContextSchema,
     cursor: CursorSchema.optional(),
+    /** `$.migration` while the migration poll ran: a rollback from there stops the task. */
+    migration: z.object({ state: z.string(), taskArn: z.string() }).optional(),
     error: z.object({ Error: z.string(), Cause: z.string().optional() }),
   }),
 });
@@ -178,6 +181,9 @@ export const rollback = defineStep({
       release.status === 'ROLLING_BACK' && release.rollbackCause !== undefined
         ? verdictFor(release.rollbackCause, release.statusReason ?? '', trafficMoved(release))
         : rollbackVerdict(state.error, state.cursor?.action, trafficMoved(release));
+    if (state.migration?.state === 'RUNNING') {
+      await stopMigration(deps, state.release, state.migration.taskArn, `rollgate: release ${release.releaseId} rolled back (${verdict.cause})`);
+    }
     return rollBack(deps, release, verdict, 'flow');
   },
 });

@@ -17,6 +17,7 @@ import {
   TG_BLUE,
   TG_GREEN,
   decideFirstApproval,
+  flowConfig,
   liveCheckoutVersions,
   newRuntime,
   onlyRelease,
@@ -168,6 +169,23 @@ describe('interleavings of the flow with out-of-band actions', () => {
 
     expect(await onlyRelease(runtime)).toMatchObject({ releaseId: finalizing.releaseId, status: 'ROLLBACK_FAILED', outcome: 'STABLE_FLEET_GONE' });
     await expectSettled(runtime, { version: 'v2', fleetVersion: 'v2' });
+  });
+});
+
+describe('an abort while the migration runs', () => {
+  it('stops the migration task and closes the release ABORTED with nothing deployed', async () => {
+    const runtime = await newRuntime({ config: flowConfig({ migration: true }), cloud: { migration: { exitCode: 0, checksToFinish: 'never' } } });
+    const execution = runtime.startRelease(releaseInput('v2', { plan: CANARY_THEN_ALL }));
+    const migrating = await releaseWhere(runtime, (r) => r.status === 'MIGRATING');
+    await until(() => (runtime.cloud.migrations.size > 0 ? true : undefined));
+    expect(await runtime.abort(migrating, 'erin', 'wrong schema')).toEqual({ resumed: false });
+
+    expect(await execution.result).toMatchObject({ status: 'FAILED', error: 'ReleaseAborted' });
+    const tasks = [...runtime.cloud.migrations.values()];
+    expect(tasks.map((t) => t.stoppedReason)).toEqual([expect.stringMatching(/^rollgate: release \w+ rolled back \(abort\)$/) as unknown]);
+    expect(runtime.cloud.calls).not.toContain('fleet.create');
+    expect(await onlyRelease(runtime)).toMatchObject({ status: 'ABORTED', rollbackCause: 'abort' });
+    await expectSettled(runtime, { version: 'v1', fleetVersion: 'v1' });
   });
 });
 
