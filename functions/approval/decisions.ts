@@ -20,9 +20,9 @@ import {
 } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Approval, Release } from '../ledger/records.js';
-import type { ApprovalRequest, Callbacks, Notifier } from '../ports.js';
+import type { Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
-import { closedMessage, factsOf, openMessage, stateOf } from './message.js';
+import { approvalRequestOf, closedMessage, factsOf, openMessage, stateOf } from './message.js';
 import { authorize, type ApproverDirectory } from './policy.js';
 
 /** Whether four-eyes holds for an approval of this service+environment. */
@@ -297,21 +297,6 @@ export interface SweepResult {
 /** What the sweeper needs: no approver directory, no four-eyes (it decides nothing new); a notifier to post requests Slack never took. */
 export type SweepDeps = Omit<DecisionDeps, 'directory' | 'fourEyes'> & { readonly notifier?: Notifier };
 
-/** The approval request of an approval, as the Approval step made it, from the ledger. */
-function requestOf(approval: Approval, release: Release | undefined): ApprovalRequest {
-  return {
-    approvalId: approval.approvalId,
-    service: approval.service,
-    environment: approval.environment,
-    version: release?.version ?? 'unknown',
-    previousVersion: release?.previousVersion,
-    commit: release?.trigger.commit,
-    author: release?.trigger.author,
-    stepIndex: approval.stepIndex,
-    weights: release?.weights,
-    expiresAt: approval.expiresAt,
-  };
-}
 
 /**
  * Goes over the approvals the sweeper still has work on: delivers decisions
@@ -340,7 +325,7 @@ export async function sweepApprovalMessages(deps: SweepDeps): Promise<SweepResul
         if (closed === undefined) {
           const young = deps.now().getTime() - Date.parse(approval.createdAt) < REPOST_AFTER_MS;
           if (approval.slackMessage === undefined && deps.notifier !== undefined && !young) {
-            await deps.notifier.requestApproval(requestOf(approval, context.release));
+            await deps.notifier.requestApproval(approvalRequestOf(approval, context.release));
             result.posted.push(open.approvalId);
             deps.log({ level: 'info', message: 'approval request posted by the sweeper', approvalId: open.approvalId });
           }

@@ -47,13 +47,8 @@ export function stateOf(approval: Pick<Approval, 'decision' | 'expired'>): Appro
 }
 
 /** The facts of an approval, from its ledger records; `fourEyes` is the service's (on unless it turns it off). */
-export function factsOf(
-  approval: Omit<Approval, 'taskToken'>,
-  release: Release | undefined,
-  alarmsInAlarm?: readonly string[],
-  fourEyes = true,
-): ApprovalFacts {
-  const plan = PlanSchema.safeParse(release?.plan);
+/** The approval request of an approval, as the Approval step made it, from the ledger. */
+export function approvalRequestOf(approval: Omit<Approval, 'taskToken'>, release: Release | undefined): ApprovalRequest {
   return {
     approvalId: approval.approvalId,
     service: approval.service,
@@ -63,10 +58,22 @@ export function factsOf(
     commit: release?.trigger.commit,
     author: release?.trigger.author,
     stepIndex: approval.stepIndex,
-    stepCount: plan.success ? plan.data.steps.length : undefined,
     weights: release?.weights,
-    alarmsInAlarm,
     expiresAt: approval.expiresAt,
+  };
+}
+
+export function factsOf(
+  approval: Omit<Approval, 'taskToken'>,
+  release: Release | undefined,
+  alarmsInAlarm?: readonly string[],
+  fourEyes = true,
+): ApprovalFacts {
+  const plan = PlanSchema.safeParse(release?.plan);
+  return {
+    ...approvalRequestOf(approval, release),
+    stepCount: plan.success ? plan.data.steps.length : undefined,
+    alarmsInAlarm,
     approvers: approval.approvers,
     approversRequired: approversRequired(release?.trigger.startedBy, fourEyes),
     endorsedBy: (approval.endorsements ?? []).map((e) => e.by),
