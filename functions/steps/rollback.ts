@@ -181,7 +181,8 @@ export const rollback = defineStep({
       release.status === 'ROLLING_BACK' && release.rollbackCause !== undefined
         ? verdictFor(release.rollbackCause, release.statusReason ?? '', trafficMoved(release))
         : rollbackVerdict(state.error, state.cursor?.action, trafficMoved(release));
-    if (state.migration?.state === 'RUNNING') {
+    // (A migration that timed out was stopped by CheckMigration already.)
+    if (state.migration?.state === 'RUNNING' && verdict.cause !== 'migration-timeout') {
       await stopMigration(deps, state.release, state.migration.taskArn, `rollgate: release ${release.releaseId} rolled back (${verdict.cause})`);
     }
     return rollBack(deps, release, verdict, 'flow');
