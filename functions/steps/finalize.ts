@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import { weightsFor } from '../domain/plan.js';
-import type { ReleaseStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, StaleStatusError } from '../errors.js';
 import { setAndVerifyWeights } from './advance.js';
 import {
@@ -21,12 +20,13 @@ import {
   requireRelease,
   serviceOf,
   splitOf,
+  statuses,
   trafficOf,
 } from './step.js';
 
 /** Finalize promotes from the last traffic step or the last approval (or a retried Finalize). */
-const PROMOTABLE: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(['SHIFTING', 'AWAITING_APPROVAL']);
-const FINALIZING: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(['FINALIZING']);
+const PROMOTABLE = statuses('SHIFTING', 'AWAITING_APPROVAL');
+const FINALIZING = statuses('FINALIZING');
 
 export const finalize = defineStep({
   name: 'finalize',
