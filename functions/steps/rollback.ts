@@ -40,7 +40,7 @@ export interface RollbackRequest {
 }
 
 /** Every active status: the flow's own rollback and the reconciler may roll back from any of them. */
-export const ANY_ACTIVE: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(ACTIVE_STATUSES);
+const ANY_ACTIVE: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(ACTIVE_STATUSES);
 
 /** How many times a rollback request re-reads a release that changed under it before it gives up. */
 const MARK_ATTEMPTS = 3;
@@ -77,7 +77,7 @@ export async function markRollingBack(
 }
 
 /** Whether a fleet exists and has at least one healthy target: the only kind of fleet traffic may point at. */
-export async function isLive(fleets: Fleet, target: FleetTarget, fleet: FleetRef): Promise<boolean> {
+async function isLive(fleets: Fleet, target: FleetTarget, fleet: FleetRef): Promise<boolean> {
   try {
     return (await fleets.health(target, fleet)).healthyCount > 0;
   } catch (error) {
@@ -96,13 +96,14 @@ type Restored = { readonly onto: 'stable' } | { readonly onto: 'new'; readonly f
  *
  * @throws NoLiveFleetError neither fleet exists: traffic is left as it is for a person
  */
-async function restoreStable(deps: StepDeps, release: Release): Promise<Restored> {
+async function restoreStable(deps: StepDeps, release: Release, liveFleetId: string | undefined): Promise<Restored> {
   const service = serviceOf(deps, release);
   const target = trafficOf(service);
   const fleets = fleetFor(deps, service.fleet);
   const split = recordedSplit(release);
-  if (split !== undefined && release.stableFleet !== undefined && !(await isLive(fleets, service.fleet, release.stableFleet))) {
-    const stableId = release.stableFleet.id;
+  const stable = release.stableFleet;
+  if (split !== undefined && stable !== undefined && stable.id !== liveFleetId && !(await isLive(fleets, service.fleet, stable))) {
+    const stableId = stable.id;
     if (release.newFleet === undefined || !(await isLive(fleets, service.fleet, release.newFleet))) {
       throw new NoLiveFleetError(release.releaseId, [stableId, ...(release.newFleet === undefined ? [] : [release.newFleet.id])]);
     }
@@ -125,12 +126,19 @@ async function restoreStable(deps: StepDeps, release: Release): Promise<Restored
  * and closes the release with the verdict. Idempotent: a retry finds the
  * release rolling back or closed and finishes or reports it.
  */
-export async function rollBack(deps: StepDeps, release: Release, verdict: RollbackVerdict, actor: string): Promise<RollbackVerdict> {
+export async function rollBack(
+  deps: StepDeps,
+  release: Release,
+  verdict: RollbackVerdict,
+  actor: string,
+  /** A fleet the caller has just found live, so it is not looked at twice. */
+  liveFleetId?: string,
+): Promise<RollbackVerdict> {
   if (isTerminalStatus(release.status)) return verdict;
   const rollingBack = await markRollingBack(deps, release, verdict, actor, ANY_ACTIVE);
   if (isTerminalStatus(rollingBack.status)) return verdict;
   const ref = refOf(rollingBack);
-  const restored = await restoreStable(deps, rollingBack);
+  const restored = await restoreStable(deps, rollingBack, liveFleetId);
   const final: RollbackVerdict =
     restored.onto === 'stable' ? verdict : { ...verdict, error: 'RollbackFailed', status: 'ROLLBACK_FAILED', outcome: 'STABLE_FLEET_GONE', reason: storableReason(`${verdict.reason}; ${restored.reason}`) };
   if (restored.onto === 'stable') await deps.ledger.revertStable(ref);
@@ -171,9 +179,8 @@ export const rollback = defineStep({
     // Traffic first, from the flow's own state: no ledger read is needed for it, so an
     // alarm during a ledger outage still ends with traffic on stable.
     const service = serviceOf(deps, state.release);
-    if (await isLive(fleetFor(deps, service.fleet), service.fleet, state.release.stableFleet)) {
-      await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(state.release), ALL_STABLE);
-    }
+    const stableLive = await isLive(fleetFor(deps, service.fleet), service.fleet, state.release.stableFleet);
+    if (stableLive) await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(state.release), ALL_STABLE);
     const release = await requireRelease(deps, refOf(state.release));
     if (isTerminalStatus(release.status)) return verdictOfFinished(release);
     // An out-of-band rollback (alarm handler, abort) recorded its cause and reason on the status change.
@@ -185,6 +192,6 @@ export const rollback = defineStep({
     if (state.migration?.state === 'RUNNING' && verdict.cause !== 'migration-timeout') {
       await stopMigration(deps, state.release, state.migration.taskArn, `rollgate: release ${release.releaseId} rolled back (${verdict.cause})`);
     }
-    return rollBack(deps, release, verdict, 'flow');
+    return rollBack(deps, release, verdict, 'flow', stableLive ? state.release.stableFleet.id : undefined);
   },
 });
