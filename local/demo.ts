@@ -15,47 +15,94 @@
  * (progress on stderr). Approvals always go through the local Slack stand-in
  * and the approval endpoint, whose link the demo prints; the approver answers
  * automatically over HTTP, or with `--interactive` it waits for a click in a
- * browser. Exit status 0 when every release ended the way its scenario
- * expects, 1 otherwise, 2 on a bad command line.
+ * browser. Ctrl-C, or the time limit, stops it with the summary of what ran
+ * so far. Exit status 0 when every release ended the way its scenario
+ * expects, 1 otherwise (the time limit included), 2 on a bad command line,
+ * 130 on Ctrl-C.
  */
 import './node-compat.js';
-import { installSignalCleanup, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { startDynamoDbLocal, stopAllDynamoDbLocals, type DynamoDbLocal } from './dynamodb-local.js';
 import { DemoApprovals } from './demo/approvals.js';
 import { parseDemoArgs, UsageError, USAGE, type DemoOptions } from './demo/cli.js';
-import { ledgerHistory, summaryTable, type DemoSummary } from './demo/report.js';
+import { DemoConsole } from './demo/console.js';
+import { ledgerHistory, stoppedLines, summaryTable, type DemoStop, type DemoSummary } from './demo/report.js';
 import { runScenario, startLoad, type ReleaseReport } from './demo/run-release.js';
-import { DEMO_CONFIG, OVERRIDES, REQUESTS_PER_SECOND, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms } from './demo/scenarios.js';
+import { DEMO_CONFIG, OVERRIDES, REQUESTS_PER_SECOND, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms, type ScenarioName } from './demo/scenarios.js';
 import { LocalRuntime } from './runtime.js';
 import type { VersionBehaviour } from './sim/cloud.js';
 import { HttpCloud } from './sim/http-cloud.js';
 import type { TrafficGenerator } from './sim/traffic.js';
 
-/** Whatever happens, the demo ends by itself: past this it stops as if interrupted. */
-const HARD_LIMIT_MS = 150_000;
-
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-async function main(options: DemoOptions): Promise<boolean> {
+/** Why the demo stopped before its releases ended. */
+type StopReason = DemoStop['reason'];
+
+/** Exit status per way of stopping early: Ctrl-C and SIGTERM as shells report them, the time limit as a failure. */
+const STOP_EXIT_CODE: Readonly<Record<StopReason, number>> = { interrupted: 130, terminated: 143, 'time-limit': 1 };
+
+/**
+ * Resolves when the demo must stop early: the first Ctrl-C (or SIGTERM), or
+ * the time limit. A second signal exits at once, stopping DynamoDB Local first.
+ */
+function stopSignal(timeLimitMs: number): { readonly stopped: Promise<StopReason>; readonly dispose: () => void } {
+  let resolveStop: (reason: StopReason) => void = () => undefined;
+  const stopped = new Promise<StopReason>((resolve) => {
+    resolveStop = resolve;
+  });
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const reason: StopReason = signal === 'SIGINT' ? 'interrupted' : 'terminated';
+    if (signalled) {
+      void stopAllDynamoDbLocals().finally(() => process.exit(STOP_EXIT_CODE[reason]));
+      return;
+    }
+    signalled = true;
+    resolveStop(reason);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const limit = setTimeout(() => {
+    resolveStop('time-limit');
+  }, timeLimitMs);
+  limit.unref();
+  return {
+    stopped,
+    dispose: () => {
+      clearTimeout(limit);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** What `work` resolves with, or the stop reason if the demo must stop first. */
+async function unlessStopped<T>(work: Promise<T>, stopped: Promise<StopReason>): Promise<{ done: T } | { stop: StopReason }> {
+  return Promise.race([work.then((done) => ({ done })), stopped.then((stop) => ({ stop }))]);
+}
+
+/** Runs the demo; resolves with its exit status. */
+async function main(options: DemoOptions): Promise<number> {
   // With --json, stdout carries the one JSON document only: everything else goes to stderr.
-  const out = options.json ? process.stderr : process.stdout;
+  const out = new DemoConsole(options.json ? process.stderr : process.stdout);
   const say = (line: string) => {
-    out.write(`${line}\n`);
+    out.say(line);
   };
   if (options.json) {
     console.log = console.error;
     console.info = console.error;
     console.debug = console.error;
+    if (npmBannerOnStdout()) {
+      say('note: npm printed its own banner on stdout before the JSON; to pipe the JSON, run: npm start --silent -- --json');
+    }
   }
-  installSignalCleanup();
   const started = Date.now();
-  const limit = setTimeout(() => {
-    console.error(`the demo did not finish within ${String(HARD_LIMIT_MS / 1000)} s; stopping`);
-    process.kill(process.pid, 'SIGTERM');
-  }, HARD_LIMIT_MS);
-  limit.unref();
+  const timeLimitMs = options.timeLimitSeconds * 1000;
+  const { stopped, dispose } = stopSignal(timeLimitMs);
+  const secondsLeft = () => Math.max(0, Math.ceil((started + timeLimitMs - Date.now()) / 1000));
 
-  const scenarios = options.scenarios.map((name) => SCENARIOS[name]);
   say('rollgate local demo: the release state machine on the local engine, the ledger on DynamoDB Local, a simulated cloud serving real HTTP on loopback');
+  say(`releases: ${options.scenarios.join(', ')}; time limit ${String(options.timeLimitSeconds)} s (--time-limit <seconds>); Ctrl-C stops early with a summary of what ran`);
   let dynamo: DynamoDbLocal | undefined;
   const http = new HttpCloud({
     versions: Object.fromEntries(Object.values(SCENARIOS).map((s) => [s.version, s.behaviour])),
@@ -63,72 +110,145 @@ async function main(options: DemoOptions): Promise<boolean> {
   });
   let approvals: DemoApprovals | undefined;
   let load: TrafficGenerator | undefined;
-  const closeServers = () => {
-    void load?.stop();
-    void http.close();
-    void approvals?.close();
-  };
-  process.once('SIGINT', closeServers);
-  process.once('SIGTERM', closeServers);
+  let runtime: LocalRuntime | undefined;
+  const reports: ReleaseReport[] = [];
+  let current: ScenarioName | undefined;
+  let stop: StopReason | undefined;
   try {
-    approvals = await DemoApprovals.start({ interactive: options.interactive, say });
-    dynamo = await startDynamoDbLocal();
-    say(`DynamoDB Local ready at ${dynamo.endpoint} (${String(Date.now() - started)} ms)`);
-    const versions: Record<string, VersionBehaviour> = {};
-    for (const s of Object.values(SCENARIOS)) if (s.migrationExitCode !== undefined) versions[s.version] = { migrationExitCode: s.migrationExitCode };
-    const runtime = await LocalRuntime.create({
-      dynamodbEndpoint: dynamo.endpoint,
-      tableName: 'rollgate-ledger',
-      config: DEMO_CONFIG,
-      cloud: { versions, backend: http },
-      overrides: OVERRIDES,
-      notifier: approvals.notifier,
-    });
-    await http.attach({
-      cloud: runtime.cloud,
-      services: runtime.deps.config.services,
-      deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason),
-    });
-    const approvalEndpoint = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
-    const alarmText = demoAlarms()
-      .map((a) => `${a.alarmName} (${a.metric} > ${String(a.threshold)}, ${String(a.datapointsToAlarm)} of ${String(a.evaluationPeriods)} x ${String(a.periodMs)} ms, missing data ${a.treatMissingData ?? 'missing'})`)
-      .join('; ');
-    say(`onboarded ${SERVICE_KEY}: v1 stable, router on ${http.routerUrl(SERVICE_KEY)}; alarms: ${alarmText}`);
-    say(
-      `approvals: requests posted to the local Slack stand-in, decided on the approval endpoint ${approvalEndpoint} ` +
-        (options.interactive ? '(--interactive: by you, in a browser, on the link printed when a release waits)' : '(by the approver, automatically, over HTTP as Slack or a browser would)'),
-    );
+    const startup = (async () => {
+      // DynamoDB Local's JVM takes seconds (more on a busy machine): the rest starts meanwhile, and a status line counts.
+      const dynamoStarted = Date.now();
+      const ticker = setInterval(() => {
+        out.status(`   starting DynamoDB Local (Java, in memory): ${String(Math.round((Date.now() - dynamoStarted) / 1000))} s`);
+      }, 1_000);
+      const [approvalsStart, dynamoStart] = await Promise.allSettled([DemoApprovals.start({ interactive: options.interactive, say }), startDynamoDbLocal()]);
+      clearInterval(ticker);
+      out.clearStatus();
+      if (approvalsStart.status === 'fulfilled') approvals = approvalsStart.value;
+      if (dynamoStart.status === 'fulfilled') dynamo = dynamoStart.value;
+      if (approvalsStart.status === 'rejected') throw approvalsStart.reason;
+      if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
+      return { approvals: approvalsStart.value, dynamo: dynamoStart.value };
+    })();
+    const ready = await unlessStopped(startup, stopped);
+    if ('stop' in ready) {
+      stop = ready.stop;
+      // A JVM still starting is stopped now, not once it answers; startup then fails, which is expected here.
+      await stopAllDynamoDbLocals();
+      await startup.catch(() => undefined);
+    } else {
+      const world = await prepare(ready.done.dynamo, ready.done.approvals, http, options, say, started);
+      runtime = world.runtime;
+      load = startLoad(http, timeLimitMs);
+      say(`steady load: ${String(REQUESTS_PER_SECOND)} requests a second through the router from now to the end, between releases too`);
+      for (const name of options.scenarios) {
+        current = name;
+        const status = (line: string, release: { status: string }) => {
+          const waiting = options.interactive && release.status === 'AWAITING_APPROVAL';
+          out.status(waiting ? `${line} | waiting for you: open the approval link above (time limit in ${String(secondsLeft())} s)` : line);
+        };
+        const ran = await unlessStopped(runScenario({ runtime: world.runtime, http, approvals: world.approvals, say, status }, SCENARIOS[name]), stopped);
+        out.clearStatus();
+        if ('stop' in ran) {
+          stop = ran.stop;
+          break;
+        }
+        reports.push(ran.done);
+        current = undefined;
+      }
+    }
 
-    load = startLoad(http, HARD_LIMIT_MS);
-    say(`steady load: ${String(REQUESTS_PER_SECOND)} requests a second through the router from now to the end, between releases too`);
-    const reports: ReleaseReport[] = [];
-    for (const scenario of scenarios) reports.push(await runScenario({ runtime, http, approvals, say }, scenario));
-
-    const errors = [...runtime.reconcileErrors, ...http.errors, ...approvals.errors];
-    for (const error of errors) console.error('out-of-band work failed:', error);
+    const errors = [...(runtime?.reconcileErrors ?? []), ...http.errors, ...(approvals?.errors ?? [])];
+    if (stop === undefined) for (const error of errors) console.error('out-of-band work failed:', error);
+    const stopInfo: DemoStop | undefined =
+      stop === undefined ? undefined : await describeStop(stop, runtime, current, options.scenarios.slice(reports.length + (current === undefined ? 0 : 1)));
     const summary: DemoSummary = {
       service: SERVICE_KEY,
-      asExpected: reports.every((r) => r.asExpected) && errors.length === 0,
+      asExpected: stopInfo === undefined && reports.every((r) => r.asExpected) && errors.length === 0,
       durationMs: Date.now() - started,
-      stable: (await runtime.ledger.getStable(SERVICE))?.version ?? null,
+      stable: runtime === undefined ? null : ((await runtime.ledger.getStable(SERVICE))?.version ?? null),
       releases: reports,
+      ...(stopInfo === undefined ? {} : { stopped: stopInfo }),
     };
+    if (stopInfo !== undefined) say(`\n${stopInfo.reason === 'time-limit' ? `stopped: the time limit of ${String(options.timeLimitSeconds)} s (--time-limit) was reached` : stopInfo.reason}`);
     say('\n== summary (requests/failed as the router saw them while each release ran)');
-    for (const line of summaryTable(reports)) say(line);
-    say('\n== ledger history of checkout/prod (newest first)');
-    for (const line of await ledgerHistory(runtime)) say(line);
-    say(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s: ${summary.asExpected ? 'every release ended the way its scenario expects' : 'a release did NOT end the way its scenario expects'}`);
+    for (const line of reports.length === 0 ? ['   no release ended'] : summaryTable(reports)) say(line);
+    for (const line of stoppedLines(stopInfo)) say(line);
+    if (runtime !== undefined) {
+      say('\n== ledger history of checkout/prod (newest first)');
+      for (const line of await ledgerHistory(runtime)) say(line);
+    }
+    const verdict =
+      stopInfo !== undefined ? 'stopped before every release ended' : summary.asExpected ? 'every release ended the way its scenario expects' : 'a release did NOT end the way its scenario expects';
+    say(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s: ${verdict}`);
     if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    return summary.asExpected;
+    return stop === undefined ? (summary.asExpected ? 0 : 1) : STOP_EXIT_CODE[stop];
   } finally {
-    clearTimeout(limit);
+    dispose();
     await load?.stop();
     await http.close();
     await approvals?.close();
     await dynamo?.stop();
-    process.off('SIGINT', closeServers);
-    process.off('SIGTERM', closeServers);
   }
+}
+
+/** The runtime on DynamoDB Local, the simulated cloud attached to it, and the approval endpoint: the world the releases run in. */
+async function prepare(dynamo: DynamoDbLocal, approvals: DemoApprovals, http: HttpCloud, options: DemoOptions, say: (line: string) => void, started: number) {
+  say(`DynamoDB Local ready at ${dynamo.endpoint} (${String(Date.now() - started)} ms)`);
+  const versions: Record<string, VersionBehaviour> = {};
+  for (const s of Object.values(SCENARIOS)) if (s.migrationExitCode !== undefined) versions[s.version] = { migrationExitCode: s.migrationExitCode };
+  const runtime = await LocalRuntime.create({
+    dynamodbEndpoint: dynamo.endpoint,
+    tableName: 'rollgate-ledger',
+    config: DEMO_CONFIG,
+    cloud: { versions, backend: http },
+    overrides: OVERRIDES,
+    notifier: approvals.notifier,
+  });
+  await http.attach({
+    cloud: runtime.cloud,
+    services: runtime.deps.config.services,
+    deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason),
+  });
+  const approvalEndpoint = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
+  const alarmText = demoAlarms()
+    .map((a) => `${a.alarmName} (${a.metric} > ${String(a.threshold)}, ${String(a.datapointsToAlarm)} of ${String(a.evaluationPeriods)} x ${String(a.periodMs)} ms, missing data ${a.treatMissingData ?? 'missing'})`)
+    .join('; ');
+  say(`onboarded ${SERVICE_KEY}: v1 stable, router on ${http.routerUrl(SERVICE_KEY)}; alarms: ${alarmText}`);
+  say(
+    `approvals: requests posted to the local Slack stand-in, decided on the approval endpoint ${approvalEndpoint} ` +
+      (options.interactive ? '(--interactive: by you, in a browser, on the link printed when a release waits)' : '(by the approver, automatically, over HTTP as Slack or a browser would)'),
+  );
+  return { runtime, approvals };
+}
+
+/** Where the demo was when it stopped early: the release it was running as the ledger has it, and what never ran. */
+async function describeStop(reason: StopReason, runtime: LocalRuntime | undefined, current: ScenarioName | undefined, notRun: readonly ScenarioName[]): Promise<DemoStop> {
+  if (current === undefined || runtime === undefined) return { reason, running: null, notRun };
+  const version = SCENARIOS[current].version;
+  const release = await runtime.ledger
+    .listReleases(SERVICE)
+    .then(({ items }) => items.find((r) => r.version === version))
+    .catch(() => undefined);
+  return {
+    reason,
+    running: {
+      scenario: current,
+      version,
+      releaseId: release?.releaseId ?? null,
+      status: release?.status ?? null,
+      step: release?.currentStep === undefined ? null : `step ${String(release.currentStep.index)} (${release.currentStep.name})`,
+    },
+    notRun,
+  };
+}
+
+/**
+ * `npm start -- --json` through a pipe: npm writes its "> rollgate@… start"
+ * banner to stdout before the demo runs, unless npm itself is silent.
+ */
+function npmBannerOnStdout(): boolean {
+  return process.env.npm_lifecycle_event !== undefined && process.env.npm_config_loglevel !== 'silent' && !process.stdout.isTTY;
 }
 
 let options: DemoOptions;
@@ -143,12 +263,13 @@ if (options.help) {
   console.log(USAGE);
 } else {
   main(options).then(
-    (asExpected) => {
-      process.exitCode = asExpected ? 0 : 1;
+    (code) => {
+      // An interrupted release's engine still has timers: end here, once what was written has gone out.
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
     },
     (error: unknown) => {
       console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-      process.exitCode = 1;
+      void stopAllDynamoDbLocals().finally(() => process.exit(1));
     },
   );
 }

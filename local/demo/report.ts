@@ -5,7 +5,22 @@
 import type { Release } from '../../functions/ledger/records.js';
 import type { LocalRuntime } from '../runtime.js';
 import type { ReleaseReport } from './run-release.js';
-import { SERVICE } from './scenarios.js';
+import { SERVICE, type ScenarioName } from './scenarios.js';
+
+/** How the demo stopped before its releases ended: Ctrl-C, SIGTERM or its time limit. */
+export interface DemoStop {
+  readonly reason: 'interrupted' | 'terminated' | 'time-limit';
+  /** The release that was running, as the ledger had it then; null when none had started. */
+  readonly running: {
+    readonly scenario: ScenarioName;
+    readonly version: string;
+    readonly releaseId: string | null;
+    readonly status: string | null;
+    readonly step: string | null;
+  } | null;
+  /** Scenarios that never started. */
+  readonly notRun: readonly ScenarioName[];
+}
 
 /** What `--json` prints: one document, nothing else on stdout. */
 export interface DemoSummary {
@@ -13,7 +28,10 @@ export interface DemoSummary {
   readonly asExpected: boolean;
   readonly durationMs: number;
   readonly stable: string | null;
+  /** The releases that ended. */
   readonly releases: readonly ReleaseReport[];
+  /** Present when the demo stopped early. */
+  readonly stopped?: DemoStop;
 }
 
 export function summaryTable(reports: readonly ReleaseReport[]): string[] {
@@ -36,6 +54,20 @@ export function summaryTable(reports: readonly ReleaseReport[]): string[] {
   for (const r of reports) {
     lines.push(`   ${r.scenario}: ${r.reason ?? 'no reason recorded'}${r.rollbackTrigger === null ? '' : ` (rollback set off by ${r.rollbackTrigger})`}`);
   }
+  return lines;
+}
+
+/** What was running and what never ran, when the demo stopped early. */
+export function stoppedLines(stop: DemoStop | undefined): string[] {
+  if (stop === undefined) return [];
+  const lines: string[] = [];
+  const { running } = stop;
+  if (running === null) lines.push('   no release had started');
+  else {
+    const where = running.status === null ? 'not started yet' : `${running.status}${running.step === null ? '' : ` at ${running.step}`}`;
+    lines.push(`   ${running.scenario} (${running.version}) was running: ${where}${running.releaseId === null ? '' : `, release ${running.releaseId}`}`);
+  }
+  if (stop.notRun.length > 0) lines.push(`   not run: ${stop.notRun.join(', ')}`);
   return lines;
 }
 

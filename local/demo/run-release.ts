@@ -47,7 +47,10 @@ export interface DemoWorld {
   readonly runtime: LocalRuntime;
   readonly http: HttpCloud;
   readonly approvals: ApprovalDriver;
+  /** A line that stays. */
   readonly say: (line: string) => void;
+  /** Where the release is now: replaces the previous status line on a terminal. @default say */
+  readonly status?: (line: string, release: Release) => void;
 }
 
 export interface RunOptions {
@@ -219,7 +222,7 @@ function followRelease(
     }
     if (Date.now() - state.lastProgress >= PROGRESS_EVERY_MS && release.finishedAt === undefined) {
       state.lastProgress = Date.now();
-      say(progressLine(world, release, started, before, stableTg, canaryTg));
+      (world.status ?? say)(progressLine(world, release, started, before, stableTg, canaryTg), release);
     }
   };
   const loop = (async () => {

@@ -8,19 +8,40 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function runDemo(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+interface DemoRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the demo as `node --import tsx local/demo.ts …` (what `npm start` runs), or `via: 'npm'` exactly as the README
+ * spells it (`npm start --silent -- …`; `loud`: without --silent). `interruptWhen` sends Ctrl-C (SIGINT) once stderr matches it; past `timeoutMs` it is sent anyway.
+ */
+function runDemo(args: readonly string[], timeoutMs: number, options: { via?: 'npm'; loud?: boolean; interruptWhen?: RegExp } = {}): Promise<DemoRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/demo.ts', ...args], {
+    const [command, commandArgs] =
+      options.via === 'npm' ? ['npm', ['start', ...(options.loud === true ? [] : ['--silent']), '--', ...args]] : [process.execPath, ['--import', 'tsx', 'local/demo.ts', ...args]];
+    const child = spawn(command, commandArgs, {
       cwd: ROOT,
       env: { ...process.env, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
+    let interrupted = false;
+    const interrupt = () => {
+      if (interrupted) return;
+      interrupted = true;
+      child.kill('SIGINT');
+    };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    // SIGINT is the demo's Ctrl-C: it stops its DynamoDB Local and servers before it exits.
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (options.interruptWhen?.test(stderr) === true) interrupt();
+    });
+    // SIGINT is the demo's Ctrl-C: it prints what ran so far and stops its DynamoDB Local and servers before it exits.
+    const timer = setTimeout(interrupt, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -31,6 +52,7 @@ function runDemo(args: readonly string[], timeoutMs: number): Promise<{ code: nu
 
 interface Summary {
   asExpected: boolean;
+  stopped?: { reason: string; running: { scenario: string; version: string; status: string | null; releaseId: string | null } | null; notRun: string[] };
   releases: {
     version: string;
     scenario: string;
@@ -44,8 +66,8 @@ interface Summary {
 }
 
 describe('npm start', () => {
-  it('runs every scenario with --scenario all --json: one JSON document on stdout, each release ending as its scenario expects', async () => {
-    const { code, stdout, stderr } = await runDemo(['--scenario', 'all', '--json'], 120_000);
+  it('runs a list of scenarios with npm start --silent -- --scenario … --json: one JSON document on stdout, each release ending as its scenario expects', async () => {
+    const { code, stdout, stderr } = await runDemo(['--scenario', 'good,bad,crash,migration-fails,reject', '--json'], 120_000, { via: 'npm' });
 
     expect(code, stderr.slice(-3000)).toBe(0);
     // Exactly one JSON document and nothing else: it parses as a whole.
@@ -94,10 +116,46 @@ describe('npm start', () => {
     expect(typeof byScenario.reject?.rollbackReactionMs).toBe('number');
   }, 150_000);
 
+  it('stops on Ctrl-C in the middle of a release: "interrupted", the summary so far with the release as the ledger has it, exit status 130', async () => {
+    const { code, stdout, stderr } = await runDemo(['--json'], 60_000, { interruptWhen: /== good:[^]*WEIGHTS_SET/ });
+
+    expect(code, stderr.slice(-3000)).toBe(130);
+    expect(stderr).toMatch(/^interrupted$/m);
+    expect(stderr).toContain('== summary');
+    expect(stderr).toMatch(/good \(v2\) was running: [A-Z_]+/);
+    expect(stderr).toContain('not run: bad');
+    expect(stderr).toContain('stopped before every release ended');
+    const summary = JSON.parse(stdout) as Summary;
+    expect(summary.asExpected).toBe(false);
+    expect(summary.releases).toEqual([]);
+    expect(summary.stopped).toMatchObject({ reason: 'interrupted', running: { scenario: 'good', version: 'v2' }, notRun: ['bad'] });
+    expect(summary.stopped?.running?.releaseId).toMatch(/^[0-9A-Z]{26}$/);
+    expect(summary.stopped?.running?.status).toMatch(/^(DEPLOYING|VERIFYING|SHIFTING|AWAITING_APPROVAL|FINALIZING)$/);
+  });
+
+  it('stops at its --time-limit, saying so, with what ran so far, exit status 1', async () => {
+    const { code, stdout, stderr } = await runDemo(['--json', '--time-limit', '1'], 60_000);
+
+    expect(code, stderr.slice(-3000)).toBe(1);
+    expect(stderr).toContain('time limit 1 s (--time-limit <seconds>)');
+    expect(stderr).toContain('stopped: the time limit of 1 s (--time-limit) was reached');
+    const summary = JSON.parse(stdout) as Summary;
+    expect(summary.asExpected).toBe(false);
+    expect(summary.stopped?.reason).toBe('time-limit');
+  });
+
+  it('says how to pipe the JSON when npm, not silenced, put its banner on stdout first', async () => {
+    const { code, stdout, stderr } = await runDemo(['--json', '--time-limit', '1'], 60_000, { via: 'npm', loud: true });
+
+    expect(code, stderr.slice(-3000)).toBe(1);
+    expect(stdout).toMatch(/^\s*> rollgate@[^\n]* start\n/);
+    expect(stderr).toContain('note: npm printed its own banner on stdout before the JSON; to pipe the JSON, run: npm start --silent -- --json');
+  });
+
   it.each([
-    [['--scenario', 'nope'], /--scenario must be one of good, bad, crash, migration-fails, reject, all; got "nope"/],
-    [['--scenario'], /--scenario needs a value: one of good, bad, crash, migration-fails, reject, all/],
-    [['--bogus'], /unknown option --bogus; allowed: --scenario <good\|bad\|crash\|migration-fails\|reject\|all>, --json, --interactive, --help/],
+    [['--scenario', 'nope'], /--scenario must be one or more of good, bad, crash, migration-fails, reject, all, separated by commas; got "nope"/],
+    [['--scenario'], /--scenario needs a value: one or more of good, bad, crash, migration-fails, reject, all/],
+    [['--bogus'], /unknown option --bogus; allowed: --scenario <good\|bad\|crash\|migration-fails\|reject\|all>\[,...\], --json, --interactive, --time-limit <seconds>, --help/],
   ])('refuses %j with exit status 2, naming the flag and the allowed values', async (args, message) => {
     const { code, stdout, stderr } = await runDemo(args, 30_000);
     expect(code).toBe(2);
