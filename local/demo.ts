@@ -145,7 +145,7 @@ async function main(options: DemoOptions): Promise<number> {
         current = name;
         const status = (line: string, release: { status: string }) => {
           const waiting = options.interactive && release.status === 'AWAITING_APPROVAL';
-          out.status(waiting ? `${line} | waiting for you: open the approval link above (time limit in ${String(secondsLeft())} s)` : line);
+          out.status(waiting ? `   waiting for you: open the approval link above (time limit in ${String(secondsLeft())} s) | ${line.trimStart()}` : line);
         };
         const ran = await unlessStopped(runScenario({ runtime: world.runtime, http, approvals: world.approvals, say, status }, SCENARIOS[name]), stopped);
         out.clearStatus();

@@ -70,6 +70,9 @@ describe('npm start -- --interactive', () => {
       const running = startDemo(['--interactive', '--scenario', 'good']);
       demo = running;
       const link = await waitFor(running, () => LINK.exec(running.output())?.[0]);
+      // While it waits, the status line points at the link and counts down the (longer, interactive) time limit.
+      expect(running.output()).toContain('time limit 900 s (--time-limit <seconds>)');
+      await waitFor(running, () => /waiting for you: open the approval link above \(time limit in \d+ s\) \| .*AWAITING_APPROVAL/.exec(running.output())?.[0]);
 
       const response = await page.goto(link);
       expect(response?.status()).toBe(200);
