@@ -113,10 +113,23 @@ function friendlierMessage(issue: z.core.$ZodRawIssue): string | undefined {
     const options: unknown = 'options' in issue ? issue.options : undefined;
     if (Array.isArray(options)) return `must be ${options.map((option: unknown) => JSON.stringify(option)).join(' or ')}`;
   }
+  if (issue.code === 'too_small' || issue.code === 'too_big') return boundMessage(issue);
   if (issue.code !== 'invalid_type') return undefined;
   if (issue.input === undefined) return 'is required';
   const expected = EXPECTED[issue.expected];
   return expected === undefined ? undefined : `must be ${expected}, not ${jsonTypeOf(issue.input)}`;
+}
+
+const UNITS: Readonly<Record<string, string>> = { string: ' characters', array: ' items' };
+
+/** "Too small: expected number to be >=1" as "must be at least 1". */
+function boundMessage(issue: { readonly code: 'too_small' | 'too_big'; readonly origin: string; readonly inclusive?: boolean | undefined; readonly minimum?: unknown; readonly maximum?: unknown }): string | undefined {
+  const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+  if ((typeof bound !== 'number' && typeof bound !== 'bigint') || !['number', 'string', 'array'].includes(issue.origin)) return undefined;
+  const inclusive = issue.inclusive !== false;
+  const comparison = issue.code === 'too_small' ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
+  const unit = UNITS[issue.origin] ?? '';
+  return `must ${issue.origin === 'number' ? 'be' : 'have'} ${comparison} ${String(bound)}${bound === 1 ? unit.replace(/s$/, '') : unit}`;
 }
 
 function jsonTypeOf(value: unknown): string {

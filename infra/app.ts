@@ -27,7 +27,8 @@ const CONFIG_CONTEXT_KEY = 'rollgate:config';
 const DEFAULT_CONFIG_FILE = relative(process.cwd(), fileURLToPath(new URL('../examples/services.json', import.meta.url)));
 
 function main(): number {
-  const app = new App();
+  // No synth on exit (the CLI's default): a file it cannot use must leave no assembly behind.
+  const app = new App({ autoSynth: false });
   const named: unknown = app.node.tryGetContext(CONFIG_CONTEXT_KEY);
   if (named !== undefined && (typeof named !== 'string' || named.trim() === '')) {
     process.stderr.write(`-c ${CONFIG_CONTEXT_KEY}=<file>: must name a JSON file; got ${JSON.stringify(named)}\n`);

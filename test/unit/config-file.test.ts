@@ -66,6 +66,18 @@ describe('the problems of a configuration', () => {
     ]);
   });
 
+  it('say the bounds of numbers, strings and lists in words', () => {
+    const [checkout] = structuredClone(SAMPLE_CONFIG.services);
+    if (checkout?.fleet.kind !== 'ecs') throw new Error('the sample changed');
+    const service = { ...checkout, fleet: { ...checkout.fleet, containerName: '' }, alarms: Array.from({ length: 101 }, (_, i) => `alarm-${String(i)}`), terminationWaitSeconds: -1 };
+    const result = checkConfig({ ...SAMPLE_CONFIG, services: [service] }, 'services.json');
+    expect(result.valid ? [] : result.problems.map(formatConfigProblem)).toEqual([
+      'services.json: services.0.fleet.containerName: must have at least 1 character',
+      'services.json: services.0.alarms: must have at most 100 items',
+      'services.json: services.0.terminationWaitSeconds: must be at least 0',
+    ]);
+  });
+
   it('name the whole file when it is not an object', () => {
     const result = checkConfig([SAMPLE_CONFIG], 'services.json');
     expect(result.valid ? [] : result.problems.map(formatConfigProblem)).toEqual(['services.json: must be an object, not an array']);
