@@ -105,8 +105,9 @@ const EXPECTED: Readonly<Record<string, string>> = {
 
 /**
  * zod's own wording for a missing or mistyped field ("Invalid input:
- * expected string, received undefined"), said the way the rest of the
- * schema's messages are. Messages a schema sets itself take precedence.
+ * expected string, received undefined"), a bound ("Too small: expected
+ * number to be >=0") or an unknown `kind`, said the way the rest of the
+ * schema's messages are. Messages the schema sets itself take precedence.
  */
 function friendlierMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_union' && issue.discriminator !== undefined) {
