@@ -243,6 +243,8 @@ export const ServiceConfigSchema = z.strictObject({
 
 export const RollgateConfigSchema = z
   .strictObject({
+    /** The JSON Schema an editor checks the file against (schema/services.schema.json): accepted and dropped. */
+    $schema: z.string().optional(),
     services: z.array(ServiceConfigSchema).min(1, 'onboard at least one service'),
     /** The Slack app of approvals; required once any plan has an approval step. */
     slack: SlackConfigSchema.optional(),
@@ -264,7 +266,15 @@ export const RollgateConfigSchema = z
         });
       }
     }
-  });
+  })
+  .transform(withoutSchemaKey);
+
+/** The configuration without the editor's `$schema` key, which nothing reads (and which must not reach the bundles). */
+function withoutSchemaKey<T extends { $schema?: string | undefined }>(config: T): Omit<T, '$schema'> {
+  const copy = { ...config };
+  delete copy.$schema;
+  return copy;
+}
 
 export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
 export type ServiceConfigInput = z.input<typeof ServiceConfigSchema>;
