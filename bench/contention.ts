@@ -176,12 +176,14 @@ async function main(): Promise<boolean> {
       const result = await runDemo(run, options.scenario);
       results.push(result);
       console.log(`  run ${String(run).padStart(2)}/${String(options.runs)}  ${result.asExpected ? 'as expected    ' : 'NOT as expected'}  ${(result.wallMs / 1000).toFixed(1).padStart(6)} s  ${result.releases.join('; ')}`);
-      if (result.problem !== undefined) console.log(`           ${result.problem}`);
+      // A release that ended otherwise is on the line already; say why when there was no summary to read.
+      if (result.problem !== undefined && result.releases.length === 0) console.log(`           ${result.problem}`);
     }
   } finally {
     for (const spinner of spinners) spinner.kill('SIGKILL');
     spinners.clear();
   }
+  if (results.length === 0) return false;
   const asExpected = results.filter((r) => r.asExpected).length;
   const durations = results.map((r) => r.wallMs);
   console.log(`${String(asExpected)}/${String(results.length)} runs ended with every release as its scenario expects; wall time per run median ${(median(durations) / 1000).toFixed(1)} s (${(Math.min(...durations) / 1000).toFixed(1)}-${(Math.max(...durations) / 1000).toFixed(1)} s)`);
