@@ -44,6 +44,7 @@ export type TrafficCommand = { readonly op: 'stop' };
 /** What the traffic worker tells the parent by itself. */
 export type TrafficEvent = { readonly kind: 'finished'; readonly totals: TrafficTotals };
 
+const IDLE_CONNECTION_MS = 5_000;
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const ENTRY = new URL(`./traffic.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -112,7 +113,9 @@ export class TrafficLoop {
 
   public constructor(private readonly options: TrafficOptions) {
     validate(options);
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxInFlight ?? 64 });
+    // An idle connection is dropped after 5 s, long before the router's idle timeout (60 s, the ALB's):
+    // however late the router's event loop runs its timers, it never closes one a request was just sent on.
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxInFlight ?? 64, timeout: IDLE_CONNECTION_MS });
     const started = performance.now();
     const interval = 1000 / options.ratePerSecond;
     this.done = new Promise((resolve) => {

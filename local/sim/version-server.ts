@@ -80,7 +80,8 @@ export class VersionServer {
     const server = createServer((request, response) => {
       instance?.answer(request, response, behaviour, errors);
     });
-    server.keepAliveTimeout = 5_000;
+    // Above the load balancer's idle timeout (60 s), as AWS advises for targets, so the router closes idle connections first.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);

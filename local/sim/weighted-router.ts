@@ -74,7 +74,9 @@ export interface WeightedRouterOptions {
 export class WeightedRouter {
   private readonly random: () => number;
   private readonly roundRobin = new Map<string, number>();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // Idle connections to targets are dropped after 5 s, long before a target's own idle timeout (65 s):
+  // however late this event loop runs, no request goes out on one the target is closing.
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 5_000 });
   private readonly server: Server;
   private address = '';
 
@@ -83,7 +85,8 @@ export class WeightedRouter {
     this.server = createServer((request, response) => {
       this.forward(request, response);
     });
-    this.server.keepAliveTimeout = 5_000;
+    // The ALB's default idle timeout.
+    this.server.keepAliveTimeout = 60_000;
   }
 
   /** e.g. `http://127.0.0.1:41234` */
