@@ -5,7 +5,7 @@
  * production. The whole bench takes a couple of minutes.
  */
 import '../local/node-compat.js';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { installSignalCleanup, startDynamoDbLocal } from '../local/dynamodb-local.js';
@@ -45,8 +45,10 @@ async function main(): Promise<void> {
       console.log(`  ${b.entry.padEnd(36)} ${`${(b.minifiedBytes / 1024).toFixed(1)} KiB`.padStart(10)}  ${b.coldImportMs === null ? `import failed: ${b.importError ?? ''}` : `${String(b.coldImportMs)} ms`}`);
     }
 
-    const results = { ledger, releases, bundles, totalBenchMs: Math.round(performance.now() - started) };
     const out = fileURLToPath(new URL('results.json', import.meta.url));
+    // `npm run bench:contention` keeps its figures in the same file: they stay.
+    const previous = await readFile(out, 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, () => ({}));
+    const results = { ...previous, ledger, releases, bundles, totalBenchMs: Math.round(performance.now() - started) };
     await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${out} (${(results.totalBenchMs / 1000).toFixed(0)} s)`);
     if (!many.allSucceeded) process.exitCode = 1;

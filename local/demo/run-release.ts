@@ -67,7 +67,8 @@ const ALARMS_CLEAR_TIMEOUT_MS = 15_000;
 /**
  * Steady load through the service's router at {@link REQUESTS_PER_SECOND},
  * until stopped or `maxDurationMs` (it stops by itself then, whatever
- * happens). One generator across all releases: a gap in the load would be
+ * happens), sent from the load generator's own thread: the engine being busy
+ * does not thin the load out, nor does the load take the engine's time. One generator across all releases: a gap in the load would be
  * missing datapoints, and CloudWatch's missing-data rule would then let the
  * previous release's datapoints decide the next one's alarm.
  */

@@ -11,13 +11,19 @@
  * Fleet health is the version servers really answering their health check;
  * dark-canary smoke checks are real requests through the router with the
  * header.
+ *
+ * The version servers run on a thread of their own ({@link FleetServers}),
+ * the routers and the alarms on the caller's (the engine's) event loop;
+ * latency is the target-side time each server reports, as the ALB's
+ * TargetResponseTime, so a busy engine cannot look like a slow version.
  */
-import { request as httpRequest } from 'node:http';
 import type { ServiceConfig } from '../../functions/config.js';
 import type { FleetHealth, HeaderRoute, SmokeCheck, SmokeResult } from '../../functions/ports.js';
 import { closedPeriods, MetricAlarm, periodStart, type AlarmDefinition, type AlarmState, type AlarmStateChange, type Datapoint, type Period } from './alarm-evaluator.js';
 import type { FleetBackend, SimFleet, SimulatedCloud } from './cloud.js';
-import { ErrorSequence, HEALTH_CHECK_PATH, VersionServer, type VersionServerBehaviour } from './version-server.js';
+import { FleetServers, type FleetTask } from './fleet-servers.js';
+import { httpGet } from './http-get.js';
+import { HEALTH_CHECK_PATH, type VersionServerBehaviour } from './version-server.js';
 import { WeightedRouter, type HeaderRule, type RoutedRequest } from './weighted-router.js';
 
 /** What an alarm watches, per target group of its service; with two target groups, the larger value (metric math MAX). */
@@ -79,13 +85,22 @@ interface Observation {
   readonly latencyMs: number;
 }
 
+/** Per health check, from the version servers' thread. */
 const HEALTH_TIMEOUT_MS = 1_000;
+/**
+ * Per smoke check, as the flow's HTTP smoke checker waits by default. The
+ * check goes through the router, which shares the engine's event loop: a
+ * short deadline would fail a healthy canary for the engine's lag.
+ */
+const SMOKE_TIMEOUT_MS = 5_000;
 
 export class HttpCloud implements FleetBackend {
   /** Errors of alarm deliveries; the demo and tests assert there are none. */
   public readonly errors: unknown[] = [];
-  private readonly servers = new Map<string, VersionServer[]>();
-  private readonly draining = new Set<VersionServer>();
+  /** The tasks of each fleet being served, by fleet id; retired fleets leave at once (their servers drain, then stop). */
+  private readonly servers = new Map<string, FleetTask[]>();
+  private readonly draining = new Set<NodeJS.Timeout>();
+  private fleetServers: FleetServers | undefined;
   private readonly versionOfTarget = new Map<string, string>();
   private readonly routers = new Map<string, WeightedRouter>();
   private readonly traffic = new Map<string, { total: number; failed: number }>();
@@ -168,8 +183,9 @@ export class HttpCloud implements FleetBackend {
     for (const { timer } of this.alarms) clearTimeout(timer);
     await this.settled();
     await Promise.all([...this.routers.values()].map((router) => router.close()));
-    await Promise.all([...this.servers.values(), ...this.draining].flat().map((server) => server.close()));
+    for (const timer of this.draining) clearTimeout(timer);
     this.draining.clear();
+    await this.fleetServers?.close();
     this.routers.clear();
     this.servers.clear();
   }
@@ -179,18 +195,21 @@ export class HttpCloud implements FleetBackend {
   public async fleetCreated(fleet: SimFleet): Promise<void> {
     if (this.servers.has(fleet.ref.id) || this.closed) return;
     const behaviour = this.options.versions?.[fleet.version] ?? {};
-    // The fleet's tasks fail its share of requests together, evenly over the fleet's requests.
-    const errors = new ErrorSequence();
-    const tasks = await Promise.all(
-      Array.from({ length: this.options.tasksPerFleet ?? 2 }, (_, i) => VersionServer.start(fleet.version, `${fleet.ref.id}/task-${String(i + 1)}`, behaviour, errors)),
-    );
+    this.fleetServers ??= new FleetServers();
+    const tasks = await this.fleetServers.start(fleet.ref.id, fleet.version, behaviour, this.options.tasksPerFleet ?? 2);
     for (const task of tasks) this.versionOfTarget.set(task.url, fleet.version);
     this.servers.set(fleet.ref.id, tasks);
   }
 
   public async fleetHealth(fleet: SimFleet): Promise<FleetHealth> {
     const tasks = this.servers.get(fleet.ref.id) ?? [];
-    const checks = await Promise.all(tasks.map((task) => get(`${task.url}${HEALTH_CHECK_PATH}`, {}, HEALTH_TIMEOUT_MS)));
+    const checks =
+      tasks.length === 0 || this.fleetServers === undefined
+        ? []
+        : await this.fleetServers.health(fleet.ref.id, HEALTH_CHECK_PATH, HEALTH_TIMEOUT_MS).catch((error: unknown) => {
+            const detail = error instanceof Error ? error.message : String(error);
+            return tasks.map(() => ({ status: null, detail }));
+          });
     const healthyCount = checks.filter((check) => check.status === 200).length;
     const healthy = !fleet.retired && tasks.length > 0 && healthyCount === tasks.length;
     const detail = healthy
@@ -201,16 +220,16 @@ export class HttpCloud implements FleetBackend {
 
   /** Deregisters the fleet's targets at once; they stop after the deregistration delay. */
   public fleetRetired(fleet: SimFleet): Promise<void> {
-    const tasks = this.servers.get(fleet.ref.id) ?? [];
-    this.servers.delete(fleet.ref.id);
-    for (const task of tasks) this.draining.add(task);
+    if (!this.servers.delete(fleet.ref.id)) return Promise.resolve();
+    const servers = this.fleetServers;
     const stop = setTimeout(() => {
-      for (const task of tasks) {
-        this.draining.delete(task);
-        void task.close();
-      }
+      this.draining.delete(stop);
+      void servers?.stop(fleet.ref.id).catch((error: unknown) => {
+        if (!this.closed) this.errors.push(error);
+      });
     }, this.options.drainMs ?? 250);
     stop.unref();
+    this.draining.add(stop);
     return Promise.resolve();
   }
 
@@ -221,7 +240,7 @@ export class HttpCloud implements FleetBackend {
     if (router === undefined) return checks.map((check) => ({ path: check.path, ok: false, status: null, detail: 'no router has that header rule' }));
     return Promise.all(
       checks.map(async (check) => {
-        const answer = await get(`${router.url}${check.path}`, { [route.headerName]: route.headerValue }, HEALTH_TIMEOUT_MS);
+        const answer = await httpGet(`${router.url}${check.path}`, { [route.headerName]: route.headerValue }, SMOKE_TIMEOUT_MS);
         return { path: check.path, ok: answer.status === check.expectStatus, status: answer.status, detail: answer.detail };
       }),
     );
@@ -319,17 +338,4 @@ export function metricValue(metric: RouterMetric, requests: readonly { status: n
   const sorted = requests.map((r) => r.latencyMs).sort((a, b) => a - b);
   // Nearest-rank percentile, as CloudWatch's pNN statistics.
   return sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)];
-}
-
-function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number | null; detail: string }> {
-  return new Promise((resolve) => {
-    const request = httpRequest(url, { headers, timeout: timeoutMs, agent: false }, (response) => {
-      response.resume();
-      response.on('end', () => { resolve({ status: response.statusCode ?? null, detail: `HTTP ${String(response.statusCode)}` }); });
-      response.on('error', (error) => { resolve({ status: null, detail: error.message }); });
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${String(timeoutMs)} ms`)));
-    request.on('error', (error: NodeJS.ErrnoException) => { resolve({ status: null, detail: error.code === 'ECONNREFUSED' ? 'connection refused' : error.message }); });
-    request.end();
-  });
 }

@@ -27,6 +27,22 @@ export interface VersionServerBehaviour {
 export const HEALTH_CHECK_PATH = '/healthz';
 
 /**
+ * The header a version server reports its own time in, from the request's
+ * arrival to its answer (injected latency included): `Server-Timing: app;dur=<ms>`.
+ * The router takes it as the target's response time, what the ALB's
+ * TargetResponseTime measures, rather than its own clock, which runs on the
+ * engine's event loop and would count the engine's lag as the target's.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ */
+export const TARGET_TIME_HEADER = 'server-timing';
+
+/** The target-side time (ms) a {@link TARGET_TIME_HEADER} value carries, if it carries one. */
+export function targetTimeOf(value: string | string[] | undefined): number | undefined {
+  const match = /(?:^|,)\s*app;dur=(\d+(?:\.\d+)?)/.exec(Array.isArray(value) ? value.join(',') : (value ?? ''));
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/**
  * Which requests fail for an error rate: the k-th request counted (from 0)
  * fails when ⌊(k+1)·rate⌋ > ⌊k·rate⌋. The tasks of a fleet share one, so the
  * fleet as a whole fails its share evenly; with a sequence per task, two
@@ -64,7 +80,8 @@ export class VersionServer {
     const server = createServer((request, response) => {
       instance?.answer(request, response, behaviour, errors);
     });
-    server.keepAliveTimeout = 5_000;
+    // Above the load balancer's idle timeout (60 s), as AWS advises for targets, so the router closes idle connections first.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);
@@ -98,6 +115,7 @@ export class VersionServer {
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, behaviour: VersionServerBehaviour, errors: ErrorSequence): void {
+    const arrived = performance.now();
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     let status = 200;
     if (path === HEALTH_CHECK_PATH) {
@@ -113,7 +131,12 @@ export class VersionServer {
     const send = () => {
       if (response.destroyed) return;
       const body = JSON.stringify({ version: this.version, task: this.name, status });
-      response.writeHead(status, { 'content-type': 'application/json', 'x-rollgate-version': this.version, 'content-length': Buffer.byteLength(body) });
+      response.writeHead(status, {
+        'content-type': 'application/json',
+        'x-rollgate-version': this.version,
+        'content-length': Buffer.byteLength(body),
+        [TARGET_TIME_HEADER]: `app;dur=${(performance.now() - arrived).toFixed(2)}`,
+      });
       response.end(body);
     };
     const latency = behaviour.latencyMs ?? 0;

@@ -11,10 +11,17 @@
  * the target refuses the connection or breaks it, 504 when it does not answer
  * in time. Every request is reported (target group, status, latency) for the
  * metrics the alarms are computed from.
+ *
+ * The latency reported is the target's response time as the target itself
+ * measured it ({@link TARGET_TIME_HEADER}), the ALB's TargetResponseTime: the
+ * router runs on the engine's event loop, and its own clock would count the
+ * engine's lag as the target's. Answers the router gives itself (502, 503,
+ * 504) and targets that report no time keep the router's own time.
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from './random.js';
+import { TARGET_TIME_HEADER, targetTimeOf } from './version-server.js';
 
 /** A header-routed listener rule forwarding to one target group. */
 export interface HeaderRule {
@@ -42,8 +49,14 @@ export interface RoutedRequest {
   /** The target's base URL, when one was chosen. */
   readonly target: string | undefined;
   readonly status: number;
-  /** From the request's arrival to the end of the answer, in ms. */
+  /**
+   * The target's response time in ms, as the target reported it (TargetResponseTime); when the
+   * router answered itself or the target reported none, from the request's arrival at the router
+   * to the end of the answer ({@link routerMs}).
+   */
   readonly latencyMs: number;
+  /** From the request's arrival at the router to the end of the answer, in ms, on the router's clock. */
+  readonly routerMs: number;
   /** When the answer ended (ms since the epoch). */
   readonly at: number;
 }
@@ -61,7 +74,9 @@ export interface WeightedRouterOptions {
 export class WeightedRouter {
   private readonly random: () => number;
   private readonly roundRobin = new Map<string, number>();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // Idle connections to targets are dropped after 5 s, long before a target's own idle timeout (65 s):
+  // however late this event loop runs, no request goes out on one the target is closing.
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 5_000 });
   private readonly server: Server;
   private address = '';
 
@@ -70,7 +85,8 @@ export class WeightedRouter {
     this.server = createServer((request, response) => {
       this.forward(request, response);
     });
-    this.server.keepAliveTimeout = 5_000;
+    // The ALB's default idle timeout.
+    this.server.keepAliveTimeout = 60_000;
   }
 
   /** e.g. `http://127.0.0.1:41234` */
@@ -122,10 +138,11 @@ export class WeightedRouter {
     const { targetGroupArn, via } = this.chooseTargetGroup(request.headers);
     let reported = false;
     const chosen: { target?: string } = {};
-    const report = (status: number) => {
+    const report = (status: number, targetMs?: number) => {
       if (reported) return;
       reported = true;
-      this.options.onRequest?.({ targetGroupArn, via, target: chosen.target, status, latencyMs: performance.now() - started, at: Date.now() });
+      const routerMs = performance.now() - started;
+      this.options.onRequest?.({ targetGroupArn, via, target: chosen.target, status, latencyMs: targetMs ?? routerMs, routerMs, at: Date.now() });
     };
     const answerSelf = (status: number, message: string) => {
       report(status);
@@ -157,7 +174,8 @@ export class WeightedRouter {
         const status = answer.statusCode ?? 502;
         response.writeHead(status, answer.headers);
         answer.pipe(response);
-        answer.on('end', () => { report(status); });
+        const targetMs = targetTimeOf(answer.headers[TARGET_TIME_HEADER]);
+        answer.on('end', () => { report(status, targetMs); });
         answer.on('error', () => { answerSelf(502, 'target broke the connection'); });
       },
     );
