@@ -1,6 +1,40 @@
 // @ts-check
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/**
+ * `npm run lint` keeps ESLint's cache, which reuses a file's result while the
+ * file and this config are unchanged. The type-aware rules also read the types
+ * of what a file imports, so an edit elsewhere can change its result
+ * (typescript-eslint#4694). This digest of every file that can change a type
+ * goes into the config, so such an edit lints everything again. Test files
+ * (`*.test.ts`) are left out, unless they declare something global: nothing
+ * imports them, so an edited test file changes only its own result, which the
+ * cache already keys on its content.
+ */
+function typeInputsDigest() {
+  const root = import.meta.dirname;
+  const hash = createHash('sha256');
+  const add = (/** @type {string} */ path) => {
+    hash.update(path).update('\0').update(readFileSync(join(root, path))).update('\0');
+  };
+  for (const file of ['package-lock.json', 'tsconfig.json']) add(file);
+  for (const dir of ['infra', 'cli', 'functions', 'local', 'test', 'bench', 'types']) {
+    const files = readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .sort();
+    for (const file of files) {
+      const path = join(dir, file);
+      if (file.endsWith('.test.ts') && !/\bdeclare\s+(global|module)\b/.test(readFileSync(join(root, path), 'utf8'))) continue;
+      add(path);
+    }
+  }
+  for (const file of readdirSync(root).filter((name) => name.endsWith('.config.ts')).sort()) add(file);
+  return hash.digest('hex');
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '!eslint.config.js'] },
@@ -10,6 +44,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    settings: { rollgateTypeInputs: typeInputsDigest() },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',

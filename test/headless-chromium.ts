@@ -1,15 +1,15 @@
 /**
- * Debian's chromium (installed by .ci/run), headless, driven by
- * playwright-core: the real browser of the approval page tests. Each launch
- * gets a fresh profile (playwright passes it as --user-data-dir), removed on
- * close.
+ * The Chromium test/find-chromium.ts finds (CHROMIUM_PATH, the PATH, the
+ * macOS apps; .ci/run installs Debian's chromium when there is none), headless,
+ * driven by playwright-core: the real browser of the approval page tests. With
+ * no Chromium the launch fails, saying what to install. Each launch gets a
+ * fresh profile (playwright passes it as --user-data-dir), removed on close.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { findChromium } from './find-chromium.js';
 
 export interface HeadlessChromium {
   readonly browser: BrowserContext;
@@ -18,11 +18,12 @@ export interface HeadlessChromium {
 }
 
 export async function launchHeadlessChromium(): Promise<HeadlessChromium> {
+  const executablePath = findChromium();
   const profile = await mkdtemp(join(tmpdir(), 'rollgate-chromium-'));
   let browser: BrowserContext;
   try {
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath,
       headless: true,
       // No sandbox (CI runs as root); nothing that would reach the network on its own.
       args: [

@@ -155,6 +155,25 @@ export function substituteDefinition(
   return parsed;
 }
 
+/**
+ * Definitions asl-validator accepted, as JSON text. It compiles its schemas on
+ * every call (most of a LocalRuntime's start-up), and its verdict depends on
+ * the definition alone: each runtime of a process creates the same one.
+ */
+const VALID_DEFINITIONS = new Set<string>();
+
+/** The library's asl-validator (ARNs and paths checked) on `definition`, once per distinct definition. */
+function validate(definition: JsonObject): void {
+  const text = JSON.stringify(definition);
+  if (VALID_DEFINITIONS.has(text)) return;
+  try {
+    new StateMachine(definition as unknown as StateMachineDefinition);
+  } catch (error) {
+    throw new StateMachineDefinitionError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  VALID_DEFINITIONS.add(text);
+}
+
 function collectPlaceholders(value: unknown, found: Set<string>): void {
   if (typeof value === 'string') {
     for (const match of value.matchAll(PLACEHOLDER)) found.add(match[1] ?? '');
@@ -333,11 +352,7 @@ export function compileDefinition(
   hasHandler: (functionName: string) => boolean,
 ): CompiledDefinition {
   const definition = substituteDefinition(source, substitutions);
-  try {
-    new StateMachine(definition as unknown as StateMachineDefinition);
-  } catch (error) {
-    throw new StateMachineDefinitionError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
+  validate(definition);
   const tasks = new Map<string, TaskPlan>();
   const stateNames = new Set<string>();
   for (const states of stateScopes(definition)) {

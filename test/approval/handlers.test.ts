@@ -95,6 +95,25 @@ const ENTRIES = {
 
 const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
+/** One call to the functions' logger: its level, message and fields. */
+type LogCall = readonly [level: 'debug' | 'info' | 'warn' | 'error', message: unknown, ...fields: unknown[]];
+
+/**
+ * Everything the next cold start's logger is asked to log, written nowhere
+ * else. Call after `environment()` and before importing an entry: the entry
+ * then gets this very logger instance.
+ */
+async function capturedLogs(): Promise<LogCall[]> {
+  const { logger } = await import('../../functions/handlers/logger.js');
+  const calls: LogCall[] = [];
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    vi.spyOn(logger, level).mockImplementation((message: unknown, ...fields: unknown[]) => {
+      calls.push([level, message, ...fields]);
+    });
+  }
+  return calls;
+}
+
 /** A signed Slack interactivity POST as a Function URL event. */
 function slackEvent(payload: unknown, signingSecret = SECRET.signingSecret): APIGatewayProxyEventV2 {
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -153,10 +172,14 @@ describe('the approval functions at cold start', () => {
   it('a secret that cannot be read at cold start does not fail it: the first request reads it again', async () => {
     const secretName = 'rollgate/created-after-deploy';
     environment({ ...SAMPLE_CONFIG, slack: { ...SAMPLE_SLACK, signingSecretName: secretName } });
+    const logs = await capturedLogs();
     const { handler } = await ENTRIES['approval-endpoint']();
     expect(secretReads).toEqual([SAMPLE_SLACK.botTokenSecretName]);
+    const notFound = 'CloudProviderError: secretsmanager GetSecretValue failed: ResourceNotFoundException: no such secret';
+    expect(logs).toEqual([['warn', 'Slack secret not read at cold start; the first request reads it again', { secretName, error: notFound }]]);
     // Still missing: the click cannot be verified, and nothing is decided.
     expect(await handler(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 500 });
+    expect(logs.slice(1)).toEqual([['error', 'approval endpoint failed', { error: notFound }]]);
     // The platform team creates the secret: the next click reads it, with no new cold start.
     existingSecrets.add(secretName);
     expect(await handler(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 200, headers: { 'x-rollgate-outcome': 'ignored' } });
@@ -165,28 +188,25 @@ describe('the approval functions at cold start', () => {
 
   it('the endpoint reads the Slack secret named in the configuration once, checks signatures with it, refuses other workspaces, and logs no secret', async () => {
     environment(SAMPLE_CONFIG);
+    const logs = await capturedLogs();
     const { handler } = await ENTRIES['approval-endpoint']();
-    // The function's own logger (this cold start's module instance): everything it is asked to log.
-    const { logger } = await import('../../functions/handlers/logger.js');
-    const written: string[] = [];
-    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-      vi.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
-        written.push(JSON.stringify(args));
-      });
-    }
+    const written = (): string => JSON.stringify(logs);
     const answer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => handler(event);
     expect(await answer(slackEvent(click(SAMPLE_SLACK.teamId)))).toMatchObject({ statusCode: 200, headers: { 'x-rollgate-outcome': 'ignored' } });
     expect(await answer(slackEvent(click(SAMPLE_SLACK.teamId), 'not-the-signing-secret'))).toMatchObject({ statusCode: 401, headers: { 'x-rollgate-outcome': 'bad-signature' } });
     expect(await answer(slackEvent(click('T0ANOTHER01')))).toMatchObject({ statusCode: 403, headers: { 'x-rollgate-outcome': 'wrong-team' } });
     expect(secretReads).toEqual([SAMPLE_SLACK.botTokenSecretName, SAMPLE_SLACK.signingSecretName]);
-    expect(written.join('')).toContain('bad or stale signature');
-    for (const value of Object.values(SECRET)) expect(written.join('')).not.toContain(value);
+    expect(written()).toContain('bad or stale signature');
+    for (const value of Object.values(SECRET)) expect(written()).not.toContain(value);
   });
 
   it('the sweeper sweeps the ledger on a scheduled event, whatever the event holds', async () => {
     environment(SAMPLE_CONFIG);
+    const logs = await capturedLogs();
     const { handler } = await ENTRIES['approval-sweeper']();
     await expect(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context)).resolves.toEqual({ expired: [], updated: [], delivered: [], posted: [] });
     await expect(handler(undefined, context)).resolves.toEqual({ expired: [], updated: [], delivered: [], posted: [] });
+    const swept = ['info', 'approvals swept', { expired: [], updated: [], delivered: [], posted: [] }];
+    expect(logs).toEqual([swept, swept]);
   });
 });

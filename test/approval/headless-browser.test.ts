@@ -1,7 +1,7 @@
 /**
- * A real browser (Debian's chromium, driven by playwright-core) opens the
- * personal approval link, sees the confirmation page, clicks Approve, and the
- * release goes on. Installed by .ci/run; loopback only.
+ * A real browser (the Chromium test/find-chromium.ts finds, driven by
+ * playwright-core) opens the personal approval link, sees the confirmation
+ * page, clicks Approve, and the release goes on. Loopback only.
  */
 import { describe, expect, it } from 'vitest';
 import { ALICE, hasButtons, releaseAwaitingApproval } from './approval-harness.js';

@@ -5,11 +5,11 @@
  * each naming the flag and leaving the ledger as it was.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { LockNotOwnedError } from '../../functions/errors.js';
 import { OnboardUsageError, onboard, parseOnboardArgs } from '../../cli/onboard.js';
 import { CHECKOUT_SERVICE, SEARCH_SERVICE } from '../../local/sample-config.js';
@@ -56,6 +56,8 @@ function runOnboard(argv: readonly string[]): Promise<{ code: number | null; std
         // No shared config or credentials files: nothing but the variables above.
         AWS_CONFIG_FILE: '/dev/null',
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        // tsx would otherwise keep its compile cache in the temp directory.
+        TSX_DISABLE_CACHE: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -145,6 +147,9 @@ describe('npm run onboard', () => {
 
   it('takes an Auto Scaling group service from a given configuration file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollgate-onboard-'));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
     const file = join(dir, 'services.json');
     writeFileSync(file, JSON.stringify({ services: [SEARCH_SERVICE] }));
     const [searchBlue] = SEARCH_SERVICE.traffic.targetGroupArns;

@@ -1,5 +1,5 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/errors.js';
@@ -7,7 +7,7 @@ import { LEDGER_TABLE, ledgerCreateTableInput } from '../../functions/ledger/tab
 import { type LedgerTableOptions, ReleaseOrchestrator } from '../../infra/release-orchestrator.js';
 import type { RollgateStack } from '../../infra/stack.js';
 import { SAMPLE_CONFIG } from '../../local/sample-config.js';
-import { synthStack, testApp } from './synth.js';
+import { synthStack, templateOf, testApp } from './synth.js';
 
 function synthLedger(ledger?: LedgerTableOptions): { stack: RollgateStack; template: Template } {
   return synthStack(ledger === undefined ? {} : { ledger });
@@ -150,7 +150,7 @@ describe('ledger table options', () => {
     const stack = new Stack(testApp(), 'WithKey');
     const key = new kms.Key(stack, 'LedgerKey');
     new ReleaseOrchestrator(stack, 'Orchestrator', { config: SAMPLE_CONFIG, ledger: { encryptionKey: key } });
-    const { table } = renderedLedger(Template.fromStack(stack));
+    const { table } = renderedLedger(templateOf(stack));
     const keyArn: unknown = stack.resolve(key.keyArn);
     expect(table.Properties.SSESpecification).toEqual({
       SSEEnabled: true,

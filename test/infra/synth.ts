@@ -3,8 +3,8 @@
  * the sample configuration), for the infra tests. Bundling is skipped unless a
  * test asks for it: only test/infra/bundles.test.ts runs esbuild.
  */
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
+import { readFileSync, rmSync } from 'node:fs';
+import { App, Stage, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ReleaseOrchestratorProps } from '../../infra/release-orchestrator.js';
 import { RollgateStack } from '../../infra/stack.js';
@@ -26,7 +26,12 @@ export function cdkJsonContext(): Record<string, unknown> {
   return { ...context };
 }
 
-/** An app with cdk.json's context; no bundling unless `bundle` (esbuild takes seconds per function). */
+/**
+ * An app with cdk.json's context; no bundling unless `bundle` (esbuild takes
+ * seconds per function). Without `outdir`, the app synthesizes into a temp
+ * directory of its own (CDK's default): {@link synthStack} and
+ * {@link templateOf} remove it once the template is read.
+ */
 export function testApp(options: { bundle?: boolean; outdir?: string } = {}): App {
   return new App({
     context: { ...cdkJsonContext(), ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }) },
@@ -34,8 +39,32 @@ export function testApp(options: { bundle?: boolean; outdir?: string } = {}): Ap
   });
 }
 
-/** The stack with the sample configuration, overridden by `props`. */
-export function synthStack(props: Partial<ReleaseOrchestratorProps> = {}, app: App = testApp()): { stack: RollgateStack; template: Template } {
-  const stack = new RollgateStack(app, 'Rollgate', { orchestrator: { config: SAMPLE_CONFIG, ...props } });
-  return { stack, template: Template.fromStack(stack) };
+/**
+ * The stack with the sample configuration, overridden by `props`. On an app
+ * of its own (no `app` given) the synth output is removed afterwards, also
+ * when the stack refuses its props; a given app keeps it (bundles.test.ts
+ * runs the bundled assets).
+ */
+export function synthStack(props: Partial<ReleaseOrchestratorProps> = {}, app?: App): { stack: RollgateStack; template: Template } {
+  const target = app ?? testApp();
+  try {
+    const stack = new RollgateStack(target, 'Rollgate', { orchestrator: { config: SAMPLE_CONFIG, ...props } });
+    return { stack, template: Template.fromStack(stack) };
+  } finally {
+    if (app === undefined) removeOutdir(target);
+  }
+}
+
+/** The template of a stack on a {@link testApp} without `outdir`, with the app's synth output removed once read. */
+export function templateOf(stack: Stack): Template {
+  try {
+    return Template.fromStack(stack);
+  } finally {
+    const app = Stage.of(stack);
+    if (app !== undefined) removeOutdir(app);
+  }
+}
+
+function removeOutdir(app: Stage): void {
+  rmSync(app.outdir, { recursive: true, force: true });
 }
