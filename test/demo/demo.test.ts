@@ -3,6 +3,9 @@
  * own DynamoDB Local. Checks how each release ended and why, never timings.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -22,9 +25,11 @@ function runDemo(args: readonly string[], timeoutMs: number, options: { via?: 'n
   return new Promise((resolve, reject) => {
     const [command, commandArgs] =
       options.via === 'npm' ? ['npm', ['start', ...(options.loud === true ? [] : ['--silent']), '--', ...args]] : [process.execPath, ['--import', 'tsx', 'local/demo.ts', ...args]];
+    // The tsx command line (what npm start runs) keeps an IPC directory in the temp directory: give it one of its own, removed below.
+    const ownTmp = options.via === 'npm' ? mkdtempSync(join(tmpdir(), 'rollgate-demo-npm-')) : undefined;
     const child = spawn(command, commandArgs, {
       cwd: ROOT,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, FORCE_COLOR: '0', ...(ownTmp === undefined ? {} : { TMPDIR: ownTmp }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -45,6 +50,7 @@ function runDemo(args: readonly string[], timeoutMs: number, options: { via?: 'n
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (ownTmp !== undefined) rmSync(ownTmp, { recursive: true, force: true });
       resolve({ code, stdout, stderr });
     });
   });
