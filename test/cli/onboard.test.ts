@@ -4,18 +4,16 @@
  * endpoint pointed at DynamoDB Local, fake credentials), and its refusals,
  * each naming the flag and leaving the ledger as it was.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { LockNotOwnedError } from '../../functions/errors.js';
 import { OnboardUsageError, onboard, parseOnboardArgs } from '../../cli/onboard.js';
 import { CHECKOUT_SERVICE, SEARCH_SERVICE } from '../../local/sample-config.js';
 import { newLedger, startInput } from '../ledger/ledger-fixture.js';
+import { runNode, type Finished } from './run-node.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const [BLUE, GREEN] = CHECKOUT_SERVICE.traffic.targetGroupArns;
 const TASK_SET = 'ecs-svc/1234567890123456789';
 
@@ -43,32 +41,17 @@ function usageMessage(fn: () => unknown): string {
   throw new Error('expected an OnboardUsageError');
 }
 
-function runOnboard(argv: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/onboard.ts', ...argv], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
-        // No shared config or credentials files: nothing but the variables above.
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        // tsx would otherwise keep its compile cache in the temp directory.
-        TSX_DISABLE_CACHE: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
+function runOnboard(argv: readonly string[]): Promise<Finished> {
+  return runNode('cli/onboard.ts', argv, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+    // No shared config or credentials files: nothing but the variables above.
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    // tsx would otherwise keep its compile cache in the temp directory.
+    TSX_DISABLE_CACHE: '1',
   });
 }
 

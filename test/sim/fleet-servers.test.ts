@@ -1,7 +1,7 @@
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FleetServers } from '../../local/sim/fleet-servers.js';
 import { HEALTH_CHECK_PATH } from '../../local/sim/version-server.js';
+import { getVersion as get } from './get-version.js';
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -12,22 +12,6 @@ function servers(): FleetServers {
   const fleetServers = new FleetServers();
   closers.push(() => fleetServers.close());
   return fleetServers;
-}
-
-/** One GET: the status and the version that answered. */
-function get(url: string): Promise<{ status: number; version: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: 5_000 }, (response) => {
-      response.resume();
-      response.on('end', () => {
-        const version = response.headers['x-rollgate-version'];
-        resolve({ status: response.statusCode ?? 0, version: typeof version === 'string' ? version : undefined });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('FleetServers (version servers on their own thread)', () => {

@@ -1,10 +1,11 @@
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../flow/flow-fixture.js';
 import { TrafficGenerator } from '../../local/sim/traffic.js';
 import { ErrorSequence, VersionServer } from '../../local/sim/version-server.js';
 import { WeightedRouter, type HeaderRule, type RoutedRequest } from '../../local/sim/weighted-router.js';
+import { getVersion as get } from './get-version.js';
 
 const BLUE = 'tg-blue';
 const GREEN = 'tg-green';
@@ -36,22 +37,6 @@ async function routerFor(targets: Record<string, string[]>, weights: Record<stri
   });
   closers.push(() => router.close());
   return { ...setup, router };
-}
-
-/** One GET through the router: status and the version that answered. */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; version: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers, agent: false, timeout: 5_000 }, (response) => {
-      response.resume();
-      response.on('end', () => {
-        const version = response.headers['x-rollgate-version'];
-        resolve({ status: response.statusCode ?? 0, version: typeof version === 'string' ? version : undefined });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('WeightedRouter (real HTTP on loopback)', () => {
