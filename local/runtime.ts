@@ -131,6 +131,16 @@ export class LocalRuntime {
   /** Errors of out-of-band work the runtime started itself (reconciler runs, triggered alarms); tests assert there are none. */
   public readonly reconcileErrors: unknown[] = [];
   private readonly pendingReconciles = new Set<Promise<void>>();
+  private running = 0;
+
+  /**
+   * Step handlers running now. A callback task's handler is still running for
+   * a moment after its wait is in the ledger (it reads the release back): a
+   * test that takes the ledger down "while the release bakes" waits for 0.
+   */
+  public get stepsRunning(): number {
+    return this.running;
+  }
 
   public readonly deps: StepDeps;
 
@@ -283,9 +293,14 @@ export class LocalRuntime {
     const fault = this.options.faults?.[name];
     const throttle = () => Object.assign(new Error(`Rate exceeded (injected into ${name}, invocation ${String(count)})`), { name: 'Lambda.TooManyRequestsException' });
     if (fault?.when === 'before' && count <= fault.times) throw throttle();
-    const result = await step.invoke(this.deps, event);
-    if (fault?.when === 'after' && count <= fault.times) throw throttle();
-    return result;
+    this.running += 1;
+    try {
+      const result = await step.invoke(this.deps, event);
+      if (fault?.when === 'after' && count <= fault.times) throw throttle();
+      return result;
+    } finally {
+      this.running -= 1;
+    }
   }
 }
 

@@ -74,6 +74,7 @@ export class FaultyDynamoDb {
   private remaining = 0;
   private faults: readonly DynamoDbFault[] = [];
   private nextFault = 0;
+  private armed: { readonly operation: string; readonly requests: number; readonly faults: readonly DynamoDbFault[] } | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private port = 0;
@@ -116,6 +117,16 @@ export class FaultyDynamoDb {
     this.nextFault = 0;
   }
 
+  /**
+   * Forwards requests until one of `operation` (e.g. `UpdateItem`) has been
+   * forwarded, then fails the `requests` after it as {@link failNext} does:
+   * the ledger goes down just after a write gets through.
+   */
+  public failAfter(operation: string, requests: number, faults: readonly DynamoDbFault[] = ['internal-server-error']): void {
+    if (faults.length === 0) throw new Error('failAfter: name at least one fault');
+    this.armed = { operation, requests, faults };
+  }
+
   /** Fails every request from now until {@link heal}. */
   public outage(faults: readonly DynamoDbFault[] = ['internal-server-error']): void {
     this.failNext(Number.POSITIVE_INFINITY, faults);
@@ -124,6 +135,7 @@ export class FaultyDynamoDb {
   /** Ends the outage: every request is forwarded again. */
   public heal(): void {
     this.remaining = 0;
+    this.armed = undefined;
   }
 
   /** How many more requests will be failed. */
@@ -141,18 +153,23 @@ export class FaultyDynamoDb {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const target = req.headers['x-amz-target'];
+    const operation = (typeof target === 'string' ? target : '').replace(/^DynamoDB_\d+\./, '');
     if (this.remaining > 0) {
       this.remaining -= 1;
       const fault = this.faults[this.nextFault % this.faults.length] ?? 'internal-server-error';
       this.nextFault += 1;
-      const target = req.headers['x-amz-target'];
-      this.faulted.push({ operation: (typeof target === 'string' ? target : '').replace(/^DynamoDB_\d+\./, ''), fault });
+      this.faulted.push({ operation, fault });
       // Drain the body so the client is not left writing into a closed pipe.
       req.resume();
       this.answerFault(req, res, fault);
       return;
     }
     this.forwarded += 1;
+    if (this.armed?.operation === operation) {
+      this.failNext(this.armed.requests, this.armed.faults);
+      this.armed = undefined;
+    }
     const upstream = httpRequest(
       { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {

@@ -60,13 +60,17 @@ interface Shifting {
   readonly release: Release;
 }
 
-/** A release of v3 waiting in its first bake (a long one) with 25% on the new fleet. */
+/**
+ * A release of v3 waiting in its first bake (a long one) with 25% on the new
+ * fleet, its Bake handler returned: taking the ledger down before that fails
+ * the handler's read-back and rolls the release back through the state machine.
+ */
 async function releaseInFirstBake(options: Partial<LocalRuntimeOptions> = {}): Promise<Shifting> {
   const runtime = await newRuntime({ ...options, overrides: { taskTimeoutOverrides: { Bake: 60_000 } } });
   const execution = runtime.startRelease(releaseInput('v3', { plan: PLAN }));
   const release = await until(async () => {
     const current = (await runtime.ledger.listReleases(CHECKOUT)).items[0];
-    return current?.waiting?.kind === 'BAKE' && current.waiting.stepIndex === 0 ? current : undefined;
+    return current?.waiting?.kind === 'BAKE' && current.waiting.stepIndex === 0 && runtime.stepsRunning === 0 ? current : undefined;
   });
   expect(runtime.cloud.weightsOn(LISTENER)).toEqual(SHIFTED);
   return { runtime, execution, release };

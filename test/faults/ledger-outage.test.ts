@@ -101,6 +101,40 @@ describe('a ledger outage during a release', () => {
     expect(runtime.reconcileErrors).toEqual([]);
   });
 
+  it('just after Bake records its wait (before it reads the release back): Bake is retried with a new token and the release succeeds', async () => {
+    // A bake long enough that the failing attempt ends before its timeout does (the fixture's 150 ms would win).
+    const runtime = await newRuntime({ ledgerEndpoint: proxy.endpoint, overrides: { taskTimeoutOverrides: { Bake: 2_500 } } });
+    const faultedBefore = proxy.faulted.length;
+    let armed = false;
+    const execution = runtime.startRelease(releaseInput('v2', { plan: PLAN }), {
+      onState: (entry) => {
+        // Entered before the handler's first request is answered: its first UpdateItem is the wait.
+        if (armed || entry.name !== 'Bake') return;
+        armed = true;
+        // One attempt of the read-back (the client tries it 3 times), with faults the client retries quickly.
+        proxy.failAfter('UpdateItem', 3, ['internal-server-error', 'service-unavailable', 'reset']);
+      },
+    });
+    const result = await execution.result;
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(proxy.pendingFaults).toBe(0);
+    // The first request refused is the handler's read-back of the wait it had just recorded.
+    expect(proxy.faulted[faultedBefore]?.operation).toBe('GetItem');
+    const bakeFailures = execution.history().filter((e) => e.stateName === 'Bake' && e.type === 'StateFailed');
+    // The refused attempt, then its retry's bake and the next step's, each ended by its timeout.
+    expect(bakeFailures.map((e) => e.error)).toEqual(['LedgerUnavailableError', 'States.Timeout', 'States.Timeout']);
+
+    const release = await onlyRelease(runtime);
+    expect(release).toMatchObject({ status: 'SUCCEEDED', weights: { stable: 0, canary: 100 } });
+    expect(release.waiting).toBeUndefined();
+    expect(await runtime.ledger.getLock(CHECKOUT)).toBeUndefined();
+    expect(liveCheckoutVersions(runtime)).toEqual(['v2']);
+    expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 0], [TG_GREEN, 100]]));
+    await runtime.settled();
+    expect(runtime.reconcileErrors).toEqual([]);
+  });
+
   it('an outage that outlasts every retry fails the execution naming the ledger; once it ends the reconciler restores stable', async () => {
     const runtime = await newRuntime({ ledgerEndpoint: proxy.endpoint });
     let opened = false;
