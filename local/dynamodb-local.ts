@@ -11,11 +11,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { RollgateError } from '../functions/errors.js';
@@ -47,6 +47,14 @@ export interface StartDynamoDbLocalOptions {
    * @default `$ROLLGATE_JAVA`, else `$JAVA_HOME/bin/java`, else `java` on the PATH
    */
   readonly javaCommand?: string;
+  /**
+   * A directory to keep the tables in (`-dbPath`, with `-sharedDb` so every
+   * access key and region sees the same ones): they survive a restart. It is
+   * created if missing.
+   * @default in memory (`-inMemory`): gone when it stops
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DynamoDBLocal.UsageNotes.html
+   */
+  readonly dbPath?: string;
 }
 
 const MINIMUM_JAVA_VERSION = 17;
@@ -282,7 +290,7 @@ export async function startDynamoDbLocal(
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await findFreePort());
     try {
-      return await launch(javaCommand, port, startTimeoutMs);
+      return await launch(javaCommand, port, startTimeoutMs, options.dbPath);
     } catch (error) {
       const portWasTaken = error instanceof DynamoDbLocalStartError && error.reason === 'port-in-use';
       if (!portWasTaken || attempt >= attempts) {
@@ -410,10 +418,18 @@ function findFreePort(): Promise<number> {
   });
 }
 
+/** Where DynamoDB Local keeps its tables: in memory, or in `dbPath` (made absolute, created if missing). */
+function storageArgs(dbPath: string | undefined): string[] {
+  if (dbPath === undefined) return ['-inMemory'];
+  const directory = resolvePath(dbPath);
+  mkdirSync(directory, { recursive: true });
+  return ['-dbPath', directory, '-sharedDb'];
+}
+
 /** Jetty reports a taken port this way, and then java hangs instead of exiting. */
 const BIND_FAILURE = /BindException|Failed to bind/;
 
-async function launch(javaCommand: string, port: number, startTimeoutMs: number): Promise<DynamoDbLocal> {
+async function launch(javaCommand: string, port: number, startTimeoutMs: number, dbPath: string | undefined): Promise<DynamoDbLocal> {
   const { jar, libDir } = locateDynamoDbLocal();
   // DynamoDB Local writes dynamodb-local-metadata.json into its working
   // directory and extracts sqlite4java into java.io.tmpdir; both go into a
@@ -430,7 +446,7 @@ async function launch(javaCommand: string, port: number, startTimeoutMs: number)
     '-XX:+UseSerialGC',
     '-jar',
     jar,
-    '-inMemory',
+    ...storageArgs(dbPath),
     '-port',
     String(port),
     '-disableTelemetry',

@@ -180,6 +180,34 @@ describe('startDynamoDbLocal', () => {
     await expect(dynamoDb.stop()).resolves.toBeUndefined();
   });
 
+  test('with dbPath, tables survive a restart, and another access key and region see them', async () => {
+    const dbPath = mkdtempSync(join(tmpdir(), 'rollgate-dbpath-'));
+    try {
+      const first = await startDynamoDbLocal({ dbPath });
+      const client = clientFor(first.endpoint);
+      await client.send(
+        new CreateTableCommand({
+          TableName: 'kept',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      client.destroy();
+      await first.stop();
+      expect(readdirSync(dbPath)).toContain('shared-local-instance.db');
+
+      const second = await startDynamoDbLocal({ dbPath });
+      const other = new DynamoDBClient({ endpoint: second.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'other', secretAccessKey: 'other' } });
+      const listed = await other.send(new ListTablesCommand({}));
+      other.destroy();
+      await second.stop();
+      expect(listed.TableNames).toEqual(['kept']);
+    } finally {
+      rmSync(dbPath, { recursive: true, force: true });
+    }
+  });
+
   test('a taken port fails with DynamoDbLocalStartError port-in-use and java output, leaving no java', async () => {
     const { server, port } = await listenOnFreePort();
     try {
