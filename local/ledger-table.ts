@@ -2,7 +2,7 @@
  * The ledger on DynamoDB Local: a client with fake credentials that only ever
  * talks to the local endpoint, and the table created from the shared definition.
  */
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { ledgerCreateTableInput } from '../functions/ledger/table.js';
 
 /** A DynamoDB client for DynamoDB Local at `endpoint`; never reaches AWS. */
@@ -19,4 +19,19 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
 export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(new CreateTableCommand(ledgerCreateTableInput(tableName)));
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+}
+
+/**
+ * Creates the ledger table unless it exists already (a ledger kept on disk
+ * from an earlier run): resolves with whether it was created.
+ */
+export async function openOrCreateLedgerTable(client: DynamoDBClient, tableName: string): Promise<{ created: boolean }> {
+  try {
+    await createLedgerTable(client, tableName);
+    return { created: true };
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+    return { created: false };
+  }
 }

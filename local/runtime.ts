@@ -33,7 +33,7 @@ import {
   type StateEntry,
 } from './engine/index.js';
 import { LocalExecutions } from './engine/local-executions.js';
-import { createLedgerTable, localDynamoClient } from './ledger-table.js';
+import { openOrCreateLedgerTable, localDynamoClient } from './ledger-table.js';
 import { SAMPLE_CONFIG } from './sample-config.js';
 import { SimulatedCloud, type SimulatedCloudOptions } from './sim/cloud.js';
 
@@ -186,12 +186,16 @@ export class LocalRuntime {
     });
   }
 
-  /** Creates the ledger table, onboards every configured service with a stable fleet, and wires the engine. */
+  /**
+   * Opens the ledger table (creating it unless an earlier run left it, e.g. on
+   * disk), onboards every configured service with a stable fleet (the one the
+   * ledger names, when it names one), and wires the engine.
+   */
   public static async create(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const config = parseConfig(options.config ?? SAMPLE_CONFIG);
     const client = localDynamoClient(options.dynamodbEndpoint);
     const tableName = options.tableName ?? `rollgate-ledger-${Math.random().toString(36).slice(2, 10)}`;
-    await createLedgerTable(client, tableName);
+    await openOrCreateLedgerTable(client, tableName);
     const ledgerClient = options.ledgerEndpoint === undefined ? client : localDynamoClient(options.ledgerEndpoint);
     const ledger = new Ledger({ client: ledgerDocumentClient(ledgerClient), tableName });
     const cloud = new SimulatedCloud(options.cloud);
@@ -205,6 +209,12 @@ export class LocalRuntime {
         id: `${service.fleet.kind === 'ecs' ? 'ts' : 'asg'}-${service.service}-onboarded`,
         targetGroup: blue,
       };
+      // A ledger kept from an earlier run knows what is stable: the simulated cloud starts from it.
+      const kept = await ledger.getStable(service);
+      if (kept !== undefined) {
+        cloud.seedFleet(kept.fleet, kept.version, service.traffic);
+        continue;
+      }
       cloud.seedFleet(fleet, options.stableVersions?.[key] ?? 'v1', service.traffic);
       await ledger.setStable({ service: service.service, environment: service.environment, version: options.stableVersions?.[key] ?? 'v1', fleet });
     }
