@@ -19,7 +19,7 @@ import { decide, type DecisionDeps } from '../functions/approval/decisions.js';
 import { SlackApproverDirectory, type ApproverDirectory } from '../functions/approval/policy.js';
 import type { SlackApi } from '../functions/adapters/slack/web-api.js';
 import { fourEyesFor } from '../functions/config.js';
-import { SlackApiError } from '../functions/errors.js';
+import { NO_SLACK } from '../functions/control/no-slack.js';
 import { abortRelease, promoteNow } from '../functions/steps/control.js';
 import { checkHealth, deploy } from '../functions/steps/deploy.js';
 import { darkCanary } from '../functions/steps/dark-canary.js';
@@ -123,14 +123,6 @@ export interface LocalRuntimeOptions {
   readonly slack?: SlackApi;
 }
 
-/** No Slack: every call fails like Slack unreachable, so the approval policy fails closed. */
-const NO_SLACK: SlackApi = {
-  postMessage: () => Promise.reject(new SlackApiError('chat.postMessage', 'not_configured')),
-  updateMessage: () => Promise.reject(new SlackApiError('chat.update', 'not_configured')),
-  postEphemeral: () => Promise.reject(new SlackApiError('chat.postEphemeral', 'not_configured')),
-  userGroupMembers: () => Promise.reject(new SlackApiError('usergroups.users.list', 'not_configured')),
-  userInfo: () => Promise.reject(new SlackApiError('users.info', 'not_configured')),
-};
 
 /** What a {@link LocalRuntimeOptions.notifier} factory gets. */
 export interface LocalNotifierContext {
