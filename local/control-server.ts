@@ -35,6 +35,8 @@ export interface ControlServerOptions {
 export interface RunningControlServer {
   /** e.g. `http://127.0.0.1:40125`: what the CLI signs requests for. */
   readonly endpoint: string;
+  /** Failures answered 5xx (a ledger outage, a bug), for the caller to log or a test to assert on. */
+  readonly serverErrors: readonly unknown[];
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export const ControlServer = {
   async start(options: ControlServerOptions): Promise<RunningControlServer> {
     const verifier = new SigV4Verifier(options.credentials, options.now);
     const deps = localControlDeps(options.runtime);
+    const serverErrors: unknown[] = [];
     const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
       try {
         const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -113,6 +116,7 @@ export const ControlServer = {
             body: body.length === 0 ? undefined : body.toString('utf8'),
           },
           { principalArn },
+          (error) => serverErrors.push(error),
         );
         send(response, result.status, result.body);
       } catch (error) {
@@ -129,6 +133,7 @@ export const ControlServer = {
     const { port } = server.address() as AddressInfo;
     return {
       endpoint: `http://127.0.0.1:${String(port)}`,
+      serverErrors,
       close: () =>
         new Promise<void>((resolve, reject) => {
           server.closeAllConnections();

@@ -232,13 +232,21 @@ export function errorBodyOf(error: unknown): ControlErrorBody {
  * 409 not in a state to do it, 503 the ledger, Step Functions, CloudWatch or
  * Slack unavailable. Nothing changes before every input is valid.
  */
-export async function handleControlRequest(deps: ControlDeps, request: ControlRequest, caller: ControlCaller): Promise<ControlResponse> {
+export async function handleControlRequest(
+  deps: ControlDeps,
+  request: ControlRequest,
+  caller: ControlCaller,
+  /** Told of every failure answered 5xx (the answer hides an unnamed error's insides; the log must not). */
+  onServerError?: (error: unknown, status: number) => void,
+): Promise<ControlResponse> {
   try {
     const match = matchRoute(request.method, request.path);
     if (match === undefined) throw new RouteNotFoundError(request.method, request.path);
     const parsed = parseRequest(match.route.id, match.params, request);
     return await run(deps, match.route.id, parsed, caller);
   } catch (error) {
-    return { status: statusOf(error), body: errorBodyOf(error) };
+    const status = statusOf(error);
+    if (status >= 500) onServerError?.(error, status);
+    return { status, body: errorBodyOf(error) };
   }
 }

@@ -66,7 +66,9 @@ export async function handler(event: unknown, context: Context): Promise<APIGate
     logger.warn('control request refused: no verified caller', { error: error instanceof Error ? error.name : 'unknown' });
     return lambdaResultOf({ status: statusOf(error), body: errorBodyOf(error) });
   }
-  const response = await handleControlRequest(deps, mapped.request, mapped.caller);
+  const response = await handleControlRequest(deps, mapped.request, mapped.caller, (error, status) => {
+    logger.error('control request failed', { status, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
+  });
   logger.info('control request', { method: mapped.request.method, path: mapped.request.path, caller: mapped.caller.principalArn, status: response.status });
   return lambdaResultOf(response);
 }

@@ -67,6 +67,8 @@ export async function controlHarness(options: Partial<LocalRuntimeOptions> = {})
   const server = await ControlServer.start({ runtime, credentials: CREDENTIALS });
   open.push(async () => {
     await server.close();
+    // A 5xx is expected only from a test whose ledger goes through a fault-injecting proxy.
+    if (server.serverErrors.length > 0 && options.ledgerEndpoint === undefined) throw new Error(`control server failed: ${String(server.serverErrors[0])}`);
     // A release a test left baking is stopped, and its reconciler run awaited: nothing outlives the test.
     for (const { executionArn } of runtime.engine.listExecutions({ statusFilter: 'RUNNING' })) {
       runtime.engine.stopExecution(executionArn);
