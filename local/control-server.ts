@@ -92,6 +92,10 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 
 /** The control API on 127.0.0.1. */
 export const ControlServer = {
+  /**
+   * Starts the server on a free port (or `port`) of 127.0.0.1 over `runtime`,
+   * letting in only requests signed with one of `credentials`.
+   */
   async start(options: ControlServerOptions): Promise<RunningControlServer> {
     const verifier = new SigV4Verifier(options.credentials, options.now);
     const deps = localControlDeps(options.runtime);

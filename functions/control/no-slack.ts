@@ -8,6 +8,7 @@
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { SlackApiError } from '../errors.js';
 
+/** The Slack Web API that is not there (see above). */
 export const NO_SLACK: SlackApi = {
   postMessage: () => Promise.reject(new SlackApiError('chat.postMessage', 'not_configured')),
   updateMessage: () => Promise.reject(new SlackApiError('chat.update', 'not_configured')),
