@@ -120,7 +120,10 @@ async function standardReleases(endpoint: string, runs: number): Promise<Release
   autoApprove(runtime);
   const release = async (version: string, plan: PlanInput) => {
     const started = performance.now();
-    const result = await runtime.startRelease({ service: 'svc-00', environment: 'prod', version, trigger: { source: 'bench' }, plan }).result;
+    // A verified starter: four-eyes then wants one approver (U01ALICE), not two distinct ones.
+    const result = await runtime
+      .startRelease({ service: 'svc-00', environment: 'prod', version, trigger: { source: 'bench', startedBy: { kind: 'slack-user', id: 'U03BENCH' } }, plan })
+      .result;
     await runtime.settled();
     if (result.status !== 'SUCCEEDED') throw new Error(`release ${version} ended ${result.status}: ${result.cause ?? ''}`);
     return { ms: performance.now() - started, transitions: result.transitions.total };

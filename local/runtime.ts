@@ -15,7 +15,12 @@ import type { FleetRef } from '../functions/ledger/records.js';
 import type { AlarmSource, Notifier } from '../functions/ports.js';
 import { advance } from '../functions/steps/advance.js';
 import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
-import { abortRelease, decideApproval, promoteNow } from '../functions/steps/control.js';
+import { decide, type DecisionDeps } from '../functions/approval/decisions.js';
+import { SlackApproverDirectory, type ApproverDirectory } from '../functions/approval/policy.js';
+import type { SlackApi } from '../functions/adapters/slack/web-api.js';
+import { fourEyesFor } from '../functions/config.js';
+import { NO_SLACK } from '../functions/control/no-slack.js';
+import { abortRelease, promoteNow } from '../functions/steps/control.js';
 import { checkHealth, deploy } from '../functions/steps/deploy.js';
 import { darkCanary } from '../functions/steps/dark-canary.js';
 import { finalize, retire } from '../functions/steps/finalize.js';
@@ -109,7 +114,15 @@ export interface LocalRuntimeOptions {
    * talking to the local Slack stand-in). @default the simulated cloud, which records requests
    */
   readonly notifier?: (context: LocalNotifierContext) => Notifier;
+  /**
+   * The Slack Web API decisions update messages through and ask about user
+   * groups and names (four-eyes), e.g. the local Slack stand-in. @default none:
+   * any question to Slack fails, so a group approver or a name comparison is
+   * refused (the policy fails closed), exactly as with Slack down.
+   */
+  readonly slack?: SlackApi;
 }
+
 
 /** What a {@link LocalRuntimeOptions.notifier} factory gets. */
 export interface LocalNotifierContext {
@@ -143,6 +156,12 @@ export class LocalRuntime {
   }
 
   public readonly deps: StepDeps;
+  /**
+   * What deciding an approval needs: the same {@link decide} Slack, the
+   * browser page and the control API go through (allow-list, four-eyes,
+   * decided once, message updated), over this runtime's ledger and engine.
+   */
+  public readonly decisionDeps: DecisionDeps;
 
   private constructor(
     config: RollgateConfig,
@@ -170,6 +189,18 @@ export class LocalRuntime {
       callbacks: this.engine.callbacks,
       executions: new LocalExecutions(this.engine),
       now: () => new Date(),
+    };
+    const slack = options.slack ?? NO_SLACK;
+    const directory: ApproverDirectory = new SlackApproverDirectory(slack);
+    this.decisionDeps = {
+      ledger,
+      callbacks: this.engine.callbacks,
+      slack,
+      directory,
+      now: () => new Date(),
+      fourEyes: (approval) => fourEyesFor(config, approval),
+      // Decisions are returned or thrown to the caller; the log has nothing to add locally.
+      log: () => undefined,
     };
     for (const trigger of options.alarmAt ?? []) this.armAlarm(config, trigger);
     this.engine.onExecutionEnded((execution) => {
@@ -249,8 +280,23 @@ export class LocalRuntime {
     });
   }
 
-  public decide(approvalId: string, outcome: 'APPROVED' | 'REJECTED', by: string, comment?: string) {
-    return decideApproval.invoke(this.deps, { approvalId, outcome, by, via: 'local', ...(comment === undefined ? {} : { comment }) });
+  /**
+   * Decides an approval through the one decision path ({@link decide}): `by`
+   * is a Slack user id, or an IAM principal ARN (`arn:…`) as the local control
+   * server verified it. `resumed` is false when the approval only recorded an
+   * endorsement (four-eyes with an unknown starter wants another approver).
+   *
+   * @throws NotAnApproverError / SelfApprovalError / AlreadyDecidedError / ApprovalExpiredError / ApprovalNoLongerWaitingError, as in Slack.
+   */
+  public async decide(approvalId: string, outcome: 'APPROVED' | 'REJECTED', by: string, comment?: string) {
+    const approval = await decide(this.decisionDeps, {
+      approvalId,
+      outcome,
+      via: 'local',
+      ...(by.startsWith('arn:') ? { principalArn: by } : { userId: by }),
+      ...(comment === undefined ? {} : { comment }),
+    });
+    return { approval, resumed: approval.deliveredAt !== undefined };
   }
 
   public promoteNow(ref: { service: string; environment: string; releaseId: string }, by: string) {

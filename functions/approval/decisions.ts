@@ -23,7 +23,7 @@ import type { Approval, Release } from '../ledger/records.js';
 import type { Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { approvalRequestOf, closedMessage, factsOf, openMessage, stateOf } from './message.js';
-import { authorize, type ApproverDirectory } from './policy.js';
+import { authorize, deciderId, type ApproverDirectory, type Decider } from './policy.js';
 
 /** Whether four-eyes holds for an approval of this service+environment. */
 export type FourEyesPolicy = (approval: Pick<Approval, 'service' | 'environment'>) => boolean;
@@ -58,15 +58,19 @@ export function publicApproval(approval: Approval): PublicApproval {
   return Object.fromEntries(Object.entries(approval).filter(([key]) => key !== 'taskToken')) as PublicApproval;
 }
 
-export interface DecideRequest {
+/**
+ * A decision to take. The decider is a Slack user (`userId`, as Slack's signed
+ * request or the personal link's signed token says) or an IAM principal
+ * (`principalArn`, as the control API's AWS_IAM authorization or the local
+ * SigV4 check says); it is checked by the same policy and recorded as `by`.
+ */
+export type DecideRequest = {
   readonly approvalId: string;
   readonly outcome: 'APPROVED' | 'REJECTED';
-  /** The Slack user id deciding, as Slack (signed request) or the personal link (signed token) says. */
-  readonly userId: string;
-  /** `slack` or `browser`: recorded with the decision. */
-  readonly via: 'slack' | 'browser';
+  /** Where the decision came from, recorded with it: `slack`, `browser`, `api` (control API), `local` (the local runtime). */
+  readonly via: 'slack' | 'browser' | 'api' | 'local';
   readonly comment?: string;
-}
+} & Decider;
 
 /** An approval, its release, and whether the release still waits on it. */
 export interface ApprovalContext {
@@ -180,7 +184,8 @@ export async function deliverDecision(deps: Pick<DecisionDeps, 'ledger' | 'callb
 }
 
 /**
- * Decides an approval for `request.userId`. Clicking the outcome already
+ * Decides an approval for the request's decider (Slack user or IAM principal), for every entry point:
+ * Slack, the browser page, the control API and the local runtime. Clicking the outcome already
  * recorded but not yet delivered sends it again instead of refusing. When the
  * policy wants more distinct approvers than have approved, the approval is
  * recorded as an endorsement and nothing is sent.
@@ -196,9 +201,10 @@ export async function deliverDecision(deps: Pick<DecisionDeps, 'ledger' | 'callb
 export async function decide(deps: DecisionDeps, request: DecideRequest): Promise<PublicApproval> {
   const context = await loadApproval(deps.ledger, request.approvalId);
   const { approval, release } = context;
+  const by = deciderId(request);
   const { approversRequired } = await authorize(deps.directory, {
     approval,
-    userId: request.userId,
+    ...(request.principalArn === undefined ? { userId: by } : { principalArn: request.principalArn }),
     outcome: request.outcome,
     startedBy: release?.trigger.startedBy,
     fourEyes: deps.fourEyes(approval),
@@ -220,24 +226,24 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
     recorded = await recordDecision(deps.ledger, {
       approvalId: approval.approvalId,
       outcome: request.outcome,
-      by: request.userId,
+      by,
       via: request.via,
       quorum: approversRequired,
       ...(request.comment === undefined ? {} : { comment: request.comment }),
     });
     if (recorded.decision === undefined) {
-      deps.log({ level: 'info', message: 'approval endorsed; it needs another approver', approvalId: approval.approvalId, userId: request.userId });
+      deps.log({ level: 'info', message: 'approval endorsed; it needs another approver', approvalId: approval.approvalId, userId: by });
       await showEndorsements(deps, recorded, release);
       return publicApproval(recorded);
     }
   }
   const delivery = await deliverDecision(deps, recorded);
   if (!delivery.delivered) {
-    deps.log({ level: 'info', message: 'approval decided after its task closed', approvalId: approval.approvalId, userId: request.userId });
+    deps.log({ level: 'info', message: 'approval decided after its task closed', approvalId: approval.approvalId, userId: by });
     await refreshMessage(deps, approval.approvalId);
     throw new ApprovalNoLongerWaitingError(approval.approvalId, UNDELIVERED_REASON);
   }
-  deps.log({ level: 'info', message: 'approval decided', approvalId: approval.approvalId, userId: request.userId, outcome: request.outcome });
+  deps.log({ level: 'info', message: 'approval decided', approvalId: approval.approvalId, userId: by, outcome: request.outcome });
   return publicApproval(delivery.approval);
 }
 

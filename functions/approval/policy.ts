@@ -1,6 +1,10 @@
 /**
  * Who may decide an approval. The allow-list is the approval's: Slack user
- * ids and Slack user groups from the plan. Group membership is asked of Slack
+ * ids and Slack user groups from the plan for deciders in Slack or the
+ * browser page, IAM principals (exact ARNs or `…/*` prefixes, see
+ * PrincipalPatternSchema) for callers of the control API. The two never
+ * stand in for each other: a Slack user is checked against users and groups
+ * only, an IAM caller against principals only. Group membership is asked of Slack
  * (usergroups.users.list) at decision time, so someone removed from the group
  * loses the right within the cache's lifetime (a minute by default); any
  * failure to ask fails closed. Four-eyes (on by default): whoever started the
@@ -10,7 +14,24 @@
 import { NotAnApproverError, SelfApprovalError } from '../errors.js';
 import type { Approval } from '../ledger/records.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
-import { isStarter, starterOf, type StartedBy } from '../domain/identity.js';
+import { comparableName, isStarter, personOfPrincipalArn, starterOf, type StartedBy } from '../domain/identity.js';
+
+/**
+ * Who decides: a Slack user (a signed Slack request or personal link says
+ * so), or an IAM principal (API Gateway's AWS_IAM authorizer, or the local
+ * control server's SigV4 check, says so).
+ */
+export type Decider = { readonly userId: string; readonly principalArn?: never } | { readonly principalArn: string; readonly userId?: never };
+
+/** The identity a decision is recorded under: the Slack user id or the principal ARN. */
+export function deciderId(decider: Decider): string {
+  return decider.principalArn ?? decider.userId;
+}
+
+/** Whether `arn` is allowed by `pattern`: equal, or, for a pattern ending in `*`, starting with what comes before it. */
+export function principalMatches(pattern: string, arn: string): boolean {
+  return pattern.endsWith('*') ? arn.startsWith(pattern.slice(0, -1)) : pattern === arn;
+}
 
 /** What the policy needs to know about Slack users and groups. */
 export interface ApproverDirectory {
@@ -79,14 +100,21 @@ export function approversRequired(startedBy: StartedBy | undefined, fourEyes: bo
 }
 
 /**
- * Refuses a user who may not take this decision, and says how many distinct
- * approvers the approval needs. Four-eyes compares the release's verified
- * starter with the user (Slack user id; or an IAM / CodeBuild name with the
- * user's Slack names, normalized); the free-text author is never compared.
- * With the starter unknown, nobody is refused as the author, but an approval
- * takes {@link UNKNOWN_STARTER_APPROVERS} distinct approvers.
+ * Refuses a decider who may not take this decision, and says how many
+ * distinct approvers the approval needs. Four-eyes compares the release's
+ * verified starter with the decider:
+ * - a Slack user: by Slack user id, or an IAM / CodeBuild starter's name with
+ *   the user's Slack names, normalized;
+ * - an IAM principal: the same ARN, or the person its ARN names (IAM user,
+ *   assumed-role session, federated user) with a named starter's name, or
+ *   with a Slack starter's Slack names. A caller whose ARN names no person
+ *   (a role without a session, the root user) cannot be told apart from a
+ *   known starter and is refused approving (fails closed).
+ * The free-text author is never compared. With the starter unknown, nobody is
+ * refused as the author, but an approval takes {@link UNKNOWN_STARTER_APPROVERS}
+ * distinct approvers.
  *
- * @throws NotAnApproverError not in the approval's users or groups.
+ * @throws NotAnApproverError not in the approval's users or groups (Slack), or principals (IAM).
  * @throws SelfApprovalError approving a release they started (with four-eyes on).
  * @throws SlackApiError the directory could not answer: refused, try again.
  */
@@ -94,24 +122,44 @@ export async function authorize(
   directory: ApproverDirectory,
   input: {
     approval: Pick<Approval, 'approvalId' | 'approvers'>;
-    userId: string;
     outcome: 'APPROVED' | 'REJECTED' | 'VIEW';
     startedBy: StartedBy | undefined;
     fourEyes: boolean;
-  },
+  } & Decider,
 ): Promise<{ approversRequired: number }> {
-  const { approval, userId } = input;
-  let allowed = approval.approvers.users.includes(userId);
-  for (const group of approval.approvers.groups) {
-    if (allowed) break;
-    allowed = (await directory.groupMembers(group)).has(userId);
-  }
-  if (!allowed) throw new NotAnApproverError(userId, approval.approvalId);
+  const { approval } = input;
+  const id = deciderId(input);
+  const allowed = input.principalArn === undefined
+    ? await isAllowedSlackUser(directory, approval, input.userId)
+    : (approval.approvers.principals ?? []).some((pattern) => principalMatches(pattern, id));
+  if (!allowed) throw new NotAnApproverError(id, approval.approvalId);
   const starter = starterOf(input.startedBy);
   if (input.fourEyes && input.outcome === 'APPROVED' && starter !== undefined) {
-    if (isStarter(starter, userId, starter.kind === 'slack-user' ? [] : await directory.identities(userId))) {
-      throw new SelfApprovalError(userId, approval.approvalId);
-    }
+    if (await isSelf(directory, input, input.startedBy)) throw new SelfApprovalError(id, approval.approvalId);
   }
   return { approversRequired: approversRequired(input.startedBy, input.fourEyes) };
+}
+
+async function isAllowedSlackUser(directory: ApproverDirectory, approval: Pick<Approval, 'approvers'>, userId: string): Promise<boolean> {
+  if (approval.approvers.users.includes(userId)) return true;
+  for (const group of approval.approvers.groups) {
+    if ((await directory.groupMembers(group)).has(userId)) return true;
+  }
+  return false;
+}
+
+/** Whether the decider is the release's (known) starter; generous on purpose: a false match only refuses. */
+async function isSelf(directory: ApproverDirectory, decider: Decider, startedBy: StartedBy | undefined): Promise<boolean> {
+  const starter = starterOf(startedBy);
+  if (starter === undefined) return false;
+  if (decider.principalArn === undefined) {
+    return isStarter(starter, decider.userId, starter.kind === 'slack-user' ? [] : await directory.identities(decider.userId));
+  }
+  if (startedBy?.kind === 'iam-principal' && startedBy.id === decider.principalArn) return true;
+  const person = personOfPrincipalArn(decider.principalArn);
+  const name = person === undefined ? undefined : comparableName(person);
+  if (name === undefined) return true;
+  if (starter.kind === 'name') return isStarter(starter, decider.principalArn, [name]);
+  // A Slack starter: the caller is refused when their IAM name is one of the starter's Slack names.
+  return isStarter({ kind: 'name', name }, starter.id, await directory.identities(starter.id));
 }

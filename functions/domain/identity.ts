@@ -57,7 +57,7 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,31}$/;
  * service names nobody.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
  */
-function personOfPrincipalArn(arn: string): string | undefined {
+export function personOfPrincipalArn(arn: string): string | undefined {
   const match = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(.+)$/.exec(arn);
   const resource = match?.[2];
   if (resource === undefined) return undefined;

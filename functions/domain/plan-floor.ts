@@ -32,11 +32,15 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function sameApprovers(a: ApprovalStep, b: ApprovalStep): boolean {
-  return sameSet(a.approvers.users, b.approvers.users) && sameSet(a.approvers.groups, b.approvers.groups);
+  return (
+    sameSet(a.approvers.users, b.approvers.users) &&
+    sameSet(a.approvers.groups, b.approvers.groups) &&
+    sameSet(a.approvers.principals ?? [], b.approvers.principals ?? [])
+  );
 }
 
 function describeApprovers(step: ApprovalStep): string {
-  return [...step.approvers.users, ...step.approvers.groups].join(', ');
+  return [...step.approvers.users, ...step.approvers.groups, ...(step.approvers.principals ?? [])].join(', ');
 }
 
 /** The first way `override` weakens the approvals of `configured`, or `undefined` when it keeps them all. */

@@ -177,13 +177,32 @@ export const StableSchema = z.object({
 });
 export type Stable = z.infer<typeof StableSchema>;
 
+/**
+ * An IAM principal allowed to approve through the control API: the exact ARN
+ * the caller is seen as (`requestContext.authorizer.iam.userArn`), or a prefix
+ * ending in `*`, e.g. `arn:aws:sts::123456789012:assumed-role/ReleaseManagers/*`
+ * for every session of that role (what an assumed role's callers are seen as).
+ * `*` is allowed only as the last character, after a `/`, so a pattern never
+ * reaches past a role into another one.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+ */
+export const PrincipalPatternSchema = z
+  .string()
+  .max(512)
+  .regex(
+    /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+(\/\*)?$/,
+    'must be an IAM or STS principal ARN, optionally ending in "/*" for every session of an assumed role',
+  );
+
 export const ApproversSchema = z
   .strictObject({
     users: z.array(TextSchema(128)).max(100).default([]),
     groups: z.array(TextSchema(128)).max(20).default([]),
+    /** IAM principals who may decide through the control API (see {@link PrincipalPatternSchema}). */
+    principals: z.array(PrincipalPatternSchema).max(50).optional(),
   })
-  .refine((a) => a.users.length + a.groups.length > 0, {
-    message: 'name at least one approver user or group',
+  .refine((a) => a.users.length + a.groups.length + (a.principals?.length ?? 0) > 0, {
+    message: 'name at least one approver user, group or principal',
   });
 export type Approvers = z.infer<typeof ApproversSchema>;
 

@@ -1,12 +1,13 @@
 /**
- * Acting on a running release from outside the flow: decide an approval,
- * promote now (skip the rest of the current bake), abort. Each resumes the
- * flow's waiting task token; the ledger makes sure a decision lands once.
+ * Acting on a running release from outside the flow: promote now (skip the
+ * rest of the current bake) and abort, the one domain function of each that
+ * the control API and the local runtime call. Each resumes the flow's waiting
+ * task token; the ledger makes sure a decision lands once. Approvals are
+ * decided by functions/approval/decisions.ts `decide`, under the approval policy.
  */
 import { z } from 'zod';
-import { deliverDecision, publicApproval, recordDecision } from '../approval/decisions.js';
 import { ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
-import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, type Approval } from '../ledger/records.js';
+import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema } from '../ledger/records.js';
 import { BEFORE_PROMOTION } from '../domain/status.js';
 import { markRollingBack } from './rollback.js';
 import { defineStep, requireRelease } from './step.js';
@@ -21,28 +22,6 @@ async function resume(resumeWith: () => Promise<void>): Promise<boolean> {
     throw error;
   }
 }
-
-/**
- * Decides an approval and sends the decision to the flow. The same outcome
- * asked again while its delivery failed sends it again (idempotent); a dead
- * task token marks the approval expired, its decision undelivered, and
- * `resumed` is false.
- */
-export const decideApproval = defineStep({
-  name: 'decideApproval',
-  input: z.strictObject({
-    approvalId: z.string(),
-    outcome: z.enum(['APPROVED', 'REJECTED']),
-    by: ActorSchema,
-    comment: ReasonSchema.optional(),
-    via: z.string().max(64).optional(),
-  }),
-  async run(deps, input): Promise<{ approval: Omit<Approval, 'taskToken'>; resumed: boolean }> {
-    const recorded = await recordDecision(deps.ledger, input);
-    const delivery = await deliverDecision(deps, recorded);
-    return { approval: publicApproval(delivery.approval), resumed: delivery.delivered };
-  },
-});
 
 const ControlInput = z.strictObject({
   service: NameSchema,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { CloudProviderUnavailableError, TaskAlreadyClosedError } from '../../functions/errors.js';
 import type { Callbacks } from '../../functions/ports.js';
-import { decideApproval } from '../../functions/steps/control.js';
+import { decide } from '../../functions/approval/decisions.js';
 import { stateOf } from '../../functions/approval/message.js';
 import { until } from '../flow/flow-fixture.js';
 import { ALICE, BOB, click, hasButtons, releaseAwaitingApproval, type ApprovalHarness } from './approval-harness.js';
@@ -119,14 +119,14 @@ describe('a recorded decision reaches the flow', () => {
     h.execution.abort();
   });
 
-  it('the decideApproval step re-delivers the same outcome after a failed delivery, and refuses the other outcome', async () => {
+  it('the local runtime decides through the same path: it re-delivers the same outcome after a failed delivery, and refuses the other outcome', async () => {
     const sfn = failing(1);
     const h = await releaseAwaitingApproval();
-    const deps = { ...h.runtime.deps, callbacks: sfn.wrap(h.runtime.engine.callbacks) };
-    const input = { approvalId: h.approvalId, outcome: 'APPROVED' as const, by: 'cli:alice', via: 'cli' };
-    await expect(decideApproval.invoke(deps, input)).rejects.toBeInstanceOf(CloudProviderUnavailableError);
-    await expect(decideApproval.invoke(deps, { ...input, outcome: 'REJECTED' })).rejects.toMatchObject({ name: 'AlreadyDecidedError' });
-    expect(await decideApproval.invoke(deps, input)).toMatchObject({ resumed: true, approval: { decision: { outcome: 'APPROVED', by: 'cli:alice' } } });
+    const deps = { ...h.runtime.decisionDeps, callbacks: sfn.wrap(h.runtime.engine.callbacks) };
+    const input = { approvalId: h.approvalId, outcome: 'APPROVED' as const, userId: ALICE, via: 'local' as const };
+    await expect(decide(deps, input)).rejects.toBeInstanceOf(CloudProviderUnavailableError);
+    await expect(decide(deps, { ...input, outcome: 'REJECTED' })).rejects.toMatchObject({ name: 'AlreadyDecidedError' });
+    expect(await decide(deps, input)).toMatchObject({ decision: { outcome: 'APPROVED', by: ALICE, via: 'local' } });
     expect((await h.execution.result).status).toBe('SUCCEEDED');
     expect((await h.approval()).deliveredAt).toBeDefined();
   });

@@ -58,7 +58,9 @@ export function releaseInput(version: string, overrides: Record<string, unknown>
   return {
     ...CHECKOUT,
     version,
-    trigger: { source: 'test', commit: 'abc1234', buildId: `build-${version}`, author: 'dana' },
+    // Dana, verified (as Slack or the control API records a starter): four-eyes refuses her approving
+    // and asks one other approver; with nobody verified it would ask two distinct ones.
+    trigger: { source: 'test', commit: 'abc1234', buildId: `build-${version}`, author: 'dana', startedBy: { kind: 'slack-user' as const, id: 'U03DANA' } },
     plan: STANDARD_PLAN,
     ...overrides,
   };

@@ -164,7 +164,7 @@ describe('the history arithmetic against a real run of the state machine', () =>
       darkCanary: { headerName: 'x-rollgate-canary', headerValue: 'v2', priority: 5, smokeChecks: [{ path: '/healthz' }] },
     };
     const execution = runtime.startRelease(releaseInput('v2', { plan }));
-    await decideFirstApproval(runtime, 'APPROVED', 'U02BOB');
+    await decideFirstApproval(runtime, 'APPROVED', 'U01ALICE');
     const result = await execution.result;
     expect(result.status).toBe('SUCCEEDED');
 

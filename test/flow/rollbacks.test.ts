@@ -109,13 +109,13 @@ describe('rollbacks', () => {
   it('rolls back when the approver rejects, recording who and why', async () => {
     const runtime = await newRuntime();
     const execution = runtime.startRelease(releaseInput('v3'));
-    const decision = await decideFirstApproval(runtime, 'REJECTED', 'U02BOB', 'error budget is spent');
+    const decision = await decideFirstApproval(runtime, 'REJECTED', 'U01ALICE', 'error budget is spent');
     const result = await execution.result;
 
     expect(decision.resumed).toBe(true);
-    expect(failed(result)).toEqual({ error: 'ApprovalRejected', cause: 'rejected by U02BOB: error budget is spent' });
+    expect(failed(result)).toEqual({ error: 'ApprovalRejected', cause: 'rejected by U01ALICE: error budget is spent' });
     const release = await onlyRelease(runtime);
-    expect(release).toMatchObject({ status: 'ROLLED_BACK', outcome: 'REJECTED', reason: 'rejected by U02BOB: error budget is spent' });
+    expect(release).toMatchObject({ status: 'ROLLED_BACK', outcome: 'REJECTED', reason: 'rejected by U01ALICE: error budget is spent' });
     expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
     expect(liveCheckoutVersions(runtime)).toEqual(['v1']);
     expect(await runtime.ledger.getLock(CHECKOUT)).toBeUndefined();
@@ -129,8 +129,10 @@ describe('rollbacks', () => {
     const release = await onlyRelease(runtime);
     expect(release).toMatchObject({ status: 'ROLLED_BACK', outcome: 'APPROVAL_TIMED_OUT' });
     expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
-    const late = await runtime.decide(runtime.cloud.approvalRequests[0]?.approvalId ?? '', 'APPROVED', 'U01ALICE');
-    expect(late.resumed).toBe(false);
+    // The one decision path refuses a late decision, as Slack does, and records none.
+    const approvalId = runtime.cloud.approvalRequests[0]?.approvalId ?? '';
+    await expect(runtime.decide(approvalId, 'APPROVED', 'U01ALICE')).rejects.toMatchObject({ name: 'ApprovalNoLongerWaitingError' });
+    expect((await runtime.ledger.getApproval(approvalId))?.decision).toBeUndefined();
   });
 
   it('fails a release whose migration exits non-zero: no fleet created, no traffic moved', async () => {

@@ -1,0 +1,74 @@
+/**
+ * Lambda entry point. The control API (API Gateway HTTP API, payload format
+ * 2.0, every route with AWS_IAM authorization): start, look at, promote,
+ * abort releases, decide approvals, take over dead locks — each through its
+ * one domain function (functions/control/operations.ts), the caller being the
+ * IAM principal API Gateway verified (functions/control/lambda-event.ts).
+ * Dependencies are built once per container, at cold start; the Slack bot
+ * token (approver groups, four-eyes names, message updates) is read then too,
+ * when the configuration names a Slack app.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
+import { awsClientConfig } from '../adapters/aws/errors.js';
+import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
+import { SfnExecutions } from '../adapters/aws/sfn-executions.js';
+import { SfnReleaseStarter } from '../adapters/aws/sfn-release-starter.js';
+import { SlackApproverDirectory } from '../approval/policy.js';
+import { fourEyesFor } from '../config.js';
+import { errorBodyOf, handleControlRequest, statusOf } from '../control/api.js';
+import { controlRequestOf, lambdaResultOf } from '../control/lambda-event.js';
+import { NO_SLACK } from '../control/no-slack.js';
+import type { ControlDeps } from '../control/operations.js';
+import { ENV, readEnvironment } from './environment.js';
+import { approvalLog, logger } from './logger.js';
+import { slackAtColdStart } from './slack-secrets.js';
+import { coldStart, wire } from './step-handler.js';
+
+const { config, ledger } = coldStart();
+const env = readEnvironment([ENV.stateMachineArn]);
+const sfn = new SFNClient(awsClientConfig);
+const callbacks = new SfnCallbacks(sfn);
+const executions = new SfnExecutions(sfn);
+const alarms = new CloudWatchAlarms(new CloudWatchClient(awsClientConfig));
+const slack = config.slack === undefined ? NO_SLACK : (await slackAtColdStart(config)).slack;
+
+const deps: ControlDeps = {
+  config,
+  ledger,
+  starter: new SfnReleaseStarter(sfn, env[ENV.stateMachineArn]),
+  executions,
+  alarms,
+  callbacks,
+  // promote-now and abort read the ledger and resume task tokens: nothing else is wired.
+  steps: wire('control-api', { config, ledger, callbacks }),
+  decisions: {
+    ledger,
+    callbacks,
+    slack,
+    directory: new SlackApproverDirectory(slack),
+    now: () => new Date(),
+    fourEyes: (approval) => fourEyesFor(config, approval),
+    log: approvalLog,
+  },
+  now: () => new Date(),
+};
+
+export async function handler(event: unknown, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  logger.addContext(context);
+  let mapped: ReturnType<typeof controlRequestOf>;
+  try {
+    mapped = controlRequestOf(event);
+  } catch (error) {
+    logger.warn('control request refused: no verified caller', { error: error instanceof Error ? error.name : 'unknown' });
+    return lambdaResultOf({ status: statusOf(error), body: errorBodyOf(error) });
+  }
+  const response = await handleControlRequest(deps, mapped.request, mapped.caller, (error, status) => {
+    logger.error('control request failed', { status, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
+  });
+  logger.info('control request', { method: mapped.request.method, path: mapped.request.path, caller: mapped.caller.principalArn, status: response.status });
+  return lambdaResultOf(response);
+}
