@@ -12,7 +12,7 @@
  */
 import { adapterMethods, type AwsAdapterName, type PortMethod } from '../functions/adapters/aws/grants.js';
 
-/** How a function is started: by the state machine, by EventBridge, or by the approval endpoint's HTTP API. */
+/** How a function is started: by the state machine, by EventBridge, or by an HTTP API (the approval endpoint's, the control API's). */
 export type FunctionRole = 'task' | 'event' | 'http';
 
 /** One Lambda function of the orchestrator. */
@@ -23,7 +23,7 @@ export interface FunctionSpec {
   readonly entry: string;
   /** What it does, for the function's description. */
   readonly description: string;
-  /** `task`: a Task state of the release ASL; `event`: an EventBridge target; `http`: behind the approval API. */
+  /** `task`: a Task state of the release ASL; `event`: an EventBridge target; `http`: behind the approval API or the control API. */
   readonly kind: FunctionRole;
   /** The ASL placeholder its ARN substitutes (Task-state functions only). */
   readonly substitution?: string;
@@ -84,3 +84,37 @@ export const APPROVAL_FUNCTIONS: readonly FunctionSpec[] = [
   { id: 'ApprovalEndpoint', entry: 'approval-endpoint', kind: 'http', uses: ['Callbacks.success', 'Callbacks.failure', 'SlackBotToken.get', 'SlackSigningSecrets.get'], ledger: true, timeoutSeconds: 10, description: 'Slack interactivity and approval links: decides approvals' },
   { id: 'ApprovalSweeper', entry: 'approval-sweeper', kind: 'event', uses: ['AlarmSource.alarmsInAlarm', 'Callbacks.success', 'Callbacks.failure', 'SlackBotToken.get'], ledger: true, timeoutSeconds: 60, description: 'Delivers undelivered approval decisions, expires approvals that stopped mattering, in the ledger and in Slack' },
 ];
+
+/**
+ * The control API's function, behind the IAM-authorized HTTP API of
+ * infra/control-api.ts (one route per functions/control/routes.ts entry):
+ * starts releases (StartExecution), reads their executions, resumes their
+ * task tokens (promote-now, abort, approve, reject), flips traffic back to a
+ * warm fleet (rollback) and, with a Slack app, updates approval messages.
+ * Deployed whatever the configuration: the CLI and the dashboard need it.
+ */
+export const CONTROL_FUNCTIONS: readonly FunctionSpec[] = [
+  // API Gateway gives an HTTP API integration at most 30 s; a rollback's set-and-verify fits well inside.
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+  {
+    id: 'ControlEndpoint',
+    entry: 'control-api',
+    kind: 'http',
+    uses: [
+      'ReleaseStarter.start',
+      'Callbacks.success',
+      'Callbacks.failure',
+      'Executions.status',
+      ...SET_WEIGHTS,
+      'AlarmSource.alarmsInAlarm',
+      'SlackBotToken.get',
+    ],
+    ledger: true,
+    needsStateMachineArn: true,
+    timeoutSeconds: 29,
+    description: 'Control API: starts, promotes, aborts and rolls back releases, decides approvals, under IAM',
+  },
+];
+
+/** Every function the orchestrator can deploy (which of them it does depends on the configuration: see ReleaseOrchestrator). */
+export const ALL_FUNCTIONS: readonly FunctionSpec[] = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS, ...CONTROL_FUNCTIONS];

@@ -4,7 +4,9 @@
  * out-of-band handler, the release state machine, the EventBridge rules that
  * feed the handlers and, when the configuration names a Slack app, the
  * approval endpoint (an HTTP API in front of one function) and the approval
- * sweeper. A stack only ever instantiates this one construct.
+ * sweeper; and the IAM-authorized control API (an HTTP API in front of the
+ * control function) with its read-only and operator managed policies. A
+ * stack only ever instantiates this one construct.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +29,8 @@ import { bundledConfigDefine, ENV } from '../functions/handlers/environment.js';
 import { LEDGER_TABLE, type LedgerKeyAttribute } from '../functions/ledger/table.js';
 import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
-import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
+import { ControlApi } from './control-api.js';
+import { APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
 import { LEDGER_ACTIONS, portMethodStatements } from './grants.js';
 
@@ -160,6 +163,52 @@ export interface ApprovalOptions {
   readonly accessLogRetention?: logs.RetentionDays;
 }
 
+/**
+ * Options of the control API: the IAM-authorized HTTP API the `rollgate` CLI
+ * and the dashboard call (functions/control/routes.ts), and the read-only and
+ * operator managed policies that grant its routes.
+ */
+export interface ControlOptions {
+  /**
+   * Steady-state requests per second the control API's stage accepts (more
+   * than 0, at most 10000); above it, API Gateway answers 429 without
+   * invoking the function.
+   *
+   * Operators act a few times a release; what costs requests is `rollgate
+   * watch`, one status read every second or two per open terminal. Twenty a
+   * second leaves room for a team watching several releases at once.
+   *
+   * @default 20
+   */
+  readonly throttleRateLimit?: number;
+
+  /**
+   * Requests the control API's stage accepts at once above the steady rate (a
+   * whole number from 1 to 5000).
+   *
+   * @default 40
+   */
+  readonly throttleBurstLimit?: number;
+
+  /**
+   * How long the control API's access log (one line per request: route,
+   * status, verified caller, source IP) is kept.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
+
+  /**
+   * Prefix of the managed policies' names, `<prefix>-read-only` and
+   * `<prefix>-operator`: 1 to 100 characters of `A-Z`, `a-z`, `0-9` and
+   * `+=,.@_-`. IAM names are unique in an account, across regions: a second
+   * rollgate stack in the same account needs a prefix of its own.
+   *
+   * @default 'rollgate'
+   */
+  readonly policyNamePrefix?: string;
+}
+
 /** Properties of a {@link ReleaseOrchestrator}. */
 export interface ReleaseOrchestratorProps {
   /**
@@ -207,6 +256,14 @@ export interface ReleaseOrchestratorProps {
    * @default - 10 requests a second with bursts of 20, access logs kept three months
    */
   readonly approvals?: ApprovalOptions;
+
+  /**
+   * The control API and its managed policies, always deployed.
+   *
+   * @default - 20 requests a second with bursts of 40, access logs kept three
+   *   months, policies `rollgate-read-only` and `rollgate-operator`
+   */
+  readonly control?: ControlOptions;
 }
 
 /**
@@ -230,6 +287,13 @@ const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 /** State machine names that CloudWatch Logs can carry. https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html */
 const STATE_MACHINE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * Managed policy names are up to 128 characters of `[\w+=,.@-]`; the prefix
+ * leaves room for `-read-only`.
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html
+ */
+const POLICY_NAME_PREFIX_PATTERN = /^[\w+=,.@-]{1,100}$/;
 
 /**
  * Lambda's limit on a function's environment: 4 KB for all keys and values.
@@ -303,7 +367,7 @@ export class ReleaseOrchestrator extends Construct {
   /** The release state machine (statemachines/release.asl.json). */
   public readonly stateMachine: sfn.StateMachine;
 
-  /** Every function by its id (`Preflight`, ..., `AlarmHandler`, `Reconciler`, `BuildTrigger`, `ApprovalEndpoint`, `ApprovalSweeper`). */
+  /** Every function by its id (`Preflight`, ..., `AlarmHandler`, `Reconciler`, `BuildTrigger`, `ApprovalEndpoint`, `ApprovalSweeper`, `ControlEndpoint`). */
   public readonly functions: Readonly<Record<string, nodejs.NodejsFunction>>;
 
   /** Where events the handlers could not take end up, after EventBridge's or Lambda's retries. */
@@ -318,6 +382,9 @@ export class ReleaseOrchestrator extends Construct {
 
   /** The approval endpoint's HTTP API; only with `config.slack`. */
   public readonly approvalApi?: ApprovalApi;
+
+  /** The IAM-authorized control API, its stage and its read-only and operator managed policies. */
+  public readonly controlApi: ControlApi;
 
   /** The validated configuration. */
   public readonly config: RollgateConfig;
@@ -337,6 +404,7 @@ export class ReleaseOrchestrator extends Construct {
     this.functionOptions = this.validateFunctionOptions(props.functions ?? {});
     const eventOptions = this.validateEventOptions(props.events ?? {});
     const approvalOptions = this.validateApprovalOptions(props.approvals ?? {});
+    const controlOptions = this.validateControlOptions(props.control ?? {});
     const stateMachineName = this.stateMachineName(props.stateMachine ?? {});
     this.functions = this.functionsById;
 
@@ -397,6 +465,9 @@ export class ReleaseOrchestrator extends Construct {
         ...(this.config.slack.publicBaseUrl === undefined ? {} : { publicBaseUrl: this.config.slack.publicBaseUrl }),
       });
     }
+    // Not an event target: no dead-letter queue nor async retries; the caller sees every failure.
+    for (const spec of CONTROL_FUNCTIONS) this.addFunction(spec);
+    this.controlApi = new ControlApi(this, 'ControlApi', { handler: this.requireFunction('ControlEndpoint'), ...controlOptions });
     this.createRules(eventOptions);
   }
 
@@ -723,21 +794,37 @@ export class ReleaseOrchestrator extends Construct {
   }
 
   private validateApprovalOptions(options: ApprovalOptions): Required<ApprovalOptions> {
-    // API Gateway's default account limits, which a stage's own limits cannot exceed.
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html
-    const throttleRateLimit = options.throttleRateLimit ?? 10;
-    if (!Number.isFinite(throttleRateLimit) || throttleRateLimit <= 0 || throttleRateLimit > 10_000) {
-      throw this.invalidProp('approvals.throttleRateLimit', `must be more than 0 and at most 10000 requests a second; got ${String(throttleRateLimit)}`);
-    }
-    const throttleBurstLimit = options.throttleBurstLimit ?? 20;
-    if (!Number.isInteger(throttleBurstLimit) || throttleBurstLimit < 1 || throttleBurstLimit > 5000) {
-      throw this.invalidProp('approvals.throttleBurstLimit', `must be a whole number of requests from 1 to 5000; got ${String(throttleBurstLimit)}`);
-    }
     return {
-      throttleRateLimit,
-      throttleBurstLimit,
+      ...this.validateThrottle('approvals', options.throttleRateLimit ?? 10, options.throttleBurstLimit ?? 20),
       accessLogRetention: options.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
     };
+  }
+
+  private validateControlOptions(options: ControlOptions): Required<ControlOptions> {
+    const policyNamePrefix = options.policyNamePrefix ?? 'rollgate';
+    if (Token.isUnresolved(policyNamePrefix) || !POLICY_NAME_PREFIX_PATTERN.test(policyNamePrefix)) {
+      throw this.invalidProp(
+        'control.policyNamePrefix',
+        `must be 1 to 100 characters of A-Z, a-z, 0-9 and '+=,.@_-', known at synth; got ${JSON.stringify(policyNamePrefix)}`,
+      );
+    }
+    return {
+      ...this.validateThrottle('control', options.throttleRateLimit ?? 20, options.throttleBurstLimit ?? 40),
+      accessLogRetention: options.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+      policyNamePrefix,
+    };
+  }
+
+  /** A stage's throttling, within API Gateway's default account limits, which a stage's own limits cannot exceed. */
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html
+  private validateThrottle(prop: string, throttleRateLimit: number, throttleBurstLimit: number): { throttleRateLimit: number; throttleBurstLimit: number } {
+    if (!Number.isFinite(throttleRateLimit) || throttleRateLimit <= 0 || throttleRateLimit > 10_000) {
+      throw this.invalidProp(`${prop}.throttleRateLimit`, `must be more than 0 and at most 10000 requests a second; got ${String(throttleRateLimit)}`);
+    }
+    if (!Number.isInteger(throttleBurstLimit) || throttleBurstLimit < 1 || throttleBurstLimit > 5000) {
+      throw this.invalidProp(`${prop}.throttleBurstLimit`, `must be a whole number of requests from 1 to 5000; got ${String(throttleBurstLimit)}`);
+    }
+    return { throttleRateLimit, throttleBurstLimit };
   }
 
   private stateMachineName(options: StateMachineOptions): string {

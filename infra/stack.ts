@@ -19,7 +19,7 @@ export class RollgateStack extends Stack {
 
   public constructor(scope: Construct, id: string, props: RollgateStackProps) {
     super(scope, id, {
-      description: 'rollgate: release orchestrator',
+      description: 'rollgate: release orchestrator and its control API',
       ...props,
     });
     this.orchestrator = new ReleaseOrchestrator(this, 'Orchestrator', props.orchestrator);
@@ -34,6 +34,24 @@ export class RollgateStack extends Stack {
     new CfnOutput(this, 'DeadLetterAlarmName', {
       description: 'In ALARM when an event reached the dead-letter queue after every retry (e.g. an alarm the alarm handler never took): subscribe your on-call to it',
       value: this.orchestrator.deadLetterAlarm.alarmName,
+    });
+    // The CLI reads the endpoint from this output's name (`rollgate --endpoint`, ROLLGATE_ENDPOINT);
+    // the exports let another stack attach the policies to its roles and groups.
+    const control = this.orchestrator.controlApi;
+    new CfnOutput(this, 'ControlApiEndpoint', {
+      description: 'The control API (IAM-authorized): rollgate --endpoint <this>, or ROLLGATE_ENDPOINT=<this>',
+      value: control.endpoint,
+      exportName: `${this.stackName}-ControlApiEndpoint`,
+    });
+    new CfnOutput(this, 'ReadOnlyPolicyArn', {
+      description: 'Managed policy: the control API read routes (status, history, releases, approvals, locks). Attach to who may look',
+      value: control.readOnlyPolicy.managedPolicyArn,
+      exportName: `${this.stackName}-ReadOnlyPolicyArn`,
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      description: 'Managed policy: every control API route (start, promote, abort, roll back, approve, reject, take over a lock). Attach to operators',
+      value: control.operatorPolicy.managedPolicyArn,
+      exportName: `${this.stackName}-OperatorPolicyArn`,
     });
     const approvalApi = this.orchestrator.approvalApi;
     if (approvalApi !== undefined) {

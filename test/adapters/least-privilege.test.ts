@@ -33,7 +33,7 @@ import { sfnExecutionsScenarios } from './sfn-executions.scenarios.js';
 import { sfnReleaseStarterScenarios } from './sfn-release-starter.scenarios.js';
 import { slackBotTokenSecretScenarios, slackSigningSecretScenarios } from './secrets-manager.scenarios.js';
 import { awsMocks, IAM_PREFIX, sentActions, type AwsMocks, type Scenario } from './harness.js';
-import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS } from '../../infra/functions.js';
+import { ALL_FUNCTIONS } from '../../infra/functions.js';
 import { ENV, LISTENER } from './fixtures.js';
 
 const ALL: readonly Scenario[] = [
@@ -173,7 +173,7 @@ describe('least privilege of the AWS adapters, per port method', () => {
     }
   });
 
-  it.each([...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS].map((f) => [f.id, f.uses] as const))(
+  it.each(ALL_FUNCTIONS.map((f) => [f.id, f.uses] as const))(
     '%s is granted exactly the commands the methods it calls send, and the permission-only actions they trigger',
     (_id, uses) => {
       const granted = actionsForUses(uses);

@@ -25,7 +25,7 @@ import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, ENV } from '../../functions
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
 import { Ledger } from '../../functions/ledger/ledger.js';
 import type { Release } from '../../functions/ledger/records.js';
-import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS } from '../../infra/functions.js';
+import { ALL_FUNCTIONS } from '../../infra/functions.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
 import { CHECKOUT_SERVICE, SAMPLE_SLACK } from '../../local/sample-config.js';
 import { alarmStateChangeFor, cloudWatchAlarmStateChange, ecrImagePush, httpApiRequest, scheduledEvent, stepFunctionsExecutionFailed } from './aws-events.js';
@@ -240,7 +240,7 @@ const ALL_ON_BLUE: Forward = [
 ];
 
 describe('Lambda bundles', () => {
-  const ALL = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS];
+  const ALL = ALL_FUNCTIONS;
 
   it.each(ALL.map((f) => [f.id] as const))('%s loads as Lambda loads it, with no configuration in its environment, and exports a handler', async (id) => {
     const bundle = bundleOf(id);

@@ -7,7 +7,7 @@ import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, configFromEnvironment, ENV,
 import { releaseFields } from '../../functions/handlers/logger.js';
 import { notWired } from '../../functions/handlers/step-handler.js';
 import type { Fleet } from '../../functions/ports.js';
-import { adaptersOf, APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS } from '../../infra/functions.js';
+import { adaptersOf, ALL_FUNCTIONS } from '../../infra/functions.js';
 import { SAMPLE_CONFIG } from '../../local/sample-config.js';
 
 describe('Lambda environment', () => {
@@ -62,7 +62,7 @@ describe('wiring', () => {
     'aws-fleets': ['EcsFleet', 'AsgFleet'],
   };
 
-  it.each([...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS].map((f) => [f.id, f] as const))('%s builds exactly the adapters it is granted', (_id, spec) => {
+  it.each(ALL_FUNCTIONS.map((f) => [f.id, f] as const))('%s builds exactly the adapters it is granted', (_id, spec) => {
     const source = readFileSync(new URL(`../../functions/handlers/${spec.entry}.ts`, import.meta.url), 'utf8');
     const imported = [...source.matchAll(/from '\.{1,2}\/(?:adapters\/aws\/)?([a-z-]+)\.js'/g)].flatMap((m) => ADAPTER_MODULES[m[1] ?? ''] ?? []);
     expect([...new Set(imported)].sort()).toEqual(adaptersOf(spec));

@@ -9,7 +9,7 @@ import { actionsForUses } from '../../functions/adapters/aws/grants.js';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../../functions/errors.js';
 import { ENV } from '../../functions/handlers/environment.js';
-import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from '../../infra/functions.js';
+import { ALL_FUNCTIONS, APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from '../../infra/functions.js';
 import { LEDGER_ACTIONS } from '../../infra/grants.js';
 import { checkSubstitutions, RELEASE_ASL_PATH } from '../../infra/release-orchestrator.js';
 import { STEP_FUNCTIONS } from '../../local/runtime.js';
@@ -23,8 +23,7 @@ type Statement = { Effect: string; Action: string | string[]; Resource: unknown;
 
 const { stack, template } = synthStack();
 const resources = template.toJSON() as { Resources: Record<string, Resource> };
-/** The sample names a Slack app and onboards build triggers: every function is deployed. */
-const ALL_FUNCTIONS: readonly FunctionSpec[] = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS];
+/** The sample names a Slack app and onboards build triggers: every function of ALL_FUNCTIONS is deployed. */
 const EVENT_TARGETS = ALL_FUNCTIONS.filter((f) => f.kind === 'event');
 
 /** The logical id of a construct of the orchestrator. */
@@ -58,7 +57,7 @@ function roleOfFunction(id: string): string {
 }
 
 describe('functions', () => {
-  it('has one Lambda function per Task state, per event handler and per approval function', () => {
+  it('has one Lambda function per Task state, per event handler, per approval function and the control function', () => {
     template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
     expect(Object.keys(stack.orchestrator.functions).sort()).toEqual(ALL_FUNCTIONS.map((f) => f.id).sort());
   });
@@ -86,9 +85,9 @@ describe('functions', () => {
     expect(ENV.stateMachineArn in env).toBe(spec.needsStateMachineArn === true);
   });
 
-  it('keeps every log group (functions, state machine, approval API access) for three months', () => {
+  it('keeps every log group (functions, state machine, approval and control API access) for three months', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(ALL_FUNCTIONS.length + 2);
+    expect(groups).toHaveLength(ALL_FUNCTIONS.length + 3);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
   });
 
@@ -234,8 +233,9 @@ describe('state machine', () => {
     expect(smId).toBeDefined();
   });
 
-  it('lets only API Gateway invoke the approval endpoint, only EventBridge rules the event handlers, and nobody the Task functions', () => {
+  it('lets only API Gateway invoke the approval endpoint and the control function, each from its own API, only EventBridge rules the event handlers, and nobody the Task functions', () => {
     const apiRef = { Ref: logicalId(stack.orchestrator.approvalApi?.httpApi) };
+    const controlApiRef = { Ref: logicalId(stack.orchestrator.controlApi.httpApi) };
     /** Each function's resource-policy grants: who, and from which source. */
     const grants = new Map<string, { principal: unknown; source: string }[]>();
     for (const [, permission] of ofType('AWS::Lambda::Permission')) {
@@ -254,7 +254,11 @@ describe('state machine', () => {
         expect(got.map((g) => g.principal), spec.id).toEqual(got.map(() => 'events.amazonaws.com'));
         expect(got.map((g) => g.source).sort(), spec.id).toEqual(rulesTargeting(id).sort());
       }
-      if (spec.kind === 'http') {
+      if (spec.kind === 'http' && CONTROL_FUNCTIONS.includes(spec)) {
+        // One permission for the whole control API: every route goes to this function (test/infra/control-api.test.ts).
+        expect(got, spec.id).toEqual([{ principal: 'apigateway.amazonaws.com', source: expect.stringContaining(JSON.stringify(controlApiRef)) as unknown }]);
+      }
+      if (spec.kind === 'http' && !CONTROL_FUNCTIONS.includes(spec)) {
         expect(got.length, spec.id).toBe(3);
         for (const grant of got) {
           expect(grant.principal).toBe('apigateway.amazonaws.com');
@@ -406,13 +410,16 @@ describe('event rules', () => {
 describe('approval endpoint', () => {
   const api = stack.orchestrator.approvalApi;
   const apiId = logicalId(api?.httpApi);
+  /** The resources of `type` on the approval API (the control API has its own: test/infra/control-api.test.ts). */
+  const onApprovalApi = (type: string): [string, Resource][] => ofType(type).filter(([, r]) => JSON.stringify(r.Properties.ApiId) === JSON.stringify({ Ref: apiId }));
 
   it('is an HTTP API with the three routes of the endpoint, each to the endpoint function with payload format 2.0', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
-    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    // The approval API and the control API.
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 2);
+    expect(resources.Resources[apiId]?.Properties.ProtocolType).toBe('HTTP');
+    const routes = onApprovalApi('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /approvals/{id}', 'POST /approvals/{id}', 'POST /slack/interactivity']);
-    const integrations = ofType('AWS::ApiGatewayV2::Integration');
+    const integrations = onApprovalApi('AWS::ApiGatewayV2::Integration');
     expect(integrations).toHaveLength(1);
     const [integrationId, integration] = integrations[0] ?? [];
     expect(integration?.Properties).toEqual({
@@ -428,9 +435,9 @@ describe('approval endpoint', () => {
   });
 
   it('throttles its $default stage to 10 requests a second with bursts of 20 unless told otherwise', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      ApiId: { Ref: apiId },
+    const stages = onApprovalApi('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    expect(stages[0]?.[1].Properties).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
@@ -442,7 +449,7 @@ describe('approval endpoint', () => {
   it('logs every request to its own log group, by route key, without paths or query strings', () => {
     const logsId = logicalId(api?.accessLogs);
     expect(resources.Resources[logsId]?.Properties.RetentionInDays).toBe(90);
-    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] ?? [];
+    const [, stage] = onApprovalApi('AWS::ApiGatewayV2::Stage')[0] ?? [];
     const settings = stage?.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
     expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logsId, 'Arn'] });
     const format = JSON.parse(settings.Format) as Record<string, string>;
@@ -468,9 +475,10 @@ describe('approval endpoint', () => {
     expect(actionsOf(statementsOfRole(roleOfFunction(id))).filter((a) => a.startsWith('secretsmanager:'))).toEqual(['secretsmanager:GetSecretValue']);
   });
 
-  it('lets the approval endpoint read both the bot-token and the signing secret, and no other function read either', () => {
+  it('lets the approval endpoint read both the bot-token and the signing secret, the control function the bot token, and no other function read either', () => {
     expect(readableSecrets('ApprovalEndpoint')).toEqual(['rollgate/slack-bot-token-??????', 'rollgate/slack-signing-??????']);
-    for (const spec of ALL_FUNCTIONS.filter((f) => !['Approval', 'ApprovalSweeper', 'ApprovalEndpoint'].includes(f.id))) expect(readableSecrets(spec.id), spec.id).toEqual([]);
+    expect(readableSecrets('ControlEndpoint')).toEqual(['rollgate/slack-bot-token-??????']);
+    for (const spec of ALL_FUNCTIONS.filter((f) => !['Approval', 'ApprovalSweeper', 'ApprovalEndpoint', 'ControlEndpoint'].includes(f.id))) expect(readableSecrets(spec.id), spec.id).toEqual([]);
   });
 
   it("gives the endpoint 10 s (Slack wants an answer in 3) and the sweeper a minute, each with their adapters' grants", () => {
@@ -500,14 +508,16 @@ describe('approval endpoint', () => {
     t.hasOutput('SlackInteractivityRequestUrl', { Value: 'https://rollgate.example.com/slack/interactivity' });
   });
 
-  it('is not deployed, nor its functions, schedule or output, without a Slack app', () => {
+  it('is not deployed, nor its functions, schedule or output, without a Slack app; the control API is', () => {
     const config: RollgateConfigInput = {
       services: SAMPLE_CONFIG.services.map((service) => ({ ...structuredClone(service), plan: { steps: service.plan.steps.filter((step) => step.type !== 'approval') } })),
     };
     const { stack: bare, template: t } = synthStack({ config });
     expect(bare.orchestrator.approvalApi).toBeUndefined();
     for (const spec of APPROVAL_FUNCTIONS) expect(bare.orchestrator.functions[spec.id]).toBeUndefined();
-    t.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    t.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    expect(bare.orchestrator.controlApi.httpApi).toBeDefined();
+    expect(Object.keys((t.toJSON() as { Outputs: Record<string, unknown> }).Outputs)).toContain('ControlApiEndpoint');
     t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - APPROVAL_FUNCTIONS.length);
     expect(Object.keys((t.toJSON() as { Outputs: Record<string, unknown> }).Outputs)).not.toContain('SlackInteractivityRequestUrl');
     expect(JSON.stringify(t.toJSON())).not.toContain('secretsmanager');

@@ -18,14 +18,13 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ADAPTERS, type AwsAdapterName, type AwsPortName, type PortMethod } from '../../functions/adapters/aws/grants.js';
-import { APPROVAL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from '../../infra/functions.js';
+import { ALL_FUNCTIONS } from '../../infra/functions.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FUNCTIONS_DIR = `${ROOT}functions/`;
 const AWS_ADAPTERS_DIR = `${ROOT}functions/adapters/aws/`;
 const HANDLERS_DIR = `${ROOT}functions/handlers/`;
 
-const ALL_FUNCTIONS: readonly FunctionSpec[] = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS];
 const PORTS = new Set<string>(Object.values(AWS_ADAPTERS).map((a) => a.port));
 const ADAPTER_PORT = new Map<string, AwsPortName>(Object.entries(AWS_ADAPTERS).map(([name, a]) => [name, a.port]));
 
