@@ -63,7 +63,10 @@ export const retire = defineStep({
     if (current.status === 'SUCCEEDED') return { retired: release.stableFleet.id };
     // Rolled back on request during the termination wait (functions/control/rollback.ts): traffic is on the
     // old fleet again and the new one is gone; the execution ends saying so, and nothing is retired.
-    if (current.rollbackCause === 'rollback' && isTerminalStatus(current.status)) throw new RolledBackOnRequestError(current.reason ?? 'rolled back on request');
+    // (Still ROLLING_BACK: the rollback is finishing, out of band; it needs nothing from the flow.)
+    if (current.rollbackCause === 'rollback' && (current.status === 'ROLLING_BACK' || isTerminalStatus(current.status))) {
+      throw new RolledBackOnRequestError(current.reason ?? current.statusReason ?? 'rolled back on request');
+    }
     // The old fleet goes only while the release is still FINALIZING and its new fleet is the recorded stable one:
     // anything else (a rollback under way) needs the old fleet more than ever.
     if (current.status !== 'FINALIZING') throw new ReleaseNotActiveError(release.releaseId, `${current.status}, not FINALIZING: the old fleet ${release.stableFleet.id} is kept`);
