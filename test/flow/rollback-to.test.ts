@@ -121,6 +121,34 @@ describe('rollback of a release in place', () => {
     expect(events.map((e) => e.type)).not.toContain('FLEET_RETIRED');
   });
 
+  it('loses to Retire once Retire has claimed the release (and Retire loses to a rollback that came first): exactly one wins', async () => {
+    const runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 20 }, waitTimeOverrides: { TerminationWait: 60_000 } } });
+    const execution = runtime.startRelease(releaseInput('v2', { plan: ONE_STEP }));
+    const promoted = await releaseWhere(runtime, (r) => r.status === 'FINALIZING' && r.currentStep?.name === 'promote');
+    await until(async () => ((await runtime.ledger.getStable(CHECKOUT))?.version === 'v2' ? true : undefined));
+    // What Retire does first when the wait ends: claim the release in one conditional write on FINALIZING.
+    await runtime.ledger.claimRetirement({ ...promoted, stepIndex: 1 });
+    const before = await snapshot(runtime);
+    await expect(rollbackRelease(runtime.deps, { ...CHECKOUT, releaseId: promoted.releaseId, by: DANA, reason: 'too late' })).rejects.toMatchObject({
+      name: 'RollbackWindowClosedError',
+      message: expect.stringContaining('is being retired') as unknown,
+    });
+    expect(await snapshot(runtime)).toEqual(before);
+    execution.abort();
+    await execution.result;
+
+    const second = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 20 }, waitTimeOverrides: { TerminationWait: 60_000 } } });
+    const running = second.startRelease(releaseInput('v2', { plan: ONE_STEP }));
+    const finalizing = await releaseWhere(second, (r) => r.status === 'FINALIZING' && r.currentStep?.name === 'promote');
+    await until(async () => ((await second.ledger.getStable(CHECKOUT))?.version === 'v2' ? true : undefined));
+    await rollbackRelease(second.deps, { ...CHECKOUT, releaseId: finalizing.releaseId, by: DANA, reason: 'first' });
+    await expect(second.ledger.claimRetirement({ ...finalizing, stepIndex: 1 })).rejects.toMatchObject({ name: 'ReleaseNotActiveError' });
+    running.abort();
+    await running.result;
+    await second.settled();
+    expect(liveCheckoutVersions(second)).toEqual(['v1']);
+  });
+
   it('after the termination wait (old fleet retired) is refused with RollbackWindowClosedError naming rollback --to, changing nothing', async () => {
     const runtime = await newRuntime();
     const release = await shipV2(runtime);
