@@ -75,8 +75,10 @@ export const preflight = defineStep({
     const service = serviceOf(deps, input);
     // Before anything is read or locked: the adapters would refuse it only after the lock and the migration.
     assertReleasableVersion(service.fleet.kind, input.version, 'release input');
-    // A rollback to an earlier version (the control API's `rollback --to`) follows the service's configured rollback plan.
-    const configured = input.trigger.source === ROLLBACK_SOURCE ? service.rollbackPlan : service.plan;
+    // A rollback to an earlier version (the control API's `rollback --to`, which says from what and why) follows
+    // the service's configured rollback plan; the configuration, not the caller, decides what that plan asks.
+    const isRollback = input.trigger.source === ROLLBACK_SOURCE && input.trigger.rollback !== undefined;
+    const configured = isRollback ? service.rollbackPlan : service.plan;
     const plan = input.plan === undefined ? configured : parseInput(PlanSchema, input.plan, 'release input plan');
     if (plan.darkCanary !== undefined && service.traffic.publicUrl === undefined) {
       throw new InvalidInputError('release input plan', 'darkCanary', `needs traffic.publicUrl in the configuration of ${input.service}/${input.environment}`);
@@ -118,7 +120,7 @@ export const preflight = defineStep({
       leaseSeconds: Math.min(30 * 86_400, 3600 + Math.max(0, ...plan.steps.map((s) => (s.type === 'approval' ? s.timeoutSeconds : s.bakeSeconds)))),
     });
     const rollback = input.trigger.rollback;
-    if (input.trigger.source === ROLLBACK_SOURCE && rollback !== undefined) {
+    if (isRollback && rollback !== undefined) {
       await deps.ledger.appendEvent({
         releaseId: release.releaseId,
         eventId: 'rollback-requested',
