@@ -45,6 +45,9 @@ function jsonBytes(value: unknown): number {
 /** Alarm names, all together (see `alarms`). */
 export const MAX_ALARM_NAMES_BYTES = 4096;
 
+/** A rollback's plan unless the service names one: straight to 100 % once the health gate passed (the version ran here before). */
+export const DEFAULT_ROLLBACK_PLAN = { steps: [{ type: 'traffic' as const, weight: 100, bakeSeconds: 0 }] };
+
 /**
  * Every poll of a loop writes nine history events; Step Functions ends an
  * execution at 25,000 (outside every Catch, lock held), so a loop may poll at
@@ -208,6 +211,15 @@ export const ServiceConfigSchema = z.strictObject({
   buildTrigger: BuildTriggerSchema.optional(),
   /** The plan a release follows unless its trigger overrides it. */
   plan: PlanSchema,
+  /**
+   * The expedited plan of a rollback to an earlier version (`rollback --to`,
+   * trigger source `rollback`): a version that already ran here, released
+   * fast because the current one is hurting. It replaces `plan` and its
+   * approvals as a whole: the platform team names it here, so no approval is
+   * weakened by whoever asks for the rollback.
+   * @default one step to 100 % after the health gate, no bake
+   */
+  rollbackPlan: PlanSchema.default(DEFAULT_ROLLBACK_PLAN),
   /** How long the new fleet has to get healthy, polled every `intervalSeconds` (at most 240 polls). */
   healthGate: z
     .strictObject({
@@ -257,7 +269,7 @@ export const RollgateConfigSchema = z
       seen.add(key);
     });
     if (config.slack === undefined) {
-      const asking = config.services.find((s) => s.plan.steps.some((step) => step.type === 'approval'));
+      const asking = config.services.find((s) => [...s.plan.steps, ...s.rollbackPlan.steps].some((step) => step.type === 'approval'));
       if (asking !== undefined) {
         ctx.addIssue({
           code: 'custom',

@@ -247,6 +247,56 @@ export class ReleaseAbortedError extends RollgateError {}
 /** The release was put into ROLLING_BACK out of band (alarm handler, abort) while a step ran. */
 export class RollbackRequestedError extends RollgateError {}
 
+/**
+ * The release was rolled back on request during its termination wait, after
+ * promotion: Retire finds it closed and ends the execution with this error
+ * instead of retiring the old fleet, which takes traffic again.
+ */
+export class RolledBackOnRequestError extends RollgateError {}
+
+// ───────────────────────────── rollback (control API) ─────────────────────────────
+
+/**
+ * A rollback of a release can no longer flip traffic back: its old fleet is
+ * retired (or being retired) after the termination wait. A rollback to an
+ * earlier version (`rollback --to <version>`) releases it again instead.
+ */
+export class RollbackWindowClosedError extends RollgateError {
+  public constructor(
+    public readonly releaseId: string,
+    public readonly previousVersion: string | undefined,
+    why: string,
+  ) {
+    super(`release ${releaseId} can no longer be rolled back in place: ${why}; use \`rollback --to ${previousVersion ?? '<version>'}\` to release the earlier version again`);
+  }
+}
+
+/** A rollback to a version was asked for, but no version that ran before the current one is known. */
+export class NoEarlierVersionError extends RollgateError {
+  public constructor(
+    public readonly service: string,
+    public readonly environment: string,
+    public readonly version: string | undefined,
+  ) {
+    super(
+      version === undefined
+        ? `no earlier version of ${service}/${environment} is known (neither the stable record nor the release history names one): pass --to <version>`
+        : `version ${version} never ran in ${service}/${environment} (it is neither the previous stable version nor one a release shipped)`,
+    );
+  }
+}
+
+/** A rollback to the version that is stable already: there is nothing to roll back to. */
+export class AlreadyStableVersionError extends RollgateError {
+  public constructor(
+    public readonly service: string,
+    public readonly environment: string,
+    public readonly version: string,
+  ) {
+    super(`${version} is already the stable version of ${service}/${environment}`);
+  }
+}
+
 // ───────────────────────────── adapters ─────────────────────────────
 
 /**

@@ -23,6 +23,7 @@ export const ROLLBACK_CAUSES = [
   'weights',
   'reconciler',
   'error',
+  'rollback',
 ] as const;
 export type RollbackCause = (typeof ROLLBACK_CAUSES)[number];
 
@@ -72,6 +73,8 @@ const BY_CAUSE: Readonly<Record<RollbackCause, { error: string; outcome: string;
   weights: { error: 'WeightsNotApplied', outcome: 'WEIGHTS_NOT_APPLIED', what: 'weights' },
   reconciler: { error: 'ReleaseFailed', outcome: 'EXECUTION_DIED', what: 'the execution died' },
   error: { error: 'ReleaseFailed', outcome: 'ERROR', what: 'error' },
+  // A person asked to roll back (the control API's rollback): before promotion, or during the termination wait after it.
+  rollback: { error: 'RolledBackOnRequest', outcome: 'ROLLED_BACK_ON_REQUEST', what: 'rolled back on request' },
 };
 
 /** The cause of each error a step or a callback fails with; anything else is `error`. */
@@ -99,7 +102,8 @@ export function causeOf(caught: CaughtError, waitingOn: string | undefined): Rol
  */
 export function verdictFor(cause: RollbackCause, reason: string, trafficMoved: boolean): RollbackVerdict {
   const known = BY_CAUSE[cause];
-  const status = cause === 'abort' ? 'ABORTED' : trafficMoved ? 'ROLLED_BACK' : 'FAILED';
+  // A rollback someone asked for is ROLLED_BACK whether or not traffic had moved: nothing failed.
+  const status = cause === 'abort' ? 'ABORTED' : cause === 'rollback' || trafficMoved ? 'ROLLED_BACK' : 'FAILED';
   return { error: known.error, status, cause, outcome: known.outcome, reason: reason === '' ? known.what : storableReason(reason) };
 }
 

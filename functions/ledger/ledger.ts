@@ -166,6 +166,12 @@ const TransitionInput = z
     reason: ReasonSchema.optional(),
     /** Why the release rolls back: required with `to: ROLLING_BACK`, refused otherwise. */
     cause: RollbackCauseSchema.optional(),
+    /**
+     * Refuse (as a stale status) if the release's current step has this name:
+     * a rollback after promotion is refused once Retire has claimed the release
+     * (see {@link Ledger.claimRetirement}), in the same conditional write.
+     */
+    unlessStep: z.string().min(1).max(128).optional(),
   })
   .refine((t) => (t.to === 'ROLLING_BACK') === (t.cause !== undefined), {
     message: 'a cause is required with ROLLING_BACK and only there',
@@ -199,6 +205,11 @@ export type AppendEventInput = z.input<typeof AppendEventInput>;
 
 const ProgressInput = z.object({ ...ReleaseRefShape, step: StepSchema, weights: WeightsSchema });
 export type ProgressInput = z.input<typeof ProgressInput>;
+
+const ClaimRetirementInput = z.object({ ...ReleaseRefShape, stepIndex: z.number().int().min(0) });
+
+/** The current step's name once Retire has claimed a release (see {@link Ledger.claimRetirement}). */
+export const RETIRE_STEP = 'retire';
 
 const RecordFleetInput = z.object({ ...ReleaseRefShape, fleet: FleetRefSchema });
 export type RecordFleetInput = z.input<typeof RecordFleetInput>;
@@ -515,10 +526,19 @@ export class Ledger {
     return this.withConflictRetry('transition', async () => {
       const at = this.now().toISOString();
       const cancellation = await this.transact([
-        this.statusUpdate(input, input.from, input.to, at, transitionUpdate(input), {
-          ...(input.reason === undefined ? {} : { ':reason': input.reason }),
-          ...(input.cause === undefined ? {} : { ':cause': input.cause }),
-        }),
+        this.statusUpdate(
+          input,
+          input.from,
+          input.to,
+          at,
+          transitionUpdate(input),
+          {
+            ...(input.reason === undefined ? {} : { ':reason': input.reason }),
+            ...(input.cause === undefined ? {} : { ':cause': input.cause }),
+            ...(input.unlessStep === undefined ? {} : { ':unlessStep': input.unlessStep }),
+          },
+          input.unlessStep === undefined ? undefined : 'AND (attribute_not_exists(currentStep) OR currentStep.#stepName <> :unlessStep)',
+        ),
         ...this.eventItems({
           releaseId: input.releaseId,
           eventId,
@@ -619,6 +639,39 @@ export class Ledger {
       ':step': input.step,
       ':weights': input.weights,
     });
+  }
+
+  /**
+   * Retire's claim, before it removes the old fleet: sets the current step to
+   * `retire` while (and only while) the release is FINALIZING, in one
+   * conditional write. A rollback after promotion is one conditional write on
+   * the same item that refuses a claimed release (`unlessStep: 'retire'`), so
+   * of the two exactly one wins: the old fleet is never retired under a
+   * rollback that put traffic back on it. Idempotent for a retried Retire.
+   *
+   * @throws ReleaseNotActiveError the release is no longer FINALIZING (rolled back, or already closed)
+   */
+  public async claimRetirement(raw: ReleaseRef & { stepIndex: number }): Promise<Release> {
+    const input = parseInput(ClaimRetirementInput, raw, 'claimRetirement');
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.releaseKey(input),
+          UpdateExpression: 'SET currentStep = :step, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(#pk) AND #status = :finalizing',
+          ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
+          ExpressionAttributeValues: { ':finalizing': 'FINALIZING', ':step': { index: input.stepIndex, name: RETIRE_STEP }, ':at': this.now().toISOString() },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return this.parse(ReleaseSchema, out.Attributes);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item === undefined) throw new ReleaseNotFoundError(input.releaseId);
+      throw new ReleaseNotActiveError(input.releaseId, this.parse(ReleaseSchema, unmarshallItem(error.Item)).status);
+    }
   }
 
   /** Records the release's new fleet once it exists, so a rollback or the reconciler can remove it. */
@@ -1200,6 +1253,7 @@ export class Ledger {
     at: string,
     updateExpression: string,
     values: Record<string, unknown>,
+    extraCondition?: string,
   ): TransactItem {
     return {
       Update: {
@@ -1207,8 +1261,8 @@ export class Ledger {
         Key: this.releaseKey(ref),
         UpdateExpression: updateExpression,
         // The legality of from -> to was checked before; this makes sure `from` is still the truth.
-        ConditionExpression: 'attribute_exists(#pk) AND #status = :from',
-        ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
+        ConditionExpression: `attribute_exists(#pk) AND #status = :from${extraCondition === undefined ? '' : ` ${extraCondition}`}`,
+        ExpressionAttributeNames: { '#pk': PK, '#status': 'status', ...(extraCondition === undefined ? {} : { '#stepName': 'name' }) },
         ExpressionAttributeValues: { ':from': from, ':to': to, ':at': at, ...values },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },

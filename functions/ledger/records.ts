@@ -55,6 +55,8 @@ export const TriggerSchema = z.strictObject({
   /** Free text for display (a commit author, a name): never compared by the four-eyes check. */
   author: TextSchema(256).optional(),
   startedBy: StartedBySchema.optional(),
+  /** Set by a rollback to a version (trigger source `rollback`): the version it rolls back from, and why. */
+  rollback: z.strictObject({ from: VersionSchema, reason: TextSchema(MAX_REASON_LENGTH) }).optional(),
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 

@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { weightsFor } from '../domain/plan.js';
-import { ReleaseNotActiveError, StaleStatusError } from '../errors.js';
+import { isTerminalStatus } from '../domain/status.js';
+import { ReleaseNotActiveError, RolledBackOnRequestError, StaleStatusError } from '../errors.js';
 import { setAndVerifyWeights } from './advance.js';
 import {
   defineStep,
@@ -60,9 +61,24 @@ export const retire = defineStep({
     const service = serviceOf(deps, release);
     const current = await requireRelease(deps, ref);
     if (current.status === 'SUCCEEDED') return { retired: release.stableFleet.id };
+    // Rolled back on request during the termination wait (functions/control/rollback.ts): traffic is on the
+    // old fleet again and the new one is gone; the execution ends saying so, and nothing is retired.
+    // (Still ROLLING_BACK: the rollback is finishing, out of band; it needs nothing from the flow.)
+    if (current.rollbackCause === 'rollback' && (current.status === 'ROLLING_BACK' || isTerminalStatus(current.status))) {
+      throw new RolledBackOnRequestError(current.reason ?? current.statusReason ?? 'rolled back on request');
+    }
     // The old fleet goes only while the release is still FINALIZING and its new fleet is the recorded stable one:
     // anything else (a rollback under way) needs the old fleet more than ever.
     if (current.status !== 'FINALIZING') throw new ReleaseNotActiveError(release.releaseId, `${current.status}, not FINALIZING: the old fleet ${release.stableFleet.id} is kept`);
+    // Claimed in one conditional write on FINALIZING: from here a rollback in place is refused, and one that won is seen.
+    try {
+      await deps.ledger.claimRetirement({ ...ref, stepIndex: release.plan.steps.length });
+    } catch (error) {
+      if (!(error instanceof ReleaseNotActiveError)) throw error;
+      const after = await requireRelease(deps, ref);
+      if (after.rollbackCause === 'rollback') throw new RolledBackOnRequestError(after.statusReason ?? 'rolled back on request');
+      throw error;
+    }
     const stable = await deps.ledger.getStable(release);
     if (stable?.releaseId !== release.releaseId || stable.fleet.id !== deploy.fleet.id) {
       throw new ReleaseNotActiveError(release.releaseId, `FINALIZING, but the stable record names ${stable?.fleet.id ?? 'nothing'}, not ${deploy.fleet.id}: the old fleet is kept`);

@@ -15,6 +15,9 @@ import { NameSchema, TriggerSchema, VersionSchema } from '../ledger/records.js';
 import { parseInput } from '../validation.js';
 import { defineStep, newAlarms, serviceOf, type Cursor, type ReleaseContext } from './step.js';
 
+/** The trigger source of a rollback to an earlier version: its release follows the service's `rollbackPlan`. */
+export const ROLLBACK_SOURCE = 'rollback';
+
 /** What starts a release (the execution input). */
 export const ReleaseInputSchema = z.strictObject({
   service: NameSchema,
@@ -72,12 +75,16 @@ export const preflight = defineStep({
     const service = serviceOf(deps, input);
     // Before anything is read or locked: the adapters would refuse it only after the lock and the migration.
     assertReleasableVersion(service.fleet.kind, input.version, 'release input');
-    const plan = input.plan === undefined ? service.plan : parseInput(PlanSchema, input.plan, 'release input plan');
+    // A rollback to an earlier version (the control API's `rollback --to`, which says from what and why) follows
+    // the service's configured rollback plan; the configuration, not the caller, decides what that plan asks.
+    const isRollback = input.trigger.source === ROLLBACK_SOURCE && input.trigger.rollback !== undefined;
+    const configured = isRollback ? service.rollbackPlan : service.plan;
+    const plan = input.plan === undefined ? configured : parseInput(PlanSchema, input.plan, 'release input plan');
     if (plan.darkCanary !== undefined && service.traffic.publicUrl === undefined) {
       throw new InvalidInputError('release input plan', 'darkCanary', `needs traffic.publicUrl in the configuration of ${input.service}/${input.environment}`);
     }
     // The service's approvals are a floor: whoever starts a release may add gates, never remove, replace or postpone one.
-    const weakened = input.plan === undefined ? undefined : planFloorViolation(service.plan, plan);
+    const weakened = input.plan === undefined ? undefined : planFloorViolation(configured, plan);
     if (weakened !== undefined) throw new InvalidInputError('release input', weakened.field, weakened.problem);
     // A service's own plan cannot get here with an approval and no Slack (the configuration refuses it); an override can.
     const approvalStep = plan.steps.findIndex((step) => step.type === 'approval');
@@ -112,6 +119,17 @@ export const preflight = defineStep({
       // Long enough to cover the longest wait of the plan; steps renew it as they go.
       leaseSeconds: Math.min(30 * 86_400, 3600 + Math.max(0, ...plan.steps.map((s) => (s.type === 'approval' ? s.timeoutSeconds : s.bakeSeconds)))),
     });
+    const rollback = input.trigger.rollback;
+    if (isRollback && rollback !== undefined) {
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: 'rollback-requested',
+        type: 'ROLLBACK_REQUESTED',
+        actor: input.trigger.startedBy?.id ?? input.trigger.author,
+        message: `rollback from ${rollback.from} to ${input.version}: ${rollback.reason}`,
+        data: { from: rollback.from, to: input.version },
+      });
+    }
     if (firing.length > 0) {
       await deps.ledger.appendEvent({
         releaseId: release.releaseId,

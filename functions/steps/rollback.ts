@@ -13,7 +13,7 @@ import { ALL_STABLE, PlanSchema, weightsFor } from '../domain/plan.js';
 import { ACTIVE_STATUSES, isTerminalStatus, type ReleaseStatus } from '../domain/status.js';
 import { storableReason } from '../domain/text.js';
 import { rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../domain/verdict.js';
-import { FleetNotFoundError, NoLiveFleetError, ReleaseNotActiveError, StaleStatusError } from '../errors.js';
+import { FleetNotFoundError, LockNotOwnedError, NoLiveFleetError, ReleaseNotActiveError, StaleStatusError } from '../errors.js';
 import type { FleetRef, Release } from '../ledger/records.js';
 import type { Fleet, FleetTarget } from '../ports.js';
 import { setAndVerifyWeights } from './advance.js';
@@ -137,6 +137,19 @@ export async function rollBack(
   if (isTerminalStatus(release.status)) return verdict;
   const rollingBack = await markRollingBack(deps, release, verdict, actor, ANY_ACTIVE);
   if (isTerminalStatus(rollingBack.status)) return verdict;
+  try {
+    return await finishRollback(deps, rollingBack, verdict, actor, liveFleetId);
+  } catch (error) {
+    // Two rollbacks of one release may overlap (a rollback on request finishing while the reconciler
+    // picks up the execution that just ended): the one that finished first decided; the other stops.
+    if (!(error instanceof ReleaseNotActiveError || error instanceof LockNotOwnedError || error instanceof FleetNotFoundError)) throw error;
+    const now = await requireRelease(deps, refOf(rollingBack));
+    if (!isTerminalStatus(now.status)) throw error;
+    return verdictOfFinished(now);
+  }
+}
+
+async function finishRollback(deps: StepDeps, rollingBack: Release, verdict: RollbackVerdict, actor: string, liveFleetId: string | undefined): Promise<RollbackVerdict> {
   const ref = refOf(rollingBack);
   const restored = await restoreStable(deps, rollingBack, liveFleetId);
   const final: RollbackVerdict =
