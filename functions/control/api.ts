@@ -6,10 +6,6 @@
  * is read or changed, runs the route's one domain function
  * (./operations.ts), and turns a refusal into a {@link ControlErrorBody} with
  * the domain error's name and, for bad input, the field.
- *
- * `rollbackRelease` and `rollbackToVersion` are not dispatched here: their
- * domain lives in ./rollback.ts (another change); until it is wired, they
- * answer 501 NotImplementedError naming the route.
  */
 import type { z } from 'zod';
 import {
@@ -26,7 +22,10 @@ import {
   InvalidInputError,
   LedgerConflictError,
   LockNotOwnedError,
+  AlreadyStableVersionError,
+  NoEarlierVersionError,
   NoStableVersionError,
+  RollbackWindowClosedError,
   NotAnApproverError,
   ReleaseInProgressError,
   ReleaseNotActiveError,
@@ -54,6 +53,7 @@ import {
   type ControlCaller,
   type ControlDeps,
 } from './operations.js';
+import { rollbackRelease, rollbackToVersion } from './rollback.js';
 import { CONTROL_BODIES, matchRoute, PageQuerySchema, PathParamsSchema, type ControlErrorBody, type ControlRouteId } from './routes.js';
 
 /** A request as both entry points see it. `path` is the route path, without any stage prefix. */
@@ -70,16 +70,6 @@ export interface ControlRequest {
 export interface ControlResponse {
   readonly status: number;
   readonly body: unknown;
-}
-
-/** The routes whose domain is in ./rollback.ts, not dispatched here yet. */
-export const NOT_DISPATCHED: readonly ControlRouteId[] = ['rollbackRelease', 'rollbackToVersion'];
-
-/** A route of ./routes.ts whose domain function is not wired into this dispatcher. */
-export class NotImplementedError extends RollgateError {
-  public constructor(public readonly routeId: string) {
-    super(`route ${routeId} is not served by this control function yet`);
-  }
 }
 
 /** Parses with `schema`, naming the field (for an unknown key of a strict object, the key itself). */
@@ -181,8 +171,11 @@ async function run(deps: ControlDeps, routeId: ControlRouteId, parsed: Parsed, c
     case 'whoAmI':
       return { status: 200, body: whoAmI(deps, caller) };
     case 'rollbackRelease':
-    case 'rollbackToVersion':
-      throw new NotImplementedError(routeId);
+      return { status: 200, body: await rollbackRelease(deps.steps, { ...release(), by: caller.principalArn, reason: reason ?? '' }) };
+    case 'rollbackToVersion': {
+      const to = typeof body.to === 'string' ? body.to : undefined;
+      return { status: 202, body: await rollbackToVersion(deps, { ...service(), ...optional(to, 'to'), by: caller.principalArn, reason: reason ?? '' }) };
+    }
   }
 }
 
@@ -205,14 +198,16 @@ export function statusOf(error: unknown): number {
     error instanceof StaleStatusError ||
     error instanceof IllegalTransitionError ||
     error instanceof ExecutionAlreadyExistsError ||
-    error instanceof NoStableVersionError
+    error instanceof NoStableVersionError ||
+    error instanceof RollbackWindowClosedError ||
+    error instanceof AlreadyStableVersionError ||
+    error instanceof NoEarlierVersionError
   ) {
     return 409;
   }
   // Unavailable before final: LedgerUnavailableError is a CloudProviderUnavailableError.
   if (error instanceof CloudProviderUnavailableError || error instanceof LedgerConflictError || error instanceof SlackApiError) return 503;
   if (error instanceof CloudProviderError) return 502;
-  if (error instanceof NotImplementedError) return 501;
   return 500;
 }
 

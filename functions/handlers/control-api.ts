@@ -1,7 +1,7 @@
 /**
  * Lambda entry point. The control API (API Gateway HTTP API, payload format
  * 2.0, every route with AWS_IAM authorization): start, look at, promote,
- * abort releases, decide approvals, take over dead locks — each through its
+ * abort and roll back releases, decide approvals, take over dead locks — each through its
  * one domain function (functions/control/operations.ts), the caller being the
  * IAM principal API Gateway verified (functions/control/lambda-event.ts).
  * Dependencies are built once per container, at cold start; the Slack bot
@@ -10,8 +10,10 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import { awsClientConfig } from '../adapters/aws/errors.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
@@ -24,6 +26,7 @@ import { controlRequestOf, lambdaResultOf } from '../control/lambda-event.js';
 import { NO_SLACK } from '../control/no-slack.js';
 import type { ControlDeps } from '../control/operations.js';
 import { ENV, readEnvironment } from './environment.js';
+import { awsFleets } from './aws-fleets.js';
 import { approvalLog, logger } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
 import { coldStart, wire } from './step-handler.js';
@@ -34,6 +37,7 @@ const sfn = new SFNClient(awsClientConfig);
 const callbacks = new SfnCallbacks(sfn);
 const executions = new SfnExecutions(sfn);
 const alarms = new CloudWatchAlarms(new CloudWatchClient(awsClientConfig));
+const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 const slack = config.slack === undefined ? NO_SLACK : (await slackAtColdStart(config)).slack;
 
 const deps: ControlDeps = {
@@ -43,8 +47,9 @@ const deps: ControlDeps = {
   executions,
   alarms,
   callbacks,
-  // promote-now and abort read the ledger and resume task tokens: nothing else is wired.
-  steps: wire('control-api', { config, ledger, callbacks }),
+  // promote-now and abort resume task tokens; a rollback flips traffic back to the warm
+  // old fleet (set and verify), makes it primary again and retires the new one.
+  steps: wire('control-api', { config, ledger, callbacks, router: new AlbRouter(elb), fleets: awsFleets(config, elb, 'control-api') }),
   decisions: {
     ledger,
     callbacks,
