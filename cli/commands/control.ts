@@ -71,14 +71,14 @@ export async function decide(ctx: Context, outcome: 'approve' | 'reject', o: { r
 
 /** `rollgate lock`: who holds the lock; with `--take-over`, frees a lock whose holder is dead. */
 export async function lock(ctx: Context, o: Target & { readonly takeOver?: boolean; readonly reason?: string }): Promise<Outcome> {
-  const client = await ctx.client();
   if (o.takeOver === true) {
     const reason = required(o.reason, '--reason', 'say why you take the lock over (it goes in the audit log)');
+    const client = await ctx.client();
     const answer = await client.call('takeOverLock', { params: params(o), body: { reason } });
     read('takeOverLock', LockAnswer, answer);
     return done(answer, `lock of ${o.service}/${o.environment} freed`);
   }
-  const answer = await client.call('getLock', { params: params(o) });
+  const answer = await (await ctx.client()).call('getLock', { params: params(o) });
   const l = read('getLock', LockAnswer, answer).lock;
   if (l === undefined) return done(answer, `${o.service}/${o.environment}: lock free`);
   return done(

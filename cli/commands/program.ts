@@ -72,6 +72,40 @@ function strict(cmd: Command, name: string): Command {
   return cmd;
 }
 
+/** How commander 3 describes a declared option. */
+interface DeclaredOption {
+  readonly long: string;
+  readonly short?: string;
+  readonly required: boolean;
+  readonly optional: boolean;
+}
+
+/**
+ * The positional arguments of a command line: those commander already took
+ * apart, and those among the tokens it left for the command that are not
+ * options or their values.
+ */
+function positionals(cmd: Command, args: unknown, unknown: unknown): string[] {
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : []);
+  const declared = (cmd.options as DeclaredOption[] | undefined) ?? [];
+  const found = strings(args);
+  const rest = strings(unknown);
+  for (let i = 0; i < rest.length; i += 1) {
+    const token = rest[i] ?? '';
+    if (token === '--') {
+      found.push(...rest.slice(i + 1));
+      break;
+    }
+    if (!token.startsWith('-')) {
+      found.push(token);
+      continue;
+    }
+    const option = declared.find((o) => o.long === token.split('=')[0] || o.short === token);
+    if (option !== undefined && (option.required || option.optional) && !token.includes('=')) i += 1;
+  }
+  return found;
+}
+
 /** A command as the event emitter it is (commander 3's typings lose its base class). */
 function events(cmd: Command): EventEmitter {
   return cmd as unknown as EventEmitter;
@@ -100,10 +134,12 @@ export function parse(argv: readonly string[]): Invocation | undefined {
     const name = spec.split(' ')[0] ?? spec;
     const declared = (spec.match(/<[^>]+>|\[[^\]]+\]/g) ?? []).length;
     const cmd = strict(program.command(spec), name).description(summary);
+    // commander 3 drops one extra positional argument (it puts itself in its place): count them first.
+    events(program).on(`command:${name}`, (args: unknown, unknown: unknown) => {
+      const extra = positionals(cmd, args, unknown).slice(declared)[0];
+      if (extra !== undefined) throw new UsageError(`rollgate ${name}: unexpected argument ${JSON.stringify(extra)} (see rollgate ${name} --help)`, extra);
+    });
     cmd.action((...all: unknown[]) => {
-      // commander 3 passes the declared arguments, then itself, then whatever was left over.
-      const extra = all.slice(declared + 1).filter((a): a is string => typeof a === 'string');
-      if (extra.length > 0) throw new UsageError(`rollgate ${name}: unexpected argument ${JSON.stringify(extra[0])} (see rollgate ${name} --help)`, extra[0]);
       const args = all.slice(0, declared).map((a) => (typeof a === 'string' ? a : ''));
       picked = handler(args, valuesOf(cmd));
     });
