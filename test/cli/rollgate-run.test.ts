@@ -51,7 +51,7 @@ async function rollgate(argv: readonly string[], env: NodeJS.ProcessEnv, isTTY =
   return { code, stdout, stderr };
 }
 
-function release(fields: Record<string, unknown>): Record<string, unknown> {
+function release(fields: Record<string, unknown> = {}): Record<string, unknown> {
   return { releaseId: RELEASE_ID, service: 'checkout', environment: 'prod', version: 'v42', previousVersion: 'v41', status: 'SHIFTING', createdAt: '2026-12-02T13:00:00.000Z', ...fields };
 }
 
@@ -105,6 +105,44 @@ describe('rollgate watch on a terminal', () => {
     expect(last).toContain('outcome:  rolled back: alarm checkout-5xx');
     expect(last?.endsWith(`${RELEASE_ID} ROLLED_BACK: rolled back (alarm checkout-5xx)\n`)).toBe(true);
   });
+});
+
+/** Runs `rollgate argv` in-process against a fresh stand-in; the run and the calls it made. */
+async function against(script: Script, argv: readonly string[]) {
+  return withStandIn(script, VITEST_CREDENTIALS, async (standIn) => ({ ...(await rollgate(argv, { ROLLGATE_ENDPOINT: standIn.endpoint })), calls: standIn.calls }));
+}
+
+describe('rollgate rollback', () => {
+  it('rollback: flips an active release back; with --to releases that version; when the last release\'s old fleet is gone (409), releases the previous version', async () => {
+    const [active, to, cold] = await Promise.all([
+      against({ getStatus: ok({ activeRelease: release() }), rollbackRelease: ok({ release: release({ status: 'ROLLING_BACK' }) }) }, ['rollback', 'checkout', '--reason', '5xx up']),
+      against({ rollbackToVersion: { status: 202, body: { release: release({ version: 'v40', status: 'PENDING' }) } } }, ['rollback', 'checkout', '--to', 'v40', '--reason', 'back to v40']),
+      against(
+        {
+          getStatus: ok({}),
+          listReleases: ok({ items: [release({ status: 'SUCCEEDED' })] }),
+          rollbackRelease: { status: 409, body: { error: { name: 'FleetNotWarmError', message: 'the previous fleet was retired' } } },
+          rollbackToVersion: { status: 202, body: { release: release({ version: 'v41', status: 'PENDING' }) } },
+        },
+        ['rollback', 'checkout', '--reason', 'bad since yesterday'],
+      ),
+    ]);
+    expect(active.calls.map((c) => [c.route, c.body])).toEqual([
+      ['getStatus', undefined],
+      ['rollbackRelease', { reason: '5xx up' }],
+    ]);
+    expect(active.calls[1]?.path).toBe(`/services/checkout/prod/releases/${RELEASE_ID}/rollback`);
+    expect(to.calls.map((c) => [c.route, c.path, c.body])).toEqual([['rollbackToVersion', '/services/checkout/prod/rollback', { to: 'v40', reason: 'back to v40' }]]);
+    expect(cold.calls.map((c) => [c.route, c.body])).toEqual([
+      ['getStatus', undefined],
+      ['listReleases', undefined],
+      ['rollbackRelease', { reason: 'bad since yesterday' }],
+      ['rollbackToVersion', { reason: 'bad since yesterday' }],
+    ]);
+    expect([active.code, to.code, cold.code]).toEqual([0, 0, 0]);
+    expect(cold.stdout).toContain(`rolling back checkout/prod to v41: release ${RELEASE_ID} (PENDING)`);
+  });
+
 });
 
 describe('rollgate usage errors', () => {

@@ -143,7 +143,8 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
     expect(lines).toContain('weights:   stable 75% / canary 25%');
     expect(lines).toContain(`approval:  waiting: rollgate approve ${APPROVAL_ID}`);
     expect(lines).toContain('alarms:    checkout-5xx OK, checkout-p99 INSUFFICIENT_DATA');
-    expect(bake.stdout).toMatch(/^bake: {6}(9m5\d|10m00)s left$/m);
+    // The exact time left is asserted on a fixed clock in rollgate-run.test.ts.
+    expect(bake.stdout).toMatch(/^bake: +\d+m\d\ds left$/m);
   });
 
   it('history: a table of releases with --limit and --cursor as the query, the next page named; without a service, across services', async () => {
@@ -194,36 +195,6 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
       expect(r.calls.every((c) => c.accessKeyId === FAKE_CREDENTIALS.accessKeyId)).toBe(true);
       expect(r.code).toBe(0);
     }
-  });
-
-  it('rollback: flips an active release back; with --to releases that version; when the last release\'s old fleet is gone (409), releases the previous version', async () => {
-    const [active, to, cold] = await Promise.all([
-      rollgate({ getStatus: ok({ activeRelease: release() }), rollbackRelease: ok({ release: release({ status: 'ROLLING_BACK' }) }) }, ['rollback', 'checkout', '--reason', '5xx up']),
-      rollgate({ rollbackToVersion: { status: 202, body: { release: release({ version: 'v40', status: 'PENDING' }) } } }, ['rollback', 'checkout', '--to', 'v40', '--reason', 'back to v40']),
-      rollgate(
-        {
-          getStatus: ok({}),
-          listReleases: ok({ items: [release({ status: 'SUCCEEDED' })] }),
-          rollbackRelease: { status: 409, body: { error: { name: 'FleetNotWarmError', message: 'the previous fleet was retired' } } },
-          rollbackToVersion: { status: 202, body: { release: release({ version: 'v41', status: 'PENDING' }) } },
-        },
-        ['rollback', 'checkout', '--reason', 'bad since yesterday'],
-      ),
-    ]);
-    expect(active.calls.map((c) => [c.route, c.body])).toEqual([
-      ['getStatus', undefined],
-      ['rollbackRelease', { reason: '5xx up' }],
-    ]);
-    expect(active.calls[1]?.path).toBe(`/services/checkout/prod/releases/${RELEASE_ID}/rollback`);
-    expect(to.calls.map((c) => [c.route, c.path, c.body])).toEqual([['rollbackToVersion', '/services/checkout/prod/rollback', { to: 'v40', reason: 'back to v40' }]]);
-    expect(cold.calls.map((c) => [c.route, c.body])).toEqual([
-      ['getStatus', undefined],
-      ['listReleases', undefined],
-      ['rollbackRelease', { reason: 'bad since yesterday' }],
-      ['rollbackToVersion', { reason: 'bad since yesterday' }],
-    ]);
-    expect([active.code, to.code, cold.code]).toEqual([0, 0, 0]);
-    expect(cold.stdout).toContain(`rolling back checkout/prod to v41: release ${RELEASE_ID} (PENDING)`);
   });
 
   it('watch: prints one line per change, ends with the outcome; exit 0 for SUCCEEDED, 1 (one JSON document) for a rollback', async () => {
