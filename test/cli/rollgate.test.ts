@@ -77,13 +77,18 @@ function oneDocument(stdout: string): unknown {
 const route = (calls: readonly RecordedCall[]) => calls.map((c) => `${c.method} ${c.path}`);
 
 describe('rollgate --help', () => {
-  it('lists every command, and each command lists its options and the global ones; exit 0', async () => {
-    const [root, releaseHelp, viaBin] = await Promise.all([
+  it('lists every command, and each command lists its options and the global ones; exit 0; validate and onboard are the existing commands', async () => {
+    const [root, releaseHelp, viaBin, validate, onboardHelp] = await Promise.all([
       runNode('cli/rollgate.ts', ['--help'], cliEnv()),
       runNode('cli/rollgate.ts', ['release', '--help'], cliEnv()),
       // The package's bin, as `npx rollgate` runs it.
       runNode('cli/bin/rollgate.js', ['--help'], cliEnv()),
+      runNode('cli/rollgate.ts', ['validate', 'examples/services.json', '--json'], cliEnv()),
+      runNode('cli/rollgate.ts', ['onboard', '--help'], cliEnv()),
     ]);
+    expect(validate).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+    expect(onboardHelp.code).toBe(0);
+    expect(onboardHelp.stdout).toMatch(/^usage: npm run onboard -- --table <name>/);
     expect(root.code).toBe(0);
     for (const command of ['release', 'status', 'get', 'watch', 'promote', 'abort', 'approve', 'reject', 'rollback', 'history', 'lock', 'whoami', 'validate', 'onboard']) {
       expect(root.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
