@@ -4,6 +4,7 @@
  * per change. Exit status: 0 when the release SUCCEEDED, 1 for any other end.
  */
 import { TERMINAL_STATUSES } from '../../functions/domain/status.js';
+import { ControlApiError, ControlUnreachableError } from '../control-client.js';
 import { releaseBlock, releaseLine } from '../format/release.js';
 import { time } from '../format/text.js';
 import { RefusedError, UsageError, type Context, type Outcome } from './context.js';
@@ -13,6 +14,12 @@ const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 /** How many pages of recent releases to look through for a release id given without --service. */
 const SEARCH_PAGES = 5;
+/** Polls in a row that may fail (endpoint unreachable, 429, 5xx) before watch gives up: a blip should not end a long watch. */
+const TRANSIENT_FAILURES = 3;
+
+function isTransient(error: unknown): boolean {
+  return error instanceof ControlUnreachableError || (error instanceof ControlApiError && (error.status === 429 || error.status >= 500));
+}
 
 export interface WatchOptions {
   /** A service name, or a release id. */
@@ -62,8 +69,19 @@ export async function watch(ctx: Context, o: WatchOptions): Promise<Outcome> {
   const { out, isTTY } = ctx.io;
   let drawn = 0;
   let lastLine = '';
+  let failures = 0;
   for (;;) {
-    const answer = await client.call('getRelease', { params: ref });
+    let answer: unknown;
+    try {
+      answer = await client.call('getRelease', { params: ref });
+      failures = 0;
+    } catch (error) {
+      failures += 1;
+      if (!isTransient(error) || failures >= TRANSIENT_FAILURES) throw error;
+      ctx.io.err.write(`${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} (retrying)\n`);
+      await ctx.io.sleep(intervalMs);
+      continue;
+    }
     const detail = read('getRelease', ReleaseDetail, answer);
     const now = ctx.io.now();
     const ended = TERMINAL.has(detail.release.status);

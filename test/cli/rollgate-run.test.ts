@@ -112,6 +112,20 @@ async function against(script: Script, argv: readonly string[]) {
   return withStandIn(script, VITEST_CREDENTIALS, async (standIn) => ({ ...(await rollgate(argv, { ROLLGATE_ENDPOINT: standIn.endpoint })), calls: standIn.calls }));
 }
 
+describe('rollgate watch through a blip', () => {
+  it('retries a poll the API failed with a 5xx, noting it on stderr, and gives up after three in a row', async () => {
+    const ended = release({ status: 'SUCCEEDED', outcome: 'promoted' });
+    const flaky = await against({ getRelease: (_c, n) => (n === 0 ? { status: 503, body: { message: 'Service Unavailable' } } : ok({ release: ended })) }, ['watch', RELEASE_ID, '--service', 'checkout', '--json']);
+    expect(flaky.code).toBe(0);
+    expect(JSON.parse(flaky.stdout)).toEqual({ release: ended });
+    expect(flaky.stderr).toBe('HttpError: Service Unavailable (retrying)\n');
+    const down = await against({ getRelease: { status: 503, body: { message: 'Service Unavailable' } } }, ['watch', RELEASE_ID, '--service', 'checkout', '--json']);
+    expect(down.code).toBe(1);
+    expect(down.calls).toHaveLength(3);
+    expect(JSON.parse(down.stdout)).toEqual({ error: { name: 'HttpError', message: 'Service Unavailable', status: 503 } });
+  });
+});
+
 describe('rollgate rollback', () => {
   it('rollback: flips an active release back; with --to releases that version; when the last release\'s old fleet is gone (409), releases the previous version', async () => {
     const [active, to, cold] = await Promise.all([
