@@ -152,7 +152,8 @@ function readJson(path: string): unknown {
   return JSON.parse(readFileSync(resolve(path), 'utf8'));
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Runs the command; returns its exit status (`rollgate onboard` calls it too). */
+export async function main(argv: readonly string[]): Promise<number> {
   let request: OnboardRequest | 'help';
   try {
     request = parseOnboardArgs(argv);

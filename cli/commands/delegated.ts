@@ -1,0 +1,31 @@
+/**
+ * `rollgate validate` and `rollgate onboard`: the existing commands
+ * (cli/validate.ts, cli/onboard.ts, also `npm run validate|onboard`), given
+ * their own arguments untouched. They are loaded only when named: onboard
+ * brings the DynamoDB client, which no other command needs.
+ */
+
+/** A command whose arguments the CLI hands over as they are. */
+export interface DelegatedCommand {
+  readonly name: string;
+  /** commander's spec, for the listing in `rollgate --help`. */
+  readonly spec: string;
+  readonly summary: string;
+  readonly run: (argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream) => Promise<number>;
+}
+
+export const validateCommand: DelegatedCommand = {
+  name: 'validate',
+  spec: 'validate <config.json>',
+  summary: 'Check a services configuration as synth does (--json: the problems as an array)',
+  run: async (argv, out, err) => (await import('../validate.js')).main(argv, out, err),
+};
+
+export const onboardCommand: DelegatedCommand = {
+  name: 'onboard',
+  spec: 'onboard',
+  summary: "Record a service's first stable version in the ledger (rollgate onboard --help)",
+  run: async (argv) => (await import('../onboard.js')).main(argv),
+};
+
+export const DELEGATED: readonly DelegatedCommand[] = [validateCommand, onboardCommand];

@@ -1,0 +1,77 @@
+/**
+ * What the CLI reads from the control API's answers, checked loosely: the
+ * fields it shows are typed, anything else the API adds passes through
+ * untouched (and is printed as-is with `--json`). An answer without the
+ * fields a command needs is an `InvalidResponseError` naming the route.
+ *
+ * Shapes (see the report for the control function): a release answer is
+ * `{ release }`, getRelease adds `events`, `approval` and `alarms`;
+ * getStatus is `{ stable?, activeRelease?, lock? }`; lists are
+ * `{ items, next? }`; getLock and takeOverLock are `{ lock? }`; approve and
+ * reject are `{ approval }`; whoAmI is `{ principalArn, ... }`.
+ */
+import { z } from 'zod';
+import type { ControlRouteId } from '../../functions/control/routes.js';
+import { ControlApiError } from '../control-client.js';
+
+export const ReleaseView = z.looseObject({
+  releaseId: z.string(),
+  service: z.string(),
+  environment: z.string(),
+  version: z.string(),
+  previousVersion: z.string().optional(),
+  status: z.string(),
+  statusReason: z.string().optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  outcome: z.string().optional(),
+  reason: z.string().optional(),
+  currentStep: z.looseObject({ index: z.number(), name: z.string() }).optional(),
+  weights: z.looseObject({ stable: z.number(), canary: z.number() }).optional(),
+  waiting: z
+    .looseObject({ kind: z.string(), since: z.string().optional(), timeoutAt: z.string().optional(), approvalId: z.string().optional() })
+    .optional(),
+  trigger: z.looseObject({ source: z.string().optional(), startedBy: z.looseObject({ kind: z.string(), id: z.string() }).optional() }).optional(),
+});
+export type ReleaseView = z.infer<typeof ReleaseView>;
+
+export const AlarmView = z.looseObject({ name: z.string(), state: z.string() });
+export const EventView = z.looseObject({ at: z.string(), type: z.string(), actor: z.string().optional(), message: z.string().optional() });
+export const ApprovalView = z.looseObject({
+  approvalId: z.string(),
+  releaseId: z.string().optional(),
+  service: z.string().optional(),
+  environment: z.string().optional(),
+  expiresAt: z.string().optional(),
+  decision: z.looseObject({ outcome: z.string(), by: z.string(), at: z.string().optional(), comment: z.string().optional() }).optional(),
+});
+export const LockView = z.looseObject({ releaseId: z.string(), acquiredAt: z.string().optional(), leaseExpiresAt: z.string().optional() });
+export const StableView = z.looseObject({ version: z.string(), fleet: z.looseObject({ id: z.string() }).optional(), updatedAt: z.string().optional() });
+
+export const ReleaseAnswer = z.looseObject({ release: ReleaseView });
+export const ReleaseDetail = z.looseObject({
+  release: ReleaseView,
+  events: z.array(EventView).optional(),
+  approval: ApprovalView.optional(),
+  alarms: z.array(AlarmView).optional(),
+});
+export type ReleaseDetail = z.infer<typeof ReleaseDetail>;
+export const StatusAnswer = z.looseObject({
+  stable: StableView.optional(),
+  activeRelease: ReleaseView.optional(),
+  lock: LockView.optional(),
+});
+export const PageAnswer = z.looseObject({ items: z.array(ReleaseView), next: z.string().optional() });
+export const LockAnswer = z.looseObject({ lock: LockView.optional() });
+export const ApprovalAnswer = z.looseObject({ approval: ApprovalView });
+export const WhoAmIAnswer = z.looseObject({ principalArn: z.string() });
+
+/** `answer` as `schema` wants it, or an InvalidResponseError naming the route and the field. */
+export function read<T extends z.ZodType>(route: ControlRouteId, schema: T, answer: unknown): z.infer<T> {
+  const result = schema.safeParse(answer);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? 'the answer' : issue.path.join('.');
+  throw new ControlApiError('InvalidResponseError', `${route} answered with an unexpected shape: ${where}: ${issue?.message ?? 'invalid'}`, 200);
+}
