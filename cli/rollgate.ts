@@ -76,6 +76,7 @@ export async function run(argv: readonly string[], io: Io, env: NodeJS.ProcessEn
   try {
     const invocation = parse(argv);
     if (invocation === undefined) throw new UsageError('rollgate: name a command (see rollgate --help)');
+    if ('help' in invocation) return 0;
     json = invocation.globals.json;
     const globals: GlobalOptions = invocation.globals;
     let client: Promise<ControlClient> | undefined;

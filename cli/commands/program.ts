@@ -1,16 +1,12 @@
 /**
- * The command line, on commander (subcommands, their arguments and options,
- * and `--help` for each, from one declaration). Every commander-specific
- * line of the CLI is in this file.
- *
- * commander is at 3.0.2 here, the version already in the dependency tree:
- * it reports a usage error by printing and exiting 1, so this file turns
- * those reports into `UsageError`s (exit status 2, the flag named) instead.
- * Moving to a current major (`exitOverride()`, `requiredOption()`) changes
- * this file only.
+ * The command line, on commander 14 (subcommands, their arguments and
+ * options, and `--help` for each, from one declaration; typed, maintained,
+ * and the argument library most Node CLIs use). Every commander-specific
+ * line of the CLI is in this file: commander's usage reports are thrown
+ * (`exitOverride`) and turned into `UsageError`s naming the flag (exit
+ * status 2); its own error text is not printed.
  */
-import type { EventEmitter } from 'node:events';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { validateCommand, onboardCommand } from './delegated.js';
 import { abort, decide, lock, promote, rollback, whoami } from './control.js';
 import { UsageError, type Context, type Outcome } from './context.js';
@@ -26,11 +22,10 @@ export interface GlobalOptions {
   readonly profile?: string;
 }
 
-/** What the command line asked for: the command to run, with the global options. */
-export interface Invocation {
-  readonly globals: GlobalOptions;
-  readonly run: (ctx: Context) => Promise<Outcome>;
-}
+/** What the command line asked for: the command to run, with the global options; or help, already printed. */
+export type Invocation =
+  | { readonly globals: GlobalOptions; readonly run: (ctx: Context) => Promise<Outcome> }
+  | { readonly help: true };
 
 const GLOBAL_HELP = `
 Global options (before or after the command):
@@ -52,73 +47,42 @@ function str(values: Values, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/**
- * Makes commander's usage reports throw instead of exit. commander 3 calls
- * these methods on the command being parsed, and creates subcommands with
- * its own constructor, so each command gets them.
- */
-function strict(cmd: Command, name: string): Command {
-  const where = name === '' ? 'rollgate' : `rollgate ${name}`;
-  cmd.unknownOption = (flag: string) => {
-    throw new UsageError(`${where}: unknown option ${flag} (see ${where} --help)`, flag);
-  };
-  cmd.missingArgument = (arg: string) => {
-    throw new UsageError(`${where}: missing argument <${arg}> (see ${where} --help)`, `<${arg}>`);
-  };
-  cmd.optionMissingArgument = (option: { long: string }) => {
-    throw new UsageError(`${where}: ${option.long} needs a value (see ${where} --help)`, option.long);
-  };
-  events(cmd).on('--help', () => process.stdout.write(GLOBAL_HELP));
-  return cmd;
-}
-
-/** How commander 3 describes a declared option. */
-interface DeclaredOption {
-  readonly long: string;
-  readonly short?: string;
-  readonly required: boolean;
-  readonly optional: boolean;
-}
-
-/**
- * The positional arguments of a command line: those commander already took
- * apart, and those among the tokens it left for the command that are not
- * options or their values.
- */
-function positionals(cmd: Command, args: unknown, unknown: unknown): string[] {
-  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : []);
-  const declared = (cmd.options as DeclaredOption[] | undefined) ?? [];
-  const found = strings(args);
-  const rest = strings(unknown);
-  for (let i = 0; i < rest.length; i += 1) {
-    const token = rest[i] ?? '';
-    if (token === '--') {
-      found.push(...rest.slice(i + 1));
-      break;
+/** Commander's report of a bad command line as a UsageError naming the flag, argument or command. */
+function usageErrorOf(error: CommanderError, where: string): UsageError {
+  const quoted = /'([^']+)'/.exec(error.message)?.[1];
+  const see = `(see ${where} --help)`;
+  switch (error.code) {
+    case 'commander.unknownOption':
+      return new UsageError(`${where}: unknown option ${quoted ?? ''} ${see}`, quoted);
+    case 'commander.missingArgument':
+      return new UsageError(`${where}: missing argument <${quoted ?? ''}> ${see}`, `<${quoted ?? ''}>`);
+    case 'commander.optionMissingArgument': {
+      const flag = /--[\w-]+/.exec(quoted ?? error.message)?.[0];
+      return new UsageError(`${where}: ${flag ?? 'an option'} needs a value ${see}`, flag);
     }
-    if (!token.startsWith('-')) {
-      found.push(token);
-      continue;
-    }
-    const option = declared.find((o) => o.long === token.split('=')[0] || o.short === token);
-    if (option !== undefined && (option.required || option.optional) && !token.includes('=')) i += 1;
+    case 'commander.unknownCommand':
+      return new UsageError(`rollgate: unknown command ${JSON.stringify(quoted ?? '')} (see rollgate --help)`, quoted);
+    default:
+      return new UsageError(`${where}: ${error.message.replace(/^error: /, '')} ${see}`);
   }
-  return found;
 }
 
-/** A command as the event emitter it is (commander 3's typings lose its base class). */
-function events(cmd: Command): EventEmitter {
-  return cmd as unknown as EventEmitter;
-}
-
-/** The options commander stored for a command. */
-function valuesOf(cmd: Command): Values {
-  return cmd.opts();
+/**
+ * Throws commander's reports instead of exiting, prints no error text of its
+ * own, and adds the global options to its help. Excess arguments are refused
+ * by the action (naming the first one), which commander's own report does not.
+ */
+function strict(cmd: Command): Command {
+  return cmd
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
+    .allowExcessArguments(true)
+    .addHelpText('after', GLOBAL_HELP);
 }
 
 /** Parses `argv` (without node and the script); undefined when no command was named. */
 export function parse(argv: readonly string[]): Invocation | undefined {
-  const program = strict(new Command('rollgate'), '');
+  const program = strict(new Command('rollgate'));
   program
     .usage('<command> [options]')
     .description('Operate rollgate releases through the control API (AWS, or the local stack with --local).')
@@ -131,17 +95,14 @@ export function parse(argv: readonly string[]): Invocation | undefined {
   let picked: ((ctx: Context) => Promise<Outcome>) | undefined;
   /** Declares a command; `handler` gets its positional arguments and options. */
   const command = (spec: string, summary: string, handler: (args: readonly string[], values: Values) => (ctx: Context) => Promise<Outcome>): Command => {
-    const name = spec.split(' ')[0] ?? spec;
-    const declared = (spec.match(/<[^>]+>|\[[^\]]+\]/g) ?? []).length;
-    const cmd = strict(program.command(spec), name).description(summary);
-    // commander 3 drops one extra positional argument (it puts itself in its place): count them first.
-    events(program).on(`command:${name}`, (args: unknown, unknown: unknown) => {
-      const extra = positionals(cmd, args, unknown).slice(declared)[0];
-      if (extra !== undefined) throw new UsageError(`rollgate ${name}: unexpected argument ${JSON.stringify(extra)} (see rollgate ${name} --help)`, extra);
-    });
-    cmd.action((...all: unknown[]) => {
-      const args = all.slice(0, declared).map((a) => (typeof a === 'string' ? a : ''));
-      picked = handler(args, valuesOf(cmd));
+    const cmd = strict(program.command(spec)).description(summary);
+    cmd.action(() => {
+      const extra = cmd.args[cmd.registeredArguments.length];
+      if (extra !== undefined) throw new UsageError(`rollgate ${cmd.name()}: unexpected argument ${JSON.stringify(extra)} (see rollgate ${cmd.name()} --help)`, extra);
+      picked = handler(
+        cmd.processedArgs.map((a: unknown) => (typeof a === 'string' ? a : '')),
+        cmd.opts(),
+      );
     });
     return cmd;
   };
@@ -229,14 +190,18 @@ export function parse(argv: readonly string[]): Invocation | undefined {
   program.command(validateCommand.spec).description(validateCommand.summary);
   program.command(onboardCommand.spec).description(onboardCommand.summary);
 
-  events(program).on('command:*', (operands: unknown) => {
-    const name = Array.isArray(operands) && typeof operands[0] === 'string' ? operands[0] : '';
-    throw new UsageError(`rollgate: unknown command ${JSON.stringify(name)} (see rollgate --help)`, name);
-  });
-
-  program.parse(['node', 'rollgate', ...argv]);
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // --help asked for: printed, done. Help shown for want of a command is a usage error.
+    if (error.code === 'commander.helpDisplayed') return { help: true };
+    if (error.code === 'commander.help') throw new UsageError('rollgate: name a command (see rollgate --help)');
+    const named = program.commands.find((c) => argv.includes(c.name()))?.name();
+    throw usageErrorOf(error, named === undefined ? 'rollgate' : `rollgate ${named}`);
+  }
   if (picked === undefined) return undefined;
-  const g = valuesOf(program);
+  const g = program.opts();
   return {
     globals: { json: g.json === true, local: g.local === true, endpoint: str(g, 'endpoint'), region: str(g, 'region'), profile: str(g, 'profile') },
     run: picked,
