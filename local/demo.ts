@@ -29,11 +29,15 @@ import { ledgerHistory, stoppedLines, summaryTable, type DemoStop, type DemoSumm
 import { runScenario, startLoad, type ReleaseReport } from './demo/run-release.js';
 import { DEMO_CONFIG, OVERRIDES, REQUESTS_PER_SECOND, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms, type ScenarioName } from './demo/scenarios.js';
 import { LocalRuntime } from './runtime.js';
+import { serve } from './serve.js';
 import type { VersionBehaviour } from './sim/cloud.js';
 import { HttpCloud } from './sim/http-cloud.js';
 import type { TrafficGenerator } from './sim/traffic.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** --serve runs until stopped; a timer must still have a bound (Node's is about 24.8 days). */
+const MAX_SERVE_MS = 2 ** 31 - 1;
 
 /** Why the demo stopped before its releases ended. */
 type StopReason = DemoStop['reason'];
@@ -261,6 +265,18 @@ try {
 }
 if (options.help) {
   console.log(USAGE);
+} else if (options.serve) {
+  const { stopped, dispose } = stopSignal(MAX_SERVE_MS);
+  serve(options.dataDir === undefined ? {} : { dataDir: options.dataDir }, stopped).then(
+    (code) => {
+      dispose();
+      process.exit(code);
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+      void stopAllDynamoDbLocals().finally(() => process.exit(1));
+    },
+  );
 } else {
   main(options).then(
     (code) => {

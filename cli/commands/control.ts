@@ -1,8 +1,8 @@
 /** The commands that act on releases: promote, abort, rollback, approve, reject, lock, whoami. */
 import { time, fields } from '../format/text.js';
 import { done, required, type Context, type Outcome, type Target } from './context.js';
-import { activeRelease, isConflict } from './releases.js';
-import { ApprovalAnswer, LockAnswer, PageAnswer, read, ReleaseAnswer, StatusAnswer, WhoAmIAnswer } from './responses.js';
+import { activeRelease, isConflict, startedRelease } from './releases.js';
+import { ApprovalAnswer, LockAnswer, PageAnswer, read, ReleaseAnswer, StartAnswer, StatusAnswer, WhoAmIAnswer } from './responses.js';
 
 const params = (t: Target) => ({ service: t.service, environment: t.environment });
 
@@ -39,8 +39,12 @@ export async function rollback(ctx: Context, o: Target & { readonly to?: string;
   const client = await ctx.client();
   const toVersion = async (): Promise<Outcome> => {
     const answer = await client.call('rollbackToVersion', { params: params(o), body: { ...(o.to === undefined ? {} : { to: o.to }), reason } });
-    const r = read('rollbackToVersion', ReleaseAnswer, answer).release;
-    return done(answer, `rolling back ${r.service}/${r.environment} to ${r.version}: release ${r.releaseId} (${r.status})\nfollow it: rollgate watch ${r.releaseId} --service ${r.service} --env ${r.environment}`);
+    const r = await startedRelease(ctx, o, 'rollbackToVersion', answer);
+    const { from, to } = read('rollbackToVersion', StartAnswer, answer);
+    return done(
+      { ...(answer as object), release: r ?? null },
+      `rolling back ${o.service}/${o.environment} from ${from ?? '?'} to ${to ?? '?'}: ${r === undefined ? 'its release is not in the ledger yet' : `release ${r.releaseId} (${r.status})`}\nfollow it: rollgate watch ${o.service} --env ${o.environment}`,
+    );
   };
   if (o.to !== undefined) return toVersion();
   const status = read('getStatus', StatusAnswer, await client.call('getStatus', { params: params(o) }));

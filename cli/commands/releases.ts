@@ -4,7 +4,7 @@ import { ControlApiError } from '../control-client.js';
 import { releaseBlock, starterOf } from '../format/release.js';
 import { fields, table, time } from '../format/text.js';
 import { done, limitOf, RefusedError, UsageError, type Context, type Outcome, type Target } from './context.js';
-import { PageAnswer, read, ReleaseAnswer, ReleaseDetail, StatusAnswer, type ReleaseView } from './responses.js';
+import { PageAnswer, read, ReleaseDetail, StartAnswer, StatusAnswer, type ReleaseView } from './responses.js';
 
 const params = (t: Target) => ({ service: t.service, environment: t.environment });
 
@@ -42,11 +42,37 @@ export async function release(ctx: Context, o: ReleaseOptions): Promise<Outcome>
     ...(o.commit === undefined ? {} : { commit: o.commit }),
   };
   const answer = await (await ctx.client()).call('startRelease', { params: params(o), body });
-  const r = read('startRelease', ReleaseAnswer, answer).release;
+  const r = await startedRelease(ctx, o, 'startRelease', answer);
   return done(
-    answer,
-    `started release ${r.releaseId} of ${r.service}/${r.environment}: ${r.version} (${r.status})\nfollow it: rollgate watch ${r.releaseId} --service ${r.service} --env ${r.environment}`,
+    { ...(answer as object), release: r ?? null },
+    r === undefined
+      ? `started ${o.version} of ${o.service}/${o.environment}; its release is not in the ledger yet\nfollow it: rollgate watch ${o.service} --env ${o.environment}`
+      : `started release ${r.releaseId} of ${r.service}/${r.environment}: ${r.version} (${r.status})\nfollow it: rollgate watch ${r.releaseId} --service ${r.service} --env ${r.environment}`,
   );
+}
+
+/** How long a start waits for preflight to record the release it started. */
+const RECORDED_WITHIN_MS = 15_000;
+
+/**
+ * The release an execution started (startRelease, rollbackToVersion), once
+ * preflight has recorded it; undefined when it has not within
+ * {@link RECORDED_WITHIN_MS}. An execution the API did not start (the same
+ * one was started before) is a refusal naming why.
+ */
+export async function startedRelease(ctx: Context, t: Target, route: 'startRelease' | 'rollbackToVersion', answer: unknown): Promise<ReleaseView | undefined> {
+  const start = read(route, StartAnswer, answer);
+  const started = start.outcome?.started ?? start.started;
+  const executionArn = start.outcome?.executionArn ?? start.executionArn;
+  if (started === false) throw new RefusedError(`nothing started: ${start.outcome?.reason ?? start.reason ?? 'the execution exists already'}`);
+  const client = await ctx.client();
+  const deadline = ctx.io.now() + RECORDED_WITHIN_MS;
+  for (;;) {
+    const page = read('listReleases', PageAnswer, await client.call('listReleases', { params: params(t), query: { limit: 5 } }));
+    const found = page.items.find((r) => r.executionArn === executionArn);
+    if (found !== undefined || executionArn === undefined || ctx.io.now() > deadline) return found;
+    await ctx.io.sleep(250);
+  }
 }
 
 /** `rollgate status`: the stable version, the active release (in full) and the lock. */

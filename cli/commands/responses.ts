@@ -4,11 +4,13 @@
  * untouched (and is printed as-is with `--json`). An answer without the
  * fields a command needs is an `InvalidResponseError` naming the route.
  *
- * Shapes (see the report for the control function): a release answer is
- * `{ release }`, getRelease adds `events`, `approval` and `alarms`;
- * getStatus is `{ stable?, activeRelease?, lock? }`; lists are
- * `{ items, next? }`; getLock and takeOverLock are `{ lock? }`; approve and
- * reject are `{ approval }`; whoAmI is `{ principalArn, ... }`.
+ * Shapes (functions/control/api.ts): an action on a release (promote,
+ * abort, rollbackRelease) answers what it did and `{ release }` after it;
+ * getRelease is `{ release, events, approval, alarms }`; getStatus is
+ * `{ stable, activeRelease, lock }` (null when absent); lists are
+ * `{ items, next? }`; getLock is `{ lock }`; approve and reject are
+ * `{ approval }`; startRelease and rollbackToVersion name the execution
+ * started; whoAmI is `{ principalArn, person? }`.
  */
 import { z } from 'zod';
 import type { ControlRouteId } from '../../functions/control/routes.js';
@@ -32,6 +34,7 @@ export const ReleaseView = z.looseObject({
   waiting: z
     .looseObject({ kind: z.string(), since: z.string().optional(), timeoutAt: z.string().optional(), approvalId: z.string().optional() })
     .optional(),
+  executionArn: z.string().optional(),
   trigger: z.looseObject({ source: z.string().optional(), startedBy: z.looseObject({ kind: z.string(), id: z.string() }).optional() }).optional(),
 });
 export type ReleaseView = z.infer<typeof ReleaseView>;
@@ -53,17 +56,26 @@ export const ReleaseAnswer = z.looseObject({ release: ReleaseView });
 export const ReleaseDetail = z.looseObject({
   release: ReleaseView,
   events: z.array(EventView).optional(),
-  approval: ApprovalView.optional(),
+  approval: ApprovalView.nullish().transform((a) => a ?? undefined),
   alarms: z.array(AlarmView).optional(),
 });
 export type ReleaseDetail = z.infer<typeof ReleaseDetail>;
 export const StatusAnswer = z.looseObject({
-  stable: StableView.optional(),
-  activeRelease: ReleaseView.optional(),
-  lock: LockView.optional(),
+  stable: StableView.nullish().transform((v) => v ?? undefined),
+  activeRelease: ReleaseView.nullish().transform((v) => v ?? undefined),
+  lock: LockView.nullish().transform((v) => v ?? undefined),
 });
 export const PageAnswer = z.looseObject({ items: z.array(ReleaseView), next: z.string().optional() });
-export const LockAnswer = z.looseObject({ lock: LockView.optional() });
+export const LockAnswer = z.looseObject({ lock: LockView.nullish().transform((v) => v ?? undefined) });
+/** startRelease and rollbackToVersion: the execution started (its release appears once preflight has run). */
+export const StartAnswer = z.looseObject({
+  outcome: z.looseObject({ started: z.boolean(), executionArn: z.string().optional(), reason: z.string().optional() }).optional(),
+  started: z.boolean().optional(),
+  executionArn: z.string().optional(),
+  reason: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
 export const ApprovalAnswer = z.looseObject({ approval: ApprovalView });
 export const WhoAmIAnswer = z.looseObject({ principalArn: z.string() });
 

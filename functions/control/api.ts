@@ -38,6 +38,7 @@ import {
 } from '../errors.js';
 import { LockHeldError, LockNotHeldError, MissingIdentityError, RouteNotFoundError, SignatureMismatchError } from './errors.js';
 import {
+  publicRelease,
   abortReleaseOp,
   decideApproval,
   getApproval,
@@ -153,16 +154,16 @@ async function run(deps: ControlDeps, routeId: ControlRouteId, parsed: Parsed, c
     case 'getRelease':
       return { status: 200, body: await getRelease(deps, caller, release()) };
     case 'promoteRelease':
-      return { status: 200, body: await promoteRelease(deps, caller, { ...release(), ...optional(reason, 'reason') }) };
+      return withRelease(deps, release(), await promoteRelease(deps, caller, { ...release(), ...optional(reason, 'reason') }));
     case 'abortRelease':
-      return { status: 200, body: await abortReleaseOp(deps, caller, { ...release(), reason: reason ?? '' }) };
+      return withRelease(deps, release(), await abortReleaseOp(deps, caller, { ...release(), reason: reason ?? '' }));
     case 'getApproval':
       return { status: 200, body: await getApproval(deps, caller, { approvalId: param(parsed, 'approvalId') }) };
     case 'approve':
     case 'reject':
       return {
         status: 200,
-        body: await decideApproval(deps, caller, { approvalId: param(parsed, 'approvalId'), outcome: routeId === 'approve' ? 'APPROVED' : 'REJECTED', ...optional(comment, 'comment') }),
+        body: { approval: await decideApproval(deps, caller, { approvalId: param(parsed, 'approvalId'), outcome: routeId === 'approve' ? 'APPROVED' : 'REJECTED', ...optional(comment, 'comment') }) },
       };
     case 'getLock':
       return { status: 200, body: await getLock(deps, caller, service()) };
@@ -171,12 +172,18 @@ async function run(deps: ControlDeps, routeId: ControlRouteId, parsed: Parsed, c
     case 'whoAmI':
       return { status: 200, body: whoAmI(deps, caller) };
     case 'rollbackRelease':
-      return { status: 200, body: await rollbackRelease(deps.steps, { ...release(), by: caller.principalArn, reason: reason ?? '' }) };
+      return withRelease(deps, release(), await rollbackRelease(deps.steps, { ...release(), by: caller.principalArn, reason: reason ?? '' }));
     case 'rollbackToVersion': {
       const to = typeof body.to === 'string' ? body.to : undefined;
       return { status: 202, body: await rollbackToVersion(deps, { ...service(), ...optional(to, 'to'), by: caller.principalArn, reason: reason ?? '' }) };
     }
   }
+}
+
+/** An action's answer: what it did, and the release as it is right after (`release`), as every action answers. */
+async function withRelease(deps: ControlDeps, ref: { service: string; environment: string; releaseId: string }, outcome: object): Promise<ControlResponse> {
+  const after = await deps.ledger.getRelease(ref);
+  return { status: 200, body: { ...outcome, ...(after === undefined ? {} : { release: publicRelease(after) }) } };
 }
 
 /** The HTTP status of a refusal. */

@@ -196,7 +196,7 @@ export interface ReleaseDetail {
   /** The service's configured alarms (empty when it is no longer onboarded). */
   readonly alarms: AlarmState[];
   /** The approval the release waits on, without its task token. */
-  readonly pendingApproval: PublicApproval | null;
+  readonly approval: PublicApproval | null;
   readonly events: ReleaseEvent[];
 }
 
@@ -223,7 +223,7 @@ export async function getRelease(deps: Pick<ControlDeps, 'ledger' | 'config' | '
     currentStep: release.currentStep ?? null,
     weights: release.weights ?? null,
     alarms: names.map((name) => ({ name, state: firing.includes(name) ? 'ALARM' : 'OK' })),
-    pendingApproval: approval === undefined ? null : publicApproval(approval),
+    approval: approval === undefined ? null : publicApproval(approval),
     events,
   };
 }

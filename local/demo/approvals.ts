@@ -111,6 +111,12 @@ export class DemoApprovals implements ApprovalDriver {
     say(`   approval endpoint answered ${String(answer.status)} ${answer.outcome}${shown}`);
   }
 
+  /** The approver's personal link to an approval's page. */
+  public linkFor(approvalId: string): Promise<string> {
+    if (this.server === undefined) throw new Error('the approval endpoint is not served yet');
+    return this.server.personalLink(approvalId, APPROVER);
+  }
+
   /** Errors of the endpoint's sweeper runs; the demo counts them as failures. */
   public get errors(): readonly unknown[] {
     return this.server?.sweepErrors ?? [];

@@ -23,10 +23,15 @@ export interface DemoOptions {
   readonly json: boolean;
   /** Approvals wait for a click on the printed link instead of being approved automatically. */
   readonly interactive: boolean;
+  /** Keep the local stack running for the `rollgate` CLI instead of running scenarios (local/serve.ts). */
+  readonly serve: boolean;
+  /** With --serve: where the ledger is kept on disk. */
+  readonly dataDir?: string;
   readonly help: boolean;
 }
 
 export const USAGE = `usage: npm start -- [--scenario <name>[,<name>...]] [--json] [--interactive] [--time-limit <seconds>]
+       npm start -- --serve [--data-dir <dir>]
 
   --scenario <names> which releases to run, in order, as a comma-separated list
                      (or the flag repeated); without it: good,bad
@@ -42,6 +47,9 @@ export const USAGE = `usage: npm start -- [--scenario <name>[,<name>...]] [--jso
                      (without it, the approver answers automatically over the same endpoint)
   --time-limit <s>   stop after this many seconds, printing what ran so far
                      (default ${String(DEFAULT_TIME_LIMIT_SECONDS)}, with --interactive ${String(DEFAULT_INTERACTIVE_TIME_LIMIT_SECONDS)}; at most ${String(MAX_TIME_LIMIT_SECONDS)})
+  --serve            keep the local stack running until Ctrl-C, for the rollgate CLI
+                     (npx rollgate --local ...): ledger on disk, control API on loopback
+  --data-dir <dir>   with --serve, where the ledger is kept (default ~/.local/state/rollgate/ledger)
   --help             this text
 
 Ctrl-C stops the demo at any point and prints the summary of what ran so far.`;
@@ -58,20 +66,30 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unknown = /Unknown option '([^']+)'/.exec(message)?.[1];
-    if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}; allowed: --scenario <${SCENARIO_CHOICES.join('|')}>[,...], --json, --interactive, --time-limit <seconds>, --help`);
+    if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}; allowed: --scenario <${SCENARIO_CHOICES.join('|')}>[,...], --json, --interactive, --time-limit <seconds>, --serve, --data-dir <dir>, --help`);
     if (message.includes("'--scenario")) throw new UsageError(`--scenario needs a value: one or more of ${SCENARIO_CHOICES.join(', ')}, separated by commas`);
     if (message.includes("'--time-limit")) throw new UsageError('--time-limit needs a value: a number of seconds');
+    if (message.includes("'--data-dir")) throw new UsageError('--data-dir needs a value: a directory');
     if (/Unexpected argument '([^']+)'/.test(message)) throw new UsageError(`${message.replace(/\. This command does not take positional arguments$/, '')}; options start with --, e.g. --scenario bad`);
     throw new UsageError(message);
   }
   const { values } = parsed;
   const interactive = values.interactive === true;
+  const serve = values.serve === true;
+  if (serve) {
+    const clash = (['scenario', 'time-limit', 'json', 'interactive'] as const).find((name) => values[name] !== undefined);
+    if (clash !== undefined) throw new UsageError(`--serve runs no scenario and takes no --${clash}; drive it with npx rollgate --local ...`);
+  } else if (values['data-dir'] !== undefined) {
+    throw new UsageError('--data-dir goes with --serve (the demo keeps its ledger in memory)');
+  }
   return {
     scenarios: values.scenario === undefined ? ['good', 'bad'] : parseScenarios(values.scenario),
     timeLimitSeconds:
       values['time-limit'] === undefined ? (interactive ? DEFAULT_INTERACTIVE_TIME_LIMIT_SECONDS : DEFAULT_TIME_LIMIT_SECONDS) : parseTimeLimit(values['time-limit']),
     json: values.json === true,
     interactive,
+    serve,
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     help: values.help === true,
   };
 }
@@ -110,6 +128,8 @@ function parse(argv: readonly string[]) {
       'time-limit': { type: 'string' },
       json: { type: 'boolean' },
       interactive: { type: 'boolean' },
+      serve: { type: 'boolean' },
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

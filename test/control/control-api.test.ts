@@ -76,7 +76,7 @@ describe('the control API over HTTP', () => {
         { name: 'checkout-prod-5xx', state: 'OK' },
         { name: 'checkout-prod-p99-latency', state: 'OK' },
       ],
-      pendingApproval: null,
+      approval: null,
       release: { trigger: { source: 'control-api', startedBy: { kind: 'iam-principal', id: DANA.principalArn }, commit: 'abc1234' }, waiting: { kind: 'BAKE' } },
     });
     expect(JSON.stringify(got.body)).not.toContain('taskToken');
@@ -87,11 +87,11 @@ describe('the control API over HTTP', () => {
     expect(status.body).toMatchObject({ activeRelease: { releaseId }, lock: { releaseId }, stable: { version: 'v1' } });
     expect(JSON.stringify(status.body)).not.toContain('taskToken');
 
-    expect(await call(h.server, ALICE, 'POST', `${SERVICE}/releases/${releaseId}/promote`, { body: { reason: 'looks fine' } })).toEqual({ status: 200, body: { resumed: true } });
+    expect(await call(h.server, ALICE, 'POST', `${SERVICE}/releases/${releaseId}/promote`, { body: { reason: 'looks fine' } })).toMatchObject({ status: 200, body: { resumed: true, release: { releaseId } } });
     await releaseWhen(h, releaseId, baking(50));
     expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 50], [TG_GREEN, 50]]));
 
-    expect(await call(h.server, ALICE, 'POST', `${SERVICE}/releases/${releaseId}/abort`, { body: { reason: 'latency creeping up' } })).toEqual({ status: 200, body: { resumed: true } });
+    expect(await call(h.server, ALICE, 'POST', `${SERVICE}/releases/${releaseId}/abort`, { body: { reason: 'latency creeping up' } })).toMatchObject({ status: 200, body: { resumed: true, release: { releaseId, status: 'ROLLING_BACK' } } });
     const ended = await releaseWhen(h, releaseId, (r) => r.finishedAt !== undefined);
     expect(ended).toMatchObject({ status: 'ABORTED' });
     expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
@@ -108,15 +108,15 @@ describe('the control API over HTTP', () => {
     const { releaseId } = await start(h, 'v2', APPROVAL_PLAN);
     const { approvalId } = await until(() => h.runtime.cloud.approvalRequests[0]);
 
-    const shown = await call<{ pendingApproval: { approvalId: string } }>(h.server, ALICE, 'GET', `${SERVICE}/releases/${releaseId}`);
-    expect(shown.body.pendingApproval).toMatchObject({ approvalId, approvers: { principals: [`arn:aws:sts::000000000000:assumed-role/Operators/*`] } });
+    const shown = await call<{ approval: { approvalId: string } }>(h.server, ALICE, 'GET', `${SERVICE}/releases/${releaseId}`);
+    expect(shown.body.approval).toMatchObject({ approvalId, approvers: { principals: [`arn:aws:sts::000000000000:assumed-role/Operators/*`] } });
     const approval = await call(h.server, ALICE, 'GET', `/approvals/${approvalId}`);
     expect(approval.status).toBe(200);
     expect(JSON.stringify([shown.body, approval.body])).not.toContain('taskToken');
 
-    const decided = await call<Approval>(h.server, ALICE, 'POST', `/approvals/${approvalId}/approve`, { body: { comment: 'ship it' } });
+    const decided = await call<{ approval: Approval }>(h.server, ALICE, 'POST', `/approvals/${approvalId}/approve`, { body: { comment: 'ship it' } });
     expect(decided.status).toBe(200);
-    expect(decided.body.decision).toMatchObject({ outcome: 'APPROVED', by: ALICE.principalArn, via: 'api', comment: 'ship it' });
+    expect(decided.body.approval.decision).toMatchObject({ outcome: 'APPROVED', by: ALICE.principalArn, via: 'api', comment: 'ship it' });
     expect(await releaseWhen(h, releaseId, (r) => r.finishedAt !== undefined)).toMatchObject({ status: 'SUCCEEDED' });
     expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 0], [TG_GREEN, 100]]));
 
