@@ -128,15 +128,20 @@ describe('rollgate watch through a blip', () => {
 
 describe('rollgate rollback', () => {
   it('rollback: flips an active release back; with --to releases that version; when the last release\'s old fleet is gone (409), releases the previous version', async () => {
+    const executionArn = 'arn:aws:states:eu-west-1:123456789012:execution:rollgate-release:rollback-1';
+    const recorded = (version: string) => ok({ items: [release({ version, status: 'PENDING', executionArn })] });
     const [active, to, cold] = await Promise.all([
       against({ getStatus: ok({ activeRelease: release() }), rollbackRelease: ok({ release: release({ status: 'ROLLING_BACK' }) }) }, ['rollback', 'checkout', '--reason', '5xx up']),
-      against({ rollbackToVersion: { status: 202, body: { release: release({ version: 'v40', status: 'PENDING' }) } } }, ['rollback', 'checkout', '--to', 'v40', '--reason', 'back to v40']),
+      against(
+        { rollbackToVersion: { status: 202, body: { started: true, executionArn, from: 'v42', to: 'v40' } }, listReleases: recorded('v40') },
+        ['rollback', 'checkout', '--to', 'v40', '--reason', 'back to v40'],
+      ),
       against(
         {
           getStatus: ok({}),
-          listReleases: ok({ items: [release({ status: 'SUCCEEDED' })] }),
-          rollbackRelease: { status: 409, body: { error: { name: 'FleetNotWarmError', message: 'the previous fleet was retired' } } },
-          rollbackToVersion: { status: 202, body: { release: release({ version: 'v41', status: 'PENDING' }) } },
+          listReleases: (_c, n) => (n === 0 ? ok({ items: [release({ status: 'SUCCEEDED' })] }) : recorded('v41')),
+          rollbackRelease: { status: 409, body: { error: { name: 'RollbackWindowClosedError', message: 'the previous fleet was retired' } } },
+          rollbackToVersion: { status: 202, body: { started: true, executionArn, from: 'v42', to: 'v41' } },
         },
         ['rollback', 'checkout', '--reason', 'bad since yesterday'],
       ),
@@ -146,15 +151,19 @@ describe('rollgate rollback', () => {
       ['rollbackRelease', { reason: '5xx up' }],
     ]);
     expect(active.calls[1]?.path).toBe(`/services/checkout/prod/releases/${RELEASE_ID}/rollback`);
-    expect(to.calls.map((c) => [c.route, c.path, c.body])).toEqual([['rollbackToVersion', '/services/checkout/prod/rollback', { to: 'v40', reason: 'back to v40' }]]);
+    expect(to.calls.map((c) => [c.route, c.path, c.body])).toEqual([
+      ['rollbackToVersion', '/services/checkout/prod/rollback', { to: 'v40', reason: 'back to v40' }],
+      ['listReleases', '/services/checkout/prod/releases', undefined],
+    ]);
     expect(cold.calls.map((c) => [c.route, c.body])).toEqual([
       ['getStatus', undefined],
       ['listReleases', undefined],
       ['rollbackRelease', { reason: 'bad since yesterday' }],
       ['rollbackToVersion', { reason: 'bad since yesterday' }],
+      ['listReleases', undefined],
     ]);
     expect([active.code, to.code, cold.code]).toEqual([0, 0, 0]);
-    expect(cold.stdout).toContain(`rolling back checkout/prod to v41: release ${RELEASE_ID} (PENDING)`);
+    expect(cold.stdout).toContain(`rolling back checkout/prod from v42 to v41: release ${RELEASE_ID} (PENDING)`);
   });
 
 });

@@ -105,10 +105,13 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
     const plan = { steps: [{ type: 'traffic', weight: 100, bakeSeconds: 60 }] };
     const planFile = join(dir, 'plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
-    const answer = { release: release({ status: 'PENDING', environment: 'staging' }) };
+    // The API answers with the execution it started; the CLI waits for preflight to record its release.
+    const executionArn = 'arn:aws:states:eu-west-1:123456789012:execution:rollgate-release:ctl-checkout-staging-1';
+    const answer = { executionName: 'ctl-checkout-staging-1', outcome: { started: true, executionArn } };
+    const recorded = (environment: string) => ok({ items: [release({ status: 'PENDING', environment, executionArn })] });
     const [json, human] = await Promise.all([
-      rollgate({ startRelease: { status: 201, body: answer } }, ['release', 'checkout', 'v42', '--env', 'staging', '--plan-file', planFile, '--expedite', '--reason', 'hotfix for INC-7', '--json']),
-      rollgate({ startRelease: { status: 201, body: { release: release({ status: 'PENDING' }) } } }, ['release', 'checkout', 'v42']),
+      rollgate({ startRelease: { status: 202, body: answer }, listReleases: recorded('staging') }, ['release', 'checkout', 'v42', '--env', 'staging', '--plan-file', planFile, '--expedite', '--reason', 'hotfix for INC-7', '--json']),
+      rollgate({ startRelease: { status: 202, body: answer }, listReleases: recorded('prod') }, ['release', 'checkout', 'v42']),
     ]);
     expect(json.refused).toEqual([]);
     expect(json.calls).toEqual([
@@ -119,12 +122,16 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
         body: { version: 'v42', plan, expedite: true, reason: 'hotfix for INC-7' },
         accessKeyId: FAKE_CREDENTIALS.accessKeyId,
       }),
+      expect.objectContaining({ route: 'listReleases', method: 'GET', path: '/services/checkout/staging/releases' }),
     ]);
     expect(json.code).toBe(0);
-    expect(oneDocument(json.stdout)).toEqual(answer);
+    expect(oneDocument(json.stdout)).toEqual({ ...answer, release: release({ status: 'PENDING', environment: 'staging', executionArn }) });
     expect(json.stderr).toBe('');
     // --env defaults to prod; human output says what started and how to follow it.
-    expect(human.calls.map((c) => [c.path, c.body])).toEqual([['/services/checkout/prod/releases', { version: 'v42' }]]);
+    expect(human.calls.map((c) => [c.path, c.body])).toEqual([
+      ['/services/checkout/prod/releases', { version: 'v42' }],
+      ['/services/checkout/prod/releases', undefined],
+    ]);
     expect(human.code).toBe(0);
     expect(human.stdout).toBe(`started release ${RELEASE_ID} of checkout/prod: v42 (PENDING)\nfollow it: rollgate watch ${RELEASE_ID} --service checkout --env prod\n`);
   });

@@ -161,7 +161,7 @@ describe('npm start', () => {
   it.each([
     [['--scenario', 'nope'], /--scenario must be one or more of good, bad, crash, migration-fails, reject, all, separated by commas; got "nope"/],
     [['--scenario'], /--scenario needs a value: one or more of good, bad, crash, migration-fails, reject, all/],
-    [['--bogus'], /unknown option --bogus; allowed: --scenario <good\|bad\|crash\|migration-fails\|reject\|all>\[,...\], --json, --interactive, --time-limit <seconds>, --help/],
+    [['--bogus'], /unknown option --bogus; allowed: --scenario <good\|bad\|crash\|migration-fails\|reject\|all>\[,...\], --json, --interactive, --time-limit <seconds>, --serve, --data-dir <dir>, --help/],
   ])('refuses %j with exit status 2, naming the flag and the allowed values', async (args, message) => {
     const { code, stdout, stderr } = await runDemo(args, 30_000);
     expect(code).toBe(2);
