@@ -10,9 +10,9 @@
  * An error answer (`ControlErrorBody`) becomes a `ControlApiError` carrying
  * the domain error's name and the field it is about.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { NodeSha256 } from '../functions/control/sha256.js';
 import { pathOf, routeOf, type ControlRouteId } from '../functions/control/routes.js';
 import { RollgateError } from '../functions/errors.js';
 
@@ -33,36 +33,6 @@ export class ControlApiError extends RollgateError {
 
 /** The endpoint did not answer (connection refused, DNS, TLS...). */
 export class ControlUnreachableError extends RollgateError {}
-
-/** What createHash and createHmac return. */
-type Digester = ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-
-/** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape the signer wants (what @smithy/hash-node does). */
-export class NodeSha256 implements Checksum {
-  private hash: Digester;
-
-  public constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-
-  public update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-
-  public digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-
-  public reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Digester {
-    if (this.secret === undefined) return createHash('sha256');
-    const key = typeof this.secret === 'string' ? this.secret : Buffer.from(ArrayBuffer.isView(this.secret) ? this.secret.buffer.slice(this.secret.byteOffset, this.secret.byteOffset + this.secret.byteLength) : this.secret);
-    return createHmac('sha256', key);
-  }
-}
 
 /** Where and as whom to call. */
 export interface ControlClientOptions {

@@ -14,12 +14,11 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/signature-v4-troubleshooting.html
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
-/** What createHash and createHmac return alike. */
-type Digest = ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
 import { SignatureV4 } from '@smithy/signature-v4';
 import { MissingIdentityError, SignatureMismatchError } from '../functions/control/errors.js';
+import { NodeSha256 } from '../functions/control/sha256.js';
 
 /** A local stand-in for an IAM identity: its access key pair and the principal ARN API Gateway would see. */
 export interface LocalCredential {
@@ -44,32 +43,6 @@ export interface SignedRequest {
   /** Header names lower case, as node:http gives them. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Buffer;
-}
-
-/** SHA-256 (and HMAC-SHA256 with a secret) on node:crypto, in the shape @smithy/signature-v4 asks for (`sha256`); signers use it too. */
-export class NodeSha256 {
-  private hash: Digest;
-  public constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = this.fresh();
-  }
-
-  public update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-
-  public digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-
-  public reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Digest {
-    if (this.secret === undefined) return createHash('sha256');
-    const key = typeof this.secret === 'string' ? this.secret : ArrayBuffer.isView(this.secret) ? Buffer.from(this.secret.buffer, this.secret.byteOffset, this.secret.byteLength) : Buffer.from(this.secret);
-    return createHmac('sha256', key);
-  }
 }
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { matchRoute, type ControlRouteId } from '../../functions/control/routes.js';
-import { NodeSha256 } from '../../cli/control-client.js';
+import { NodeSha256 } from '../../functions/control/sha256.js';
 
 /** The credentials the stand-in accepts (the CLI gets them through the AWS environment variables). */
 export const FAKE_CREDENTIALS: Credentials = { accessKeyId: 'AKIAROLLGATETEST0001', secretAccessKey: 'rollgate-test-secret', sessionToken: 'rollgate-test-session' };

@@ -10,7 +10,8 @@ import type { ControlErrorBody } from '../../functions/control/routes.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import { ControlServer, type RunningControlServer } from '../../local/control-server.js';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime.js';
-import { NodeSha256, type LocalCredential } from '../../local/sigv4-verifier.js';
+import { NodeSha256 } from '../../functions/control/sha256.js';
+import type { LocalCredential } from '../../local/sigv4-verifier.js';
 import { newRuntime } from '../flow/flow-fixture.js';
 
 const ACCOUNT = '000000000000';
