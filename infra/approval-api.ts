@@ -11,14 +11,15 @@
  * personal link's signature and the page's CSRF token, before it reads
  * anything else.
  */
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { APPROVAL_PAGE_PREFIX, SLACK_INTERACTIVITY_PATH } from '../functions/approval/endpoint.js';
+import { loggedHttpApi } from './http-api-stage.js';
 
 /** The routes of the approval endpoint, on the paths the endpoint serves. */
 export const APPROVAL_ROUTES = {
@@ -84,25 +85,13 @@ export class ApprovalApi extends Construct {
 
   public constructor(scope: Construct, id: string, props: ApprovalApiProps) {
     super(scope, id);
-    this.httpApi = new apigwv2.HttpApi(this, 'Api', {
+    ({ httpApi: this.httpApi, accessLogs: this.accessLogs, stage: this.stage } = loggedHttpApi(this, {
       description: 'rollgate: Slack interactivity and approval links',
-      // The stage is made below, with throttling and access logs.
-      createDefaultStage: false,
-    });
-    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.accessLogRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // Stage-wide ("default route") throttling: a target, applied by API
-    // Gateway's token bucket before the function is invoked, so a flood of
-    // requests gets 429s rather than Lambda invocations.
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html
-    this.stage = this.httpApi.addStage('DefaultStage', {
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
-      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogs), format: ACCESS_LOG_FORMAT },
-    });
+      throttleRateLimit: props.throttleRateLimit,
+      throttleBurstLimit: props.throttleBurstLimit,
+      accessLogRetention: props.accessLogRetention,
+      accessLogFormat: ACCESS_LOG_FORMAT,
+    }));
 
     // Payload format 2.0: the body arrives as sent (base64-encoded when API
     // Gateway deems it binary, with isBase64Encoded), which the signature

@@ -17,17 +17,17 @@
  * dashboard run on the operator's machine and sign their requests, no
  * browser origin calls this API.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONTROL_ROUTES, type ControlRoute, type RouteAccess } from '../functions/control/routes.js';
 import { acknowledgeWildcards } from './acknowledgments.js';
+import { HTTP_API_STAGE, loggedHttpApi } from './http-api-stage.js';
 
 /** Properties of a {@link ControlApi}. */
 export interface ControlApiProps {
@@ -72,7 +72,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /** The stage every route is on: the API's own endpoint URL, no stage segment. */
-export const CONTROL_STAGE = '$default';
+export const CONTROL_STAGE = HTTP_API_STAGE;
 
 /**
  * A route's path as its `execute-api:Invoke` ARN names it: each `{param}`
@@ -116,24 +116,14 @@ export class ControlApi extends Construct {
 
   public constructor(scope: Construct, id: string, props: ControlApiProps) {
     super(scope, id);
-    this.httpApi = new apigwv2.HttpApi(this, 'Api', {
+    // Throttled before IAM is evaluated: a flood of unsigned requests gets 429s too.
+    ({ httpApi: this.httpApi, accessLogs: this.accessLogs, stage: this.stage } = loggedHttpApi(this, {
       description: 'rollgate: control API (IAM-authorized): releases, approvals, locks',
-      // The stage is made below, with throttling and access logs.
-      createDefaultStage: false,
-    });
-    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.accessLogRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // Stage-wide throttling, applied before the function is invoked (and
-    // before IAM is evaluated: a flood of unsigned requests gets 429s too).
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html
-    this.stage = this.httpApi.addStage('DefaultStage', {
-      stageName: CONTROL_STAGE,
-      autoDeploy: true,
-      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
-      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogs), format: ACCESS_LOG_FORMAT },
-    });
+      throttleRateLimit: props.throttleRateLimit,
+      throttleBurstLimit: props.throttleBurstLimit,
+      accessLogRetention: props.accessLogRetention,
+      accessLogFormat: ACCESS_LOG_FORMAT,
+    }));
 
     // Payload format 2.0: the verified caller is `requestContext.authorizer.iam`.
     // One invoke permission for the whole API rather than one per route:
