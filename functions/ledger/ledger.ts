@@ -653,25 +653,7 @@ export class Ledger {
    */
   public async claimRetirement(raw: ReleaseRef & { stepIndex: number }): Promise<Release> {
     const input = parseInput(ClaimRetirementInput, raw, 'claimRetirement');
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.releaseKey(input),
-          UpdateExpression: 'SET currentStep = :step, updatedAt = :at',
-          ConditionExpression: 'attribute_exists(#pk) AND #status = :finalizing',
-          ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
-          ExpressionAttributeValues: { ':finalizing': 'FINALIZING', ':step': { index: input.stepIndex, name: RETIRE_STEP }, ':at': this.now().toISOString() },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return this.parse(ReleaseSchema, out.Attributes);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      if (error.Item === undefined) throw new ReleaseNotFoundError(input.releaseId);
-      throw new ReleaseNotActiveError(input.releaseId, this.parse(ReleaseSchema, unmarshallItem(error.Item)).status);
-    }
+    return this.updateActiveRelease(input, 'SET currentStep = :step, updatedAt = :at', { ':step': { index: input.stepIndex, name: RETIRE_STEP } }, ['FINALIZING']);
   }
 
   /** Records the release's new fleet once it exists, so a rollback or the reconciler can remove it. */
@@ -1280,10 +1262,18 @@ export class Ledger {
     return new LockNotOwnedError(releaseId, holder?.releaseId);
   }
 
+  /**
+   * One conditional update of a release in one of `statuses` (by default any
+   * active one), returning it as written.
+   *
+   * @throws ReleaseNotActiveError it is in another status
+   * @throws ReleaseNotFoundError
+   */
   private async updateActiveRelease(
     ref: ReleaseRef,
     updateExpression: string,
     values: Record<string, unknown>,
+    statuses: readonly ReleaseStatus[] = ACTIVE_STATUSES,
   ): Promise<Release> {
     try {
       const out = await this.client.send(
@@ -1291,10 +1281,10 @@ export class Ledger {
           TableName: this.tableName,
           Key: this.releaseKey(ref),
           UpdateExpression: updateExpression,
-          ConditionExpression: `attribute_exists(#pk) AND #status IN (${ACTIVE_STATUSES.map((_, i) => `:active${i}`).join(', ')})`,
+          ConditionExpression: `attribute_exists(#pk) AND #status IN (${statuses.map((_, i) => `:active${i}`).join(', ')})`,
           ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
           ExpressionAttributeValues: {
-            ...Object.fromEntries(ACTIVE_STATUSES.map((s, i) => [`:active${i}`, s])),
+            ...Object.fromEntries(statuses.map((s, i) => [`:active${i}`, s])),
             ':at': this.now().toISOString(),
             ...values,
           },
