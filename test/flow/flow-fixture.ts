@@ -6,6 +6,7 @@
 import { inject } from 'vitest';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
+import type { Stable } from '../../functions/ledger/records.js';
 import type { ExecutionOverrides } from '../../local/engine/index.js';
 import { LocalRuntime, STEP_FUNCTIONS, type LocalRuntimeOptions } from '../../local/runtime.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG } from '../../local/sample-config.js';
@@ -108,4 +109,36 @@ export function recordCanaryWeights(runtime: LocalRuntime): number[] {
     if (listener === LISTENER) seen.push(weights.get(TG_GREEN) ?? 0);
   });
   return seen;
+}
+
+/**
+ * The invariants every settled round of a randomized test must hold, whatever
+ * happened to the release: traffic points only at live, healthy fleets; the
+ * stable record names a live fleet taking all the traffic; no other checkout
+ * fleet is left behind; the lock is free; no out-of-band work failed. Returns
+ * what is broken (empty when nothing is) and the stable record, for the
+ * caller's own checks of the ledger against the execution.
+ */
+export async function settledViolations(runtime: LocalRuntime): Promise<{ found: string[]; stable: Stable | undefined }> {
+  const found: string[] = [];
+  const check = (ok: boolean, what: string) => {
+    if (!ok) found.push(what);
+  };
+  const checkout = runtime.deps.config.services.find((s) => s.service === CHECKOUT.service);
+  if (checkout === undefined) return { found: ['no checkout service'], stable: undefined };
+
+  const live = runtime.cloud.liveFleets();
+  for (const [targetGroup, weight] of runtime.cloud.weightsOn(LISTENER)) {
+    if (weight === 0) continue;
+    const fleet = live.find((f) => f.ref.targetGroup === targetGroup);
+    check(fleet !== undefined, `${String(weight)}% of traffic goes to ${targetGroup}, which no live fleet serves`);
+    if (fleet !== undefined) check((await runtime.cloud.fleet.health(checkout.fleet, fleet.ref)).healthy, `traffic goes to unhealthy ${fleet.ref.id}`);
+  }
+  const stable = await runtime.ledger.getStable(CHECKOUT);
+  check(stable !== undefined && live.some((f) => f.ref.id === stable.fleet.id), `the stable record names ${stable?.fleet.id ?? 'nothing'}, which is not live`);
+  check(stable !== undefined && runtime.cloud.weightsOn(LISTENER).get(stable.fleet.targetGroup) === 100, "the stable fleet's target group does not take 100% of traffic");
+  check(liveCheckoutVersions(runtime).join() === (stable?.version ?? ''), `live checkout fleets: ${liveCheckoutVersions(runtime).join(', ')}`);
+  check((await runtime.ledger.getLock(CHECKOUT)) === undefined, 'the lock is still held');
+  check(runtime.reconcileErrors.length === 0, `out-of-band errors: ${runtime.reconcileErrors.map(String).join('; ')}`);
+  return { found, stable };
 }
