@@ -159,6 +159,7 @@ export async function startRelease(
         author: caller.principalArn,
         startedBy: { kind: 'iam-principal', id: caller.principalArn },
         ...(input.commit === undefined ? {} : { commit: input.commit }),
+        ...(input.reason === undefined ? {} : { reason: input.reason }),
       },
       ...(input.plan === undefined ? {} : { plan: input.plan }),
       ...(input.expedite === undefined ? {} : { expedite: input.expedite }),

@@ -62,6 +62,7 @@ import {
   StaleStatusError,
   WaitTokenMismatchError,
 } from '../errors.js';
+import { MAX_REASON_LENGTH } from '../domain/text.js';
 import { parseInput } from '../validation.js';
 import {
   ActorSchema,
@@ -408,7 +409,7 @@ export class Ledger {
           at,
           type: 'RELEASE_STARTED',
           actor: input.trigger.author,
-          message: `release of ${input.version} to ${input.service}/${input.environment} started`,
+          message: `release of ${input.version} to ${input.service}/${input.environment} started${input.trigger.reason === undefined ? '' : `: ${input.trigger.reason}`}`.slice(0, MAX_REASON_LENGTH),
           data: { version: input.version, previousVersion: input.previousVersion, trigger: input.trigger },
         }),
       ];

@@ -30,7 +30,13 @@ const TextSchema = (max: number) =>
     .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, 'must not contain control characters');
 
 export const VersionSchema = TextSchema(256);
-export const ActorSchema = TextSchema(256);
+/**
+ * Who acted: a Slack user id or an IAM principal ARN, which with a user's path
+ * can be far longer than 256 characters (IAM allows ARNs up to 2048).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
+const MAX_PRINCIPAL_LENGTH = 2048;
+export const ActorSchema = TextSchema(MAX_PRINCIPAL_LENGTH);
 export const ReasonSchema = TextSchema(MAX_REASON_LENGTH);
 
 export const ReleaseStatusSchema = z.enum(RELEASE_STATUSES);
@@ -44,7 +50,7 @@ export const RollbackCauseSchema = z.enum(ROLLBACK_CAUSES);
  */
 export const StartedBySchema = z.strictObject({
   kind: z.enum(STARTER_KINDS),
-  id: TextSchema(512),
+  id: TextSchema(MAX_PRINCIPAL_LENGTH),
 });
 
 /** What started the release. */
@@ -53,8 +59,10 @@ export const TriggerSchema = z.strictObject({
   commit: TextSchema(128).optional(),
   buildId: TextSchema(256).optional(),
   /** Free text for display (a commit author, a name): never compared by the four-eyes check. */
-  author: TextSchema(256).optional(),
+  author: TextSchema(MAX_PRINCIPAL_LENGTH).optional(),
   startedBy: StartedBySchema.optional(),
+  /** Why it was started by hand (the control API's `reason`), shown in the audit log. */
+  reason: TextSchema(MAX_REASON_LENGTH).optional(),
   /** Set by a rollback to a version (trigger source `rollback`): the version it rolls back from, and why. */
   rollback: z.strictObject({ from: VersionSchema, reason: TextSchema(MAX_REASON_LENGTH) }).optional(),
 });

@@ -63,7 +63,7 @@ const baking = (stepIndex: number) => async (): Promise<Release | undefined> => 
 
 describe('rollgate --local, on the local control plane', () => {
   it('release → status → promote → rollback after promotion: each action lands, by the verified caller, and the rollback flips traffic back to the warm fleet', async () => {
-    const started = await rollgate('release', 'checkout', 'v2', '--plan-file', writePlan());
+    const started = await rollgate('release', 'checkout', 'v2', '--plan-file', writePlan(), '--reason', 'ship the cart fix');
     expect(started.code).toBe(0);
     const { releaseId } = releaseOf(started.doc);
     await until(baking(0));
@@ -84,8 +84,9 @@ describe('rollgate --local, on the local control plane', () => {
     await until(async () => ((await runtime.ledger.getStable(CHECKOUT))?.version === 'v2' ? true : undefined));
 
     const recorded = await ledgerRelease(releaseId);
-    expect(recorded?.trigger).toMatchObject({ source: 'control-api', startedBy: { kind: 'iam-principal', id: OPERATOR.principalArn } });
+    expect(recorded?.trigger).toMatchObject({ source: 'control-api', reason: 'ship the cart fix', startedBy: { kind: 'iam-principal', id: OPERATOR.principalArn } });
     const events = await runtime.ledger.listEvents({ releaseId });
+    expect(events.find((e) => e.type === 'RELEASE_STARTED')).toMatchObject({ actor: OPERATOR.principalArn, message: 'release of v2 to checkout/prod started: ship the cart fix' });
     expect(events.filter((e) => e.type === 'PROMOTE_NOW').map((e) => e.actor)).toEqual([OPERATOR.principalArn, OPERATOR.principalArn]);
     expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 0], [TG_GREEN, 100]]));
 

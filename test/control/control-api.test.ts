@@ -16,6 +16,7 @@ import {
   APPROVAL_PLAN,
   BAKING_PLAN,
   DANA,
+  ERIN,
   MALLORY,
   QUICK_PLAN,
   call,
@@ -101,6 +102,20 @@ describe('the control API over HTTP', () => {
     expect(log.find((e) => e.type === 'PROMOTE_NOW')).toMatchObject({ actor: ALICE.principalArn });
     expect(log.find((e) => e.type === 'STATUS_CHANGED' && e.message?.includes('ROLLING_BACK') === true)).toMatchObject({ actor: ALICE.principalArn });
     expect(await call(h.server, ALICE, 'GET', '/whoami')).toEqual({ status: 200, body: { principalArn: ALICE.principalArn, person: 'alice' } });
+  });
+
+  it('records a caller whose IAM ARN is longer than 256 characters in full (a user under a long path)', async () => {
+    expect(ERIN.principalArn.length).toBeGreaterThan(500);
+    const h = await controlHarness();
+    const started = await call<{ outcome: { started: boolean } }>(h.server, ERIN, 'POST', `${SERVICE}/releases`, { body: { version: 'v2', plan: BAKING_PLAN, reason: 'cart fix' } });
+    expect(started).toMatchObject({ status: 202, body: { outcome: { started: true } } });
+    const release = await until(async () => (await h.runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === 'v2'));
+    const { releaseId } = await releaseWhen(h, release.releaseId, baking(10));
+    expect(await call(h.server, ERIN, 'POST', `${SERVICE}/releases/${releaseId}/abort`, { body: { reason: 'wrong build' } })).toMatchObject({ status: 200, body: { resumed: true } });
+    expect(await releaseWhen(h, releaseId, (r) => r.finishedAt !== undefined)).toMatchObject({ status: 'ABORTED', trigger: { reason: 'cart fix', startedBy: { id: ERIN.principalArn } } });
+    const log = await h.runtime.ledger.listEvents({ releaseId });
+    expect(log.find((e) => e.type === 'RELEASE_STARTED')).toMatchObject({ actor: ERIN.principalArn, message: 'release of v2 to checkout/prod started: cart fix' });
+    expect(log.find((e) => e.type === 'STATUS_CHANGED' && e.message?.includes('ROLLING_BACK') === true)).toMatchObject({ actor: ERIN.principalArn });
   });
 
   it('lets an allowed IAM principal approve through the same decision path, recorded with its ARN', async () => {

@@ -24,7 +24,14 @@ export const ALICE: LocalCredential = { accessKeyId: 'AKIDLOCALALICE', secretAcc
 /** Mallory: an IAM user the API lets in (signed), who is no approver. */
 export const MALLORY: LocalCredential = { accessKeyId: 'AKIDLOCALMALLORY', secretAccessKey: 'mallory-secret-key', principalArn: `arn:aws:iam::${ACCOUNT}:user/mallory` };
 
-export const CREDENTIALS = [DANA, ALICE, MALLORY];
+/** Erin, an operator whose IAM user sits under a long path: her ARN is far longer than 256 characters. */
+export const ERIN: LocalCredential = {
+  accessKeyId: 'AKIDLOCALERIN',
+  secretAccessKey: 'erin-secret-key',
+  principalArn: `arn:aws:iam::${ACCOUNT}:user/${'platform-engineering/'.repeat(24)}erin`,
+};
+
+export const CREDENTIALS = [DANA, ALICE, MALLORY, ERIN];
 
 /** Approvers of the tests' approval gates: a Slack user and every Operators session. */
 export const APPROVERS = { users: ['U01ALICE'], principals: [`${OPERATORS_ROLE}/*`] };
