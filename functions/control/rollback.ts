@@ -44,7 +44,7 @@ import {
   TaskAlreadyClosedError,
 } from '../errors.js';
 import { RETIRE_STEP, type Ledger } from '../ledger/ledger.js';
-import { NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema, type Release } from '../ledger/records.js';
+import { MAX_PRINCIPAL_LENGTH, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema, type Release } from '../ledger/records.js';
 import { setAndVerifyWeights } from '../steps/advance.js';
 import { ROLLBACK_SOURCE, type ReleaseInput } from '../steps/preflight.js';
 import { markRollingBack, rollBack } from '../steps/rollback.js';
@@ -58,7 +58,7 @@ import { parseInput } from '../validation.js';
  */
 const PrincipalArnSchema = z
   .string()
-  .max(512)
+  .max(MAX_PRINCIPAL_LENGTH)
   .regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\x21-\x7E]+$/, 'must be an IAM principal ARN (arn:aws:iam::<account>:user/… or arn:aws:sts::<account>:assumed-role/…)');
 
 const RollbackReleaseInput = z.strictObject({

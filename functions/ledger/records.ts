@@ -35,7 +35,7 @@ export const VersionSchema = TextSchema(256);
  * can be far longer than 256 characters (IAM allows ARNs up to 2048).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
  */
-const MAX_PRINCIPAL_LENGTH = 2048;
+export const MAX_PRINCIPAL_LENGTH = 2048;
 export const ActorSchema = TextSchema(MAX_PRINCIPAL_LENGTH);
 export const ReasonSchema = TextSchema(MAX_REASON_LENGTH);
 

@@ -116,6 +116,14 @@ describe('the control API over HTTP', () => {
     const log = await h.runtime.ledger.listEvents({ releaseId });
     expect(log.find((e) => e.type === 'RELEASE_STARTED')).toMatchObject({ actor: ERIN.principalArn, message: 'release of v2 to checkout/prod started: cart fix' });
     expect(log.find((e) => e.type === 'STATUS_CHANGED' && e.message?.includes('ROLLING_BACK') === true)).toMatchObject({ actor: ERIN.principalArn });
+
+    // The rollback route checks its caller as an IAM principal ARN: the long one passes too.
+    await call(h.server, ERIN, 'POST', `${SERVICE}/releases`, { body: { version: 'v3', plan: BAKING_PLAN } });
+    const second = await until(async () => (await h.runtime.ledger.listReleases(CHECKOUT)).items.find((r) => r.version === 'v3'));
+    await releaseWhen(h, second.releaseId, baking(10));
+    expect(await call(h.server, ERIN, 'POST', `${SERVICE}/releases/${second.releaseId}/rollback`, { body: { reason: 'errors' } })).toMatchObject({ status: 200, body: { phase: 'before-promotion' } });
+    expect(await releaseWhen(h, second.releaseId, (r) => r.finishedAt !== undefined)).toMatchObject({ status: 'ROLLED_BACK', rollbackCause: 'rollback' });
+    expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
   });
 
   it('lets an allowed IAM principal approve through the same decision path, recorded with its ARN', async () => {
