@@ -60,7 +60,7 @@ export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
   { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackBotToken.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
   { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', uses: [...SET_WEIGHTS, 'Fleet.promote'], timeoutSeconds: 120, description: 'Promotes the new fleet' },
   { id: 'Retire', entry: 'retire', substitution: 'RetireFunctionArn', uses: ['Fleet.retire'], timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
-  { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.retire', 'Migrator.stop'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
+  { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.promote', 'Fleet.retire', 'Migrator.stop'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
   ] satisfies Omit<FunctionSpec, 'kind' | 'ledger'>[]
 ).map((f) => ({ ...f, kind: 'task', ledger: true }));
 
@@ -69,7 +69,7 @@ export const EVENT_FUNCTIONS: readonly FunctionSpec[] = (
   [
   { id: 'AlarmHandler', entry: 'alarm', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS, 'Callbacks.failure'], ledger: true, timeoutSeconds: 60, description: 'Alarm to ALARM: traffic back to stable, flow failed' },
   // Every onboarded service, each possibly rolled back.
-  { id: 'Reconciler', entry: 'reconcile', uses: ['Executions.status', ...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.retire'], ledger: true, timeoutSeconds: 300, description: 'Closes releases whose execution died' },
+  { id: 'Reconciler', entry: 'reconcile', uses: ['Executions.status', ...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.promote', 'Fleet.retire'], ledger: true, timeoutSeconds: 300, description: 'Closes releases whose execution died' },
   { id: 'BuildTrigger', entry: 'build-trigger', uses: ['ReleaseStarter.start'], ledger: false, needsStateMachineArn: true, timeoutSeconds: 30, description: 'Starts releases from ECR pushes and CodeBuild builds' },
   ] satisfies Omit<FunctionSpec, 'kind'>[]
 ).map((f) => ({ ...f, kind: 'event' }));

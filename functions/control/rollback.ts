@@ -194,9 +194,10 @@ async function afterPromotion(deps: StepDeps, release: Release, by: string, reas
   }
   const service = serviceOf(deps, marked);
   const split = recordedSplit(marked);
-  // Traffic first (verified), then the old fleet primary again (ECS UpdateServicePrimaryTaskSet), then the rest.
+  // Traffic first (verified), in seconds; rollBack then makes the old fleet the primary again (ECS
+  // UpdateServicePrimaryTaskSet), removes the new one and closes the release — the same code the reconciler
+  // runs when this function dies half-way.
   if (split !== undefined) await setAndVerifyWeights(deps.router, trafficOf(service), split, ALL_STABLE);
-  await fleetFor(deps, service.fleet).promote(service.fleet, old);
   await deps.ledger.appendEvent({
     releaseId: marked.releaseId,
     eventId: 'rolled-back-after-promotion',

@@ -211,6 +211,8 @@ const ClaimRetirementInput = z.object({ ...ReleaseRefShape, stepIndex: z.number(
 
 /** The current step's name once Retire has claimed a release (see {@link Ledger.claimRetirement}). */
 export const RETIRE_STEP = 'retire';
+/** The step Finalize records once it has put all traffic on the new fleet, before making it the primary. */
+export const PROMOTE_STEP = 'promote';
 
 const RecordFleetInput = z.object({ ...ReleaseRefShape, fleet: FleetRefSchema });
 export type RecordFleetInput = z.input<typeof RecordFleetInput>;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { weightsFor } from '../domain/plan.js';
 import { isTerminalStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, RolledBackOnRequestError, StaleStatusError } from '../errors.js';
+import { PROMOTE_STEP } from '../ledger/ledger.js';
 import { setAndVerifyWeights } from './advance.js';
 import {
   defineStep,
@@ -38,7 +39,7 @@ export const finalize = defineStep({
     await ensureStatus(deps, ref, 'FINALIZING', PROMOTABLE, 'flow');
     const weights = weightsFor(100);
     await setAndVerifyWeights(deps.router, trafficOf(service), splitOf(release), weights);
-    await deps.ledger.recordProgress({ ...ref, step: { index: release.plan.steps.length, name: 'promote' }, weights });
+    await deps.ledger.recordProgress({ ...ref, step: { index: release.plan.steps.length, name: PROMOTE_STEP }, weights });
     await fleetFor(deps, service.fleet).promote(service.fleet, deploy.fleet);
     // From FINALIZING on nothing but this flow (or the reconciler once it is dead) changes the status; check once more that it holds.
     await assertStatus(deps, ref, FINALIZING);

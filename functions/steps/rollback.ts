@@ -14,6 +14,7 @@ import { ACTIVE_STATUSES, isTerminalStatus, type ReleaseStatus } from '../domain
 import { storableReason } from '../domain/text.js';
 import { rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../domain/verdict.js';
 import { FleetNotFoundError, LockNotOwnedError, NoLiveFleetError, ReleaseNotActiveError, StaleStatusError } from '../errors.js';
+import { PROMOTE_STEP } from '../ledger/ledger.js';
 import type { FleetRef, Release } from '../ledger/records.js';
 import type { Fleet, FleetTarget } from '../ports.js';
 import { setAndVerifyWeights } from './advance.js';
@@ -111,6 +112,10 @@ async function restoreStable(deps: StepDeps, release: Release, liveFleetId: stri
     return { onto: 'new', fleet: release.newFleet, reason: `the stable fleet ${stableId} no longer exists; traffic stays on ${release.newFleet.id} (${release.version})` };
   }
   if (split !== undefined) await setAndVerifyWeights(deps.router, target, split, ALL_STABLE);
+  // Finalize got as far as promotion (the new fleet may be the ECS primary task set): the stable fleet is made
+  // the primary again before the new one goes, whoever finishes the rollback (a rollback on request, or the
+  // reconciler after that request's function died half-way). Idempotent, so a second call changes nothing.
+  if (stable !== undefined && release.currentStep?.name === PROMOTE_STEP) await fleets.promote(service.fleet, stable);
   const plan = PlanSchema.safeParse(release.plan);
   const canary = plan.success ? plan.data.darkCanary : undefined;
   if (canary !== undefined) {

@@ -115,10 +115,33 @@ describe('rollback of a release in place', () => {
     expect(release).toMatchObject({ status: 'ROLLED_BACK', outcome: 'ROLLED_BACK_ON_REQUEST', rollbackCause: 'rollback', reason: `rolled back by ${DANA}: latency after promotion` });
     expect(liveCheckoutVersions(runtime)).toEqual(['v1']);
     expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
+    // Finalize made v2 the primary; the rollback made v1 the primary again.
     expect(runtime.cloud.calls.filter((c) => c === 'fleet.promote')).toHaveLength(2);
+    expect(runtime.cloud.liveFleets().find((f) => f.primary)?.version).toBe('v1');
     const events = await runtime.ledger.listEvents({ releaseId: release.releaseId });
     expect(events).toContainEqual(expect.objectContaining({ type: 'STATUS_CHANGED', actor: DANA, data: { from: 'FINALIZING', to: 'ROLLING_BACK', cause: 'rollback' } }));
     expect(events.map((e) => e.type)).not.toContain('FLEET_RETIRED');
+  });
+
+  it('after promotion, when the rollback dies right after its status change: the reconciler finishes it, the old fleet primary again and the new one gone', async () => {
+    const runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 20 }, waitTimeOverrides: { TerminationWait: 1_000 } } });
+    const execution = runtime.startRelease(releaseInput('v2', { plan: ONE_STEP }));
+    const promoted = await releaseWhere(runtime, (r) => r.status === 'FINALIZING' && r.currentStep?.name === 'promote');
+    await until(async () => ((await runtime.ledger.getStable(CHECKOUT))?.version === 'v2' ? true : undefined));
+    expect(runtime.cloud.liveFleets().find((f) => f.primary)?.version).toBe('v2');
+    // What rollbackRelease writes first; its function then dies (Lambda timeout, crash) before moving anything.
+    await runtime.ledger.transition({ ...CHECKOUT, releaseId: promoted.releaseId, from: 'FINALIZING', to: 'ROLLING_BACK', cause: 'rollback', reason: `rolled back by ${DANA}: died`, actor: DANA, unlessStep: 'retire' });
+
+    // Retire finds it rolling back on request and retires nothing; the failed execution brings the reconciler.
+    expect(failed(await execution.result)).toEqual({ error: 'RolledBackOnRequest' });
+    await runtime.settled();
+    expect(runtime.reconcileErrors).toEqual([]);
+    expect(await onlyRelease(runtime)).toMatchObject({ status: 'ROLLED_BACK', rollbackCause: 'rollback' });
+    expect(runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
+    expect(liveCheckoutVersions(runtime)).toEqual(['v1']);
+    expect(runtime.cloud.liveFleets().find((f) => f.primary)?.version).toBe('v1');
+    expect(await runtime.ledger.getStable(CHECKOUT)).toMatchObject({ version: 'v1', fleet: promoted.stableFleet });
+    expect(await runtime.ledger.getLock(CHECKOUT)).toBeUndefined();
   });
 
   it('loses to Retire once Retire has claimed the release (and Retire loses to a rollback that came first): exactly one wins', async () => {
