@@ -17,7 +17,7 @@
  * back). The earliest fitting step is matched each time, which is optimal:
  * it leaves the most room for the approvals that follow.
  */
-import { weightsBefore, type ApprovalStep, type Plan } from './plan.js';
+import { approverNames, weightsBefore, type ApprovalStep, type Plan } from './plan.js';
 
 /** Why an override breaks the floor: the `plan.steps.N` (or `plan.steps`) it names, and what is wrong. */
 export interface FloorViolation {
@@ -37,10 +37,6 @@ function sameApprovers(a: ApprovalStep, b: ApprovalStep): boolean {
     sameSet(a.approvers.groups, b.approvers.groups) &&
     sameSet(a.approvers.principals ?? [], b.approvers.principals ?? [])
   );
-}
-
-function describeApprovers(step: ApprovalStep): string {
-  return [...step.approvers.users, ...step.approvers.groups, ...(step.approvers.principals ?? [])].join(', ');
 }
 
 /** The first way `override` weakens the approvals of `configured`, or `undefined` when it keeps them all. */
@@ -72,17 +68,17 @@ export function planFloorViolation(configured: Plan, override: Plan): FloorViola
       from = matched + 1;
       continue;
     }
-    const asked = `the configuration asks ${describeApprovers(gate)} (plan step ${String(j)}) while the new fleet has ${String(ceiling)}%, and a start input may add approvals but not remove, replace or postpone one`;
+    const asked = `the configuration asks ${approverNames(gate)} (plan step ${String(j)}) while the new fleet has ${String(ceiling)}%, and a start input may add approvals but not remove, replace or postpone one`;
     if (different !== undefined) {
       const step = override.steps[different] as ApprovalStep;
-      return { field: `plan.steps.${String(different)}`, problem: `asks ${describeApprovers(step)}, but ${asked}` };
+      return { field: `plan.steps.${String(different)}`, problem: `asks ${approverNames(step)}, but ${asked}` };
     }
     if (tooLate !== undefined) {
       const step = override.steps[tooLate];
       const weight = step?.type === 'traffic' ? step.weight : 0;
       return { field: `plan.steps.${String(tooLate)}`, problem: `raises the new fleet to ${String(weight)}% first, but ${asked}` };
     }
-    return { field: 'plan.steps', problem: `has no approval by ${describeApprovers(gate)}, but ${asked}` };
+    return { field: 'plan.steps', problem: `has no approval by ${approverNames(gate)}, but ${asked}` };
   }
   return undefined;
 }

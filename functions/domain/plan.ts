@@ -112,6 +112,11 @@ export function weightsBefore(plan: Plan, index: number): Weights {
 }
 
 /** A short name for a step, for the ledger and progress output. */
+/** Who may decide an approval step, for people to read: its Slack users, groups and IAM principals. */
+export function approverNames(step: ApprovalStep): string {
+  return [...step.approvers.users, ...step.approvers.groups, ...(step.approvers.principals ?? [])].join(', ');
+}
+
 export function stepName(step: PlanStep): string {
   return step.type === 'traffic' ? `traffic ${step.weight}%` : 'approval';
 }

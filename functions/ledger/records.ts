@@ -198,7 +198,7 @@ export type Stable = z.infer<typeof StableSchema>;
  */
 export const PrincipalPatternSchema = z
   .string()
-  .max(512)
+  .max(MAX_PRINCIPAL_LENGTH)
   .regex(
     /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+(\/\*)?$/,
     'must be an IAM or STS principal ARN, optionally ending in "/*" for every session of an assumed role',

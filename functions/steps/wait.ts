@@ -9,6 +9,7 @@
  * handler: whichever of the two writes second sees the other's write.
  */
 import { z } from 'zod';
+import { approverNames } from '../domain/plan.js';
 import { RollbackRequestedError } from '../errors.js';
 import type { Approval, Release } from '../ledger/records.js';
 import { assertStatus, CursorSchema, defineStep, refOf, ReleaseContextSchema, requireRelease, statuses, type StepDeps } from './step.js';
@@ -89,7 +90,7 @@ export const approval = defineStep({
       releaseId: release.releaseId,
       eventId: `approval-requested:${created.approvalId}`,
       type: 'APPROVAL_REQUESTED',
-      message: `step ${String(stepIndex)} waits for ${[...step.approvers.users, ...step.approvers.groups].join(', ')} until ${created.expiresAt}`,
+      message: `step ${String(stepIndex)} waits for ${approverNames(step)} until ${created.expiresAt}`,
       data: { approvalId: created.approvalId, stepIndex },
     });
     try {

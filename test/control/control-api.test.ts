@@ -142,6 +142,8 @@ describe('the control API over HTTP', () => {
     expect(decided.body.approval.decision).toMatchObject({ outcome: 'APPROVED', by: ALICE.principalArn, via: 'api', comment: 'ship it' });
     expect(await releaseWhen(h, releaseId, (r) => r.finishedAt !== undefined)).toMatchObject({ status: 'SUCCEEDED' });
     expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 0], [TG_GREEN, 100]]));
+    const requested = (await h.runtime.ledger.listEvents({ releaseId })).find((e) => e.type === 'APPROVAL_REQUESTED');
+    expect(requested?.message).toMatch(/^step 0 waits for U01ALICE, arn:aws:sts::000000000000:assumed-role\/Operators\/\* until /);
 
     const again = await call(h.server, ALICE, 'POST', `/approvals/${approvalId}/reject`, {});
     expect(again.status).toBe(409);
