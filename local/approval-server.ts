@@ -19,6 +19,7 @@ import { SlackWebApi } from '../functions/adapters/slack/web-api.js';
 import { approvalChannel, fourEyesFor, type RollgateConfig } from '../functions/config.js';
 import type { LocalNotifierContext } from './runtime.js';
 import { LocalSlackStub, type StubUser } from './slack-stub.js';
+import { closeServer, listenOnLoopback } from './loopback-server.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -61,10 +62,7 @@ export class LocalApprovalServer {
     const server = createServer((request, response) => {
       void serve(endpoint, origin, request, response);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, resolve);
-    });
+    await listenOnLoopback(server, { port: options.port, host });
     const started = new LocalApprovalServer(server, endpoint, host, options.sweepIntervalMs ?? 1000);
     origin = started.baseUrl;
     return started;
@@ -82,12 +80,7 @@ export class LocalApprovalServer {
 
   public close(): Promise<void> {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
-    return new Promise((resolve) => {
-      this.server.closeAllConnections();
-      this.server.close(() => {
-        resolve();
-      });
-    });
+    return closeServer(this.server);
   }
 }
 

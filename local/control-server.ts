@@ -10,13 +10,13 @@
  * talks to the deployed API.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ReleaseExecution, ReleaseStarter, StartOutcome } from '../functions/adapters/aws/sfn-release-starter.js';
 import { errorBodyOf, handleControlRequest, statusOf } from '../functions/control/api.js';
 import { ExecutionAlreadyExistsError, InvalidInputError } from '../functions/errors.js';
 import type { ControlDeps } from '../functions/control/operations.js';
 import type { LocalRuntime } from './runtime.js';
 import { SigV4Verifier, type LocalCredential } from './sigv4-verifier.js';
+import { closeServer, listenOnLoopback } from './loopback-server.js';
 
 /** Bodies beyond this are refused (API Gateway's own limit is far higher; control bodies are small). */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -130,22 +130,11 @@ export const ControlServer = {
     const server = createServer((request, response) => {
       void serve(request, response);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', resolve);
-    });
-    const { port } = server.address() as AddressInfo;
+    const port = await listenOnLoopback(server, { port: options.port });
     return {
       endpoint: `http://127.0.0.1:${String(port)}`,
       serverErrors,
-      close: () =>
-        new Promise<void>((resolve, reject) => {
-          server.closeAllConnections();
-          server.close((error) => {
-            if (error === undefined) resolve();
-            else reject(error);
-          });
-        }),
+      close: () => closeServer(server),
     };
   },
 };

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback-server.js';
 
 /** A workspace member the stub knows. */
 export interface StubUser {
@@ -79,10 +80,7 @@ export class LocalSlackStub {
         response.end(JSON.stringify(answer));
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, options.host ?? '127.0.0.1', resolve);
-    });
+    await listenOnLoopback(server, { host: options.host });
     ready.stub = new LocalSlackStub(server, options);
     return ready.stub;
   }
@@ -113,12 +111,7 @@ export class LocalSlackStub {
   }
 
   public close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.closeAllConnections();
-      this.server.close(() => {
-        resolve();
-      });
-    });
+    return closeServer(this.server);
   }
 
   private answer(request: IncomingMessage, raw: string): Answer {

@@ -5,7 +5,7 @@
  * listens), or never passing its health check.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../loopback-server.js';
 
 /** How a version behaves on the wire. */
 export interface VersionServerBehaviour {
@@ -82,11 +82,7 @@ export class VersionServer {
     });
     // Above the load balancer's idle timeout (60 s), as AWS advises for targets, so the router closes idle connections first.
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    const url = `http://127.0.0.1:${String(await listenOnLoopback(server))}`;
     if (behaviour.crashOnStart === true) {
       // Started, then died: the port it had refuses connections from now on.
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));
@@ -107,11 +103,7 @@ export class VersionServer {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const server = this.server;
-    if (server?.listening !== true) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => { resolve(); });
-    });
+    return server === undefined ? Promise.resolve() : closeServer(server);
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, behaviour: VersionServerBehaviour, errors: ErrorSequence): void {

@@ -19,9 +19,9 @@
  * 504) and targets that report no time keep the router's own time.
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { seededRandom } from './random.js';
 import { TARGET_TIME_HEADER, targetTimeOf } from './version-server.js';
+import { closeServer, listenOnLoopback } from '../loopback-server.js';
 
 /** A header-routed listener rule forwarding to one target group. */
 export interface HeaderRule {
@@ -98,11 +98,7 @@ export class WeightedRouter {
   public static async start(options: WeightedRouterOptions): Promise<WeightedRouter> {
     const router = new WeightedRouter(options);
     const { server } = router;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    router.address = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    router.address = `http://127.0.0.1:${String(await listenOnLoopback(server))}`;
     return router;
   }
 
@@ -126,11 +122,7 @@ export class WeightedRouter {
 
   public close(): Promise<void> {
     this.agent.destroy();
-    if (!this.server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.server.closeAllConnections();
-      this.server.close(() => { resolve(); });
-    });
+    return closeServer(this.server);
   }
 
   private forward(request: IncomingMessage, response: ServerResponse): void {

@@ -8,10 +8,10 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { matchRoute, type ControlRouteId } from '../../functions/control/routes.js';
 import { NodeSha256 } from '../../functions/control/sha256.js';
+import { closeServer, listenOnLoopback } from '../../local/loopback-server.js';
 
 /** The credentials the stand-in accepts (the CLI gets them through the AWS environment variables). */
 export const FAKE_CREDENTIALS: Credentials = { accessKeyId: 'AKIAROLLGATETEST0001', secretAccessKey: 'rollgate-test-secret', sessionToken: 'rollgate-test-session' };
@@ -140,19 +140,11 @@ export async function startStandIn(script: Script, credentials: Credentials = FA
       send(status, out);
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  port = await listenOnLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${String(port)}`,
     calls,
     refused,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => {
-          if (error === undefined) resolve();
-          else reject(error);
-        });
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -14,7 +14,7 @@
  *   https://smithy.io/2.0/aws/protocols/aws-query-protocol.html
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../../local/loopback-server.js';
 
 /** A request a stand-in received. */
 export interface Received<I> {
@@ -60,16 +60,11 @@ async function listen<I>(answer: (req: IncomingMessage, body: string, received: 
       res.end(out);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
+    endpoint: `http://127.0.0.1:${String(port)}`,
     received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpSmokeChecker } from '../../functions/adapters/http/smoke-checker.js';
+import { closeServer, listenOnLoopback } from '../../local/loopback-server.js';
 
 const route = { headerName: 'x-rollgate-canary', headerValue: 'v2', priority: 5 };
 const seen: { path: string; headers: IncomingHttpHeaders }[] = [];
@@ -19,13 +20,11 @@ beforeAll(async () => {
     const canary = req.headers[route.headerName] === route.headerValue;
     res.writeHead(req.url === '/healthz' && canary ? 200 : 503).end(canary ? 'new fleet' : 'stable fleet');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  baseUrl = `http://127.0.0.1:${String(await listenOnLoopback(server))}`;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  await closeServer(server);
 });
 
 describe('HttpSmokeChecker against a real HTTP server', () => {
