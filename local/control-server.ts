@@ -57,6 +57,9 @@ export class LocalReleaseStarter implements ReleaseStarter {
   }
 }
 
+/** Traffic per version over the last minute, in 10 s periods: local releases last seconds, not minutes. */
+export const LOCAL_TRAFFIC_WINDOW = { periodSeconds: 10, periods: 6 } as const;
+
 /** The control operations' dependencies over a local runtime: its ledger, engine, simulated cloud and decision path. */
 export function localControlDeps(runtime: LocalRuntime): ControlDeps {
   return {
@@ -68,6 +71,9 @@ export function localControlDeps(runtime: LocalRuntime): ControlDeps {
     callbacks: runtime.deps.callbacks,
     steps: runtime.deps,
     decisions: runtime.decisionDeps,
+    // What the simulated routers saw (nothing without the HTTP cloud); bakes are seconds here, so are the periods.
+    traffic: runtime.cloud,
+    trafficWindow: LOCAL_TRAFFIC_WINDOW,
     now: () => new Date(),
   };
 }
