@@ -14,6 +14,8 @@ export interface VersionReleaseInput {
   readonly releaseId: string;
   readonly environment: string;
   readonly version: string;
+  /** The version taking traffic when it started: that one ran there then. */
+  readonly previousVersion?: string | undefined;
   readonly status: string;
   readonly outcome?: string | undefined;
   readonly createdAt: string;
@@ -59,7 +61,11 @@ export interface VersionStableIn {
 /** One version of a service. */
 export interface VersionRow {
   readonly version: string;
-  /** Environments it ran in (a release of it started there, or it is stable there), in the order it first did. */
+  /**
+   * Environments it ran in, in the order it first did: a release of it
+   * started there, it is stable there, or it was the stable version a
+   * release there started from (an onboarded version replaced since).
+   */
   readonly environments: string[];
   /** Its releases, every outcome (a rollback to it counts). */
   readonly releases: number;
@@ -73,7 +79,11 @@ export interface VersionRow {
   readonly startedBy: string | null;
   /** The environments where it is the stable version now, since when and on which fleet; empty when nowhere. */
   readonly stable: VersionStableIn[];
-  /** Its newest activity: its newest release's start, or when it became stable if later. Rows are sorted on it. */
+  /**
+   * Its newest activity: its newest release's start, or when it became stable
+   * if later; for a version with neither, the last time a release started
+   * from it. Rows are sorted on it.
+   */
   readonly lastActivityAt: string;
 }
 
@@ -91,20 +101,23 @@ const later = (a: string | null, b: string | null): string | null => (a === null
  * `toISOString()`).
  */
 export function foldVersions(releases: readonly VersionReleaseInput[], stables: readonly VersionStableInput[]): VersionRow[] {
-  const byVersion = new Map<string, { releases: VersionReleaseInput[]; stable: VersionStableInput[] }>();
+  const byVersion = new Map<string, { releases: VersionReleaseInput[]; stable: VersionStableInput[]; replaced: VersionReleaseInput[] }>();
   const entry = (version: string) => {
     let found = byVersion.get(version);
     if (found === undefined) {
-      found = { releases: [], stable: [] };
+      found = { releases: [], stable: [], replaced: [] };
       byVersion.set(version, found);
     }
     return found;
   };
-  for (const release of releases) entry(release.version).releases.push(release);
+  for (const release of releases) {
+    entry(release.version).releases.push(release);
+    if (release.previousVersion !== undefined) entry(release.previousVersion).replaced.push(release);
+  }
   for (const stable of stables) entry(stable.version).stable.push(stable);
 
   const rows: VersionRow[] = [];
-  for (const [version, { releases: of, stable }] of byVersion) {
+  for (const [version, { releases: of, stable, replaced }] of byVersion) {
     // Release ids are ULIDs: by id is by start time, ties included.
     const sorted = [...of].sort((a, b) => (a.createdAt === b.createdAt ? a.releaseId.localeCompare(b.releaseId) : a.createdAt < b.createdAt ? -1 : 1));
     const first = sorted[0];
@@ -114,13 +127,18 @@ export function foldVersions(releases: readonly VersionReleaseInput[], stables: 
       .map((s) => ({ environment: s.environment, since: s.updatedAt, fleetId: s.fleet.id, releaseId: s.releaseId ?? null }));
     const firstRan = new Map<string, string>();
     for (const r of sorted) if (!firstRan.has(r.environment)) firstRan.set(r.environment, r.createdAt);
-    for (const s of stable) {
-      const seen = firstRan.get(s.environment);
-      if (seen === undefined || s.updatedAt < seen) firstRan.set(s.environment, s.updatedAt);
-    }
+    const ranAt = (environment: string, at: string) => {
+      const seen = firstRan.get(environment);
+      if (seen === undefined || at < seen) firstRan.set(environment, at);
+    };
+    for (const s of stable) ranAt(s.environment, s.updatedAt);
+    for (const r of replaced) ranAt(r.environment, r.createdAt);
     const environments = [...firstRan].sort((a, b) => (a[1] === b[1] ? a[0].localeCompare(b[0]) : a[1] < b[1] ? -1 : 1)).map(([environment]) => environment);
     const lastEndedAt = sorted.reduce<string | null>((at, r) => later(at, r.finishedAt ?? null), null);
-    const lastActivityAt = later(last?.createdAt ?? null, stableIn.reduce<string | null>((at, s) => later(at, s.since), null)) ?? '';
+    const lastActivityAt =
+      later(last?.createdAt ?? null, stableIn.reduce<string | null>((at, s) => later(at, s.since), null)) ??
+      replaced.reduce<string | null>((at, r) => later(at, r.createdAt), null) ??
+      '';
     rows.push({
       version,
       environments,
