@@ -23,7 +23,7 @@ describe('the simulated router as TrafficMetrics', () => {
     closers.push(() => http.close());
     const services = parseConfig(DEMO_CONFIG).services;
     const service = services[0] as ServiceConfig;
-    const [blue, green] = service.traffic.targetGroupArns as [string, string];
+    const [blue, green] = service.traffic.targetGroupArns;
     const cloud = new SimulatedCloud({ backend: http });
     cloud.seedFleet({ kind: 'ecs-task-set', id: 'ts-v1', targetGroup: blue }, 'v1', service.traffic);
     await http.attach({ cloud, services, deliverAlarm: () => Promise.resolve() });
