@@ -57,8 +57,11 @@ export class LocalReleaseStarter implements ReleaseStarter {
   }
 }
 
-/** Traffic per version over the last minute, in 10 s periods: local releases last seconds, not minutes. */
-export const LOCAL_TRAFFIC_WINDOW = { periodSeconds: 10, periods: 6 } as const;
+/**
+ * Traffic per version over the last minute, in 1 s periods: local releases last seconds (bakes are
+ * compressed to 2 s), and a release's traffic counts only from its first whole period on.
+ */
+export const LOCAL_TRAFFIC_WINDOW = { periodSeconds: 1, periods: 60 } as const;
 
 /** The control operations' dependencies over a local runtime: its ledger, engine, simulated cloud and decision path. */
 export function localControlDeps(runtime: LocalRuntime): ControlDeps {

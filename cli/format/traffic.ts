@@ -8,10 +8,10 @@ function rate(percent: number | null): string {
 }
 
 function versionPart(v: VersionTrafficView): string {
-  return `${v.version} (${v.role}) ${String(v.requests)} req · ${rate(v.errorRatePercent)} · p99 ${v.p99Ms === null ? '–' : `${v.p99Ms.toFixed(0)} ms`}`;
+  return `${v.version} (${v.role}) ${String(v.requests)} req · ${rate(v.errorRatePercent)} · p99 ${v.p99Ms === null ? '–' : `${v.p99Ms < 10 ? v.p99Ms.toFixed(1) : v.p99Ms.toFixed(0)} ms`}`;
 }
 
-/** `v1 (stable) 812 req · 0.1 % 5xx · p99 41 ms | v2 (canary) 95 req · 20 % 5xx · p99 38 ms`; over the window the API read. */
+/** `v1 (stable) 812 req · 0.1 % 5xx · p99 41 ms | v2 (canary) 95 req · 20 % 5xx · p99 38 ms  (last 60 s)`: over the window the API read. */
 export function trafficLine(traffic: TrafficAnswer): string {
   if (traffic.versions.length === 0) return 'no target group recorded yet';
   const seconds = ((Date.parse(traffic.end) - Date.parse(traffic.start)) / 1000).toFixed(0);

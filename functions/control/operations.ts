@@ -355,7 +355,8 @@ export interface ReleaseTraffic {
  * `getReleaseTraffic`: requests, 5xx, error rate and p99 per version of a
  * release — its stable and canary target groups — over the last
  * {@link ControlDeps.trafficWindow} periods (ending now, or at its end for
- * an ended release), each period with its counts and percentiles. A route
+ * an ended release) but none that began before the release did, each period
+ * with its counts and percentiles. A route
  * of its own, not part of `getRelease`: CloudWatch is a dependency of its
  * own (an outage here leaves `getRelease` answering) and GetMetricData is
  * billed per metric read, so only those who show traffic pay for it.
@@ -365,7 +366,13 @@ export async function getReleaseTraffic(deps: Pick<ControlDeps, 'ledger' | 'conf
   const { periodSeconds, periods } = deps.trafficWindow;
   const endedAt = release.finishedAt === undefined ? undefined : new Date(release.finishedAt);
   const now = deps.now();
-  const window = windowEndingAt(endedAt !== undefined && endedAt < now ? endedAt : now, periodSeconds, periods);
+  const last = windowEndingAt(endedAt !== undefined && endedAt < now ? endedAt : now, periodSeconds, periods);
+  // The blue and green target groups serve one release's fleets after another's: a period that began
+  // before this release started may hold another version's requests, so the window starts at the first
+  // whole period after the release's start (no period at all in the release's first one).
+  const step = periodSeconds * 1000;
+  const firstWhole = Math.ceil(Date.parse(release.createdAt) / step) * step;
+  const window = { start: new Date(Math.min(Math.max(last.start.getTime(), firstWhole), last.end.getTime())), end: last.end };
   const service = deps.config.services.find((s) => s.service === input.service && s.environment === input.environment);
   const canaryTargetGroup = release.newFleet?.targetGroup ?? release.canaryTargetGroup;
   const roles = [

@@ -98,8 +98,10 @@ describe('rollgate --local versions and watch traffic, with real requests throug
     // The same figures on the human line (the release ended: one line, then the outcome).
     const human = await rollgate('watch', 'checkout');
     expect(human.code).toBe(0);
-    const rate = (n: number) => (n < 10 ? n.toFixed(1) : n.toFixed(0));
-    expect(human.stdout).toContain(`v1 (stable) ${String(stable?.requests)} req · 0.0 % 5xx · p99 ${(stable?.p99Ms ?? 0).toFixed(0)} ms | v3 (canary) ${String(canary?.requests)} req · ${rate(canary?.errorRatePercent ?? 0)} % 5xx · p99 ${(canary?.p99Ms ?? 0).toFixed(0)} ms  (last 60 s)`);
+    const figure = (n: number) => (n < 10 ? n.toFixed(1) : n.toFixed(0));
+    expect(human.stdout).toMatch(
+      new RegExp(`v1 \\(stable\\) ${String(stable?.requests)} req · 0\\.0 % 5xx · p99 ${figure(stable?.p99Ms ?? 0)} ms \\| v3 \\(canary\\) ${String(canary?.requests)} req · ${figure(canary?.errorRatePercent ?? 0)} % 5xx · p99 ${figure(canary?.p99Ms ?? 0)} ms  \\(last \\d+ s\\)`),
+    );
 
     const versions = await rollgate('versions', 'checkout');
     expect(versions.code).toBe(0);
