@@ -8,6 +8,10 @@
  * with CloudWatch semantics — delivering their changes to ALARM as "CloudWatch
  * Alarm State Change" events to the alarm handler.
  *
+ * Every routed request is recorded once per target group
+ * (./router-traffic.ts): the alarms' datapoints come from that record, and
+ * so does the local TrafficMetrics ({@link HttpCloud.metrics}).
+ *
  * Fleet health is the version servers really answering their health check;
  * dark-canary smoke checks are real requests through the router with the
  * header.
