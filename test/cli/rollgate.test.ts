@@ -178,6 +178,36 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
     expect(oneDocument(all.stdout)).toEqual({ items: [release()] });
   });
 
+  it('versions: GETs the service\'s versions with --env, --limit and --cursor as the query, a row per version and the next page named; --json prints the answer', async () => {
+    const row = {
+      version: 'v42',
+      environments: ['staging', 'prod'],
+      releases: 3,
+      firstStartedAt: '2026-12-02T13:00:00.000Z',
+      lastEndedAt: '2026-12-02T13:20:00.000Z',
+      lastRelease: { releaseId: RELEASE_ID, environment: 'prod', status: 'SUCCEEDED', outcome: 'PROMOTED', startedAt: '2026-12-02T13:10:00.000Z', endedAt: '2026-12-02T13:20:00.000Z' },
+      startedBy: 'arn:aws:iam::123456789012:user/ana',
+      stable: [{ environment: 'prod', since: '2026-12-02T13:19:00.000Z', fleetId: 'ecs-svc/42', releaseId: RELEASE_ID }],
+      lastActivityAt: '2026-12-02T13:19:00.000Z',
+    };
+    const page = { items: [row], next: 'eyJ2IjoidjQyIn0' };
+    const [one, json] = await Promise.all([
+      rollgate({ listVersions: ok(page) }, ['versions', 'checkout', '--env', 'prod', '--limit', '1', '--cursor', 'c1']),
+      rollgate({ listVersions: ok({ items: [row] }) }, ['versions', 'checkout', '--json']),
+    ]);
+    expect(one.calls).toEqual([expect.objectContaining({ route: 'listVersions', method: 'GET', path: '/services/checkout/versions', query: { limit: '1', cursor: 'c1', environment: 'prod' } })]);
+    expect(one.code).toBe(0);
+    expect(one.stdout.split('\n')).toEqual([
+      'checkout/prod',
+      'VERSION  ENVS          RELEASES  LAST                          FIRST STARTED        LAST ENDED           STARTED BY                          STABLE',
+      'v42      staging,prod  3         SUCCEEDED (PROMOTED) in prod  2026-12-02 13:00:00  2026-12-02 13:20:00  arn:aws:iam::123456789012:user/ana  prod since 2026-12-02 13:19:00 on ecs-svc/42',
+      'more: rollgate versions checkout --env prod --limit 1 --cursor eyJ2IjoidjQyIn0',
+      '',
+    ]);
+    expect(json.calls).toEqual([expect.objectContaining({ route: 'listVersions', path: '/services/checkout/versions', query: {} })]);
+    expect(oneDocument(json.stdout)).toEqual({ items: [row] });
+  });
+
   it('promote, abort, approve, reject, lock --take-over and whoami call their routes with their bodies, signed', async () => {
     const active: Script = { getStatus: ok({ activeRelease: release() }) };
     const [promote, abort, approve, reject, takeOver, whoami] = await Promise.all([
