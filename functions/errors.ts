@@ -174,15 +174,15 @@ export class CorruptRecordError extends RollgateError {
   }
 }
 
-/** The service+environment is not onboarded. */
+/** The service+environment is not onboarded (without an environment: the service is onboarded in none). */
 export class UnknownServiceError extends RollgateError {
   public constructor(
     public readonly service: string,
-    public readonly environment: string,
+    public readonly environment: string | undefined,
     known: readonly string[],
   ) {
     super(
-      `${service}/${environment} is not an onboarded service+environment` +
+      (environment === undefined ? `${service} is not an onboarded service` : `${service}/${environment} is not an onboarded service+environment`) +
         (known.length === 0 ? '' : ` (onboarded: ${known.join(', ')})`),
     );
   }

@@ -211,3 +211,67 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 export interface Executions {
   status(executionArn: string): Promise<ExecutionStatus | 'NOT_FOUND'>;
 }
+
+// ───────────────────────────── TrafficMetrics ─────────────────────────────
+
+/**
+ * A target group as its load balancer counts its traffic: the ALB's target
+ * group metrics are per target group *and* load balancer, and the listener
+ * (which the configuration names) belongs to exactly one load balancer.
+ */
+export interface TargetGroupRef {
+  readonly targetGroupArn: string;
+  /** A listener of the load balancer the traffic goes through. */
+  readonly listenerArn: string;
+}
+
+/** What to read: the target groups, and the window cut into periods. */
+export interface TrafficQuery {
+  readonly targets: readonly TargetGroupRef[];
+  /** Start of the first period (inclusive). Callers align it to `periodSeconds`, as CloudWatch aligns its periods. */
+  readonly start: Date;
+  /** End of the window (exclusive): the last period is the one that starts before it. */
+  readonly end: Date;
+  /** Length of one period, in seconds (CloudWatch: a multiple of 60, or 1/5/10/30 for high-resolution data). */
+  readonly periodSeconds: number;
+}
+
+/**
+ * What one target group served in one period. Counts are sums over the
+ * period; latency is the target's response time (the ALB's
+ * TargetResponseTime: from the request leaving the load balancer to the
+ * target's answer), in milliseconds, and null when there was no request to
+ * time.
+ */
+export interface TrafficPeriod {
+  /** Start of the period; it lasts the query's `periodSeconds`. */
+  readonly start: Date;
+  /** Requests routed to the target group (RequestCount). */
+  readonly requests: number;
+  /** Of those, answered 5xx by a target (HTTPCode_Target_5XX_Count). */
+  readonly errors5xx: number;
+  /** Percentiles of the target response time, in ms; null without requests. */
+  readonly p50Ms: number | null;
+  readonly p90Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+/** One target group's periods: every period of the window, oldest first; a period nobody reported is 0 requests. */
+export interface TargetGroupTraffic {
+  readonly targetGroupArn: string;
+  readonly periods: TrafficPeriod[];
+}
+
+/**
+ * Request count, 5xx count and latency percentiles per target group and per
+ * period: the stable and canary target groups of a release side by side, for
+ * `rollgate watch`, the dashboard's charts (issue 15) and canary-vs-baseline
+ * analysis (issue 17), which needs the raw counts (a rate needs its
+ * denominator, a minimum-traffic rule its requests) and aligned periods.
+ * AWS: CloudWatch GetMetricData on AWS/ApplicationELB; locally, what the
+ * simulated router saw.
+ */
+export interface TrafficMetrics {
+  /** One entry per target of the query, in its order. */
+  read(query: TrafficQuery): Promise<TargetGroupTraffic[]>;
+}

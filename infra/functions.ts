@@ -111,6 +111,7 @@ export const CONTROL_FUNCTIONS: readonly FunctionSpec[] = [
       'Fleet.promote',
       'Fleet.retire',
       'AlarmSource.alarmsInAlarm',
+      'TrafficMetrics.read',
       'SlackBotToken.get',
     ],
     ledger: true,

@@ -11,6 +11,7 @@ import { resourceName, type ArnEnv, type IamGrant } from '../functions/adapters/
 import { ALB_ROUTER_IAM } from '../functions/adapters/aws/alb-router.js';
 import { ASG_FLEET_IAM } from '../functions/adapters/aws/asg-fleet.js';
 import { CLOUDWATCH_ALARMS_IAM } from '../functions/adapters/aws/cloudwatch-alarms.js';
+import { CLOUDWATCH_METRICS_IAM } from '../functions/adapters/aws/cloudwatch-metrics.js';
 import { ECS_FLEET_IAM } from '../functions/adapters/aws/ecs-fleet.js';
 import { ECS_MIGRATOR_IAM } from '../functions/adapters/aws/ecs-migrator.js';
 import { SECRETS_MANAGER_SECRET_IAM } from '../functions/adapters/aws/secrets-manager.js';
@@ -46,6 +47,7 @@ const AWS_ADAPTER_GRANTS = {
   SfnReleaseStarter: SFN_RELEASE_STARTER_IAM,
   SlackBotTokenSecret: SECRETS_MANAGER_SECRET_IAM,
   SlackSigningSecret: SECRETS_MANAGER_SECRET_IAM,
+  CloudWatchMetrics: CLOUDWATCH_METRICS_IAM,
 } as const satisfies Record<AwsAdapterName, readonly IamGrant<never>[]>;
 
 /** A grant with the scopes it is rendered for. */
@@ -83,6 +85,8 @@ function scopedGrants(adapter: AwsAdapterName, config: RollgateConfig, stateMach
       return scoped(AWS_ADAPTER_GRANTS.AlbRouter, [{ listenerArns: [...new Set(services.map((s) => s.traffic.listenerArn))] }]);
     case 'CloudWatchAlarms':
       return scoped(AWS_ADAPTER_GRANTS.CloudWatchAlarms, [undefined]);
+    case 'CloudWatchMetrics':
+      return scoped(AWS_ADAPTER_GRANTS.CloudWatchMetrics, [undefined]);
     case 'EcsMigrator':
       return scoped(
         AWS_ADAPTER_GRANTS.EcsMigrator,

@@ -57,6 +57,12 @@ export class LocalReleaseStarter implements ReleaseStarter {
   }
 }
 
+/**
+ * Traffic per version over the last minute, in 1 s periods: local releases last seconds (bakes are
+ * compressed to 2 s), and a release's traffic counts only from its first whole period on.
+ */
+export const LOCAL_TRAFFIC_WINDOW = { periodSeconds: 1, periods: 60 } as const;
+
 /** The control operations' dependencies over a local runtime: its ledger, engine, simulated cloud and decision path. */
 export function localControlDeps(runtime: LocalRuntime): ControlDeps {
   return {
@@ -68,6 +74,9 @@ export function localControlDeps(runtime: LocalRuntime): ControlDeps {
     callbacks: runtime.deps.callbacks,
     steps: runtime.deps,
     decisions: runtime.decisionDeps,
+    // What the simulated routers saw (nothing without the HTTP cloud); bakes are seconds here, so are the periods.
+    traffic: runtime.cloud,
+    trafficWindow: LOCAL_TRAFFIC_WINDOW,
     now: () => new Date(),
   };
 }

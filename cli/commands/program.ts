@@ -11,6 +11,7 @@ import { validateCommand, onboardCommand } from './delegated.js';
 import { abort, decide, lock, promote, rollback, whoami } from './control.js';
 import { UsageError, type Context, type Outcome } from './context.js';
 import { get, history, release, status } from './releases.js';
+import { versions } from './versions.js';
 import { watch } from './watch.js';
 
 /** Options that apply to every command. */
@@ -175,6 +176,16 @@ export function parse(argv: readonly string[]): Invocation | undefined {
   )
     .option('--env <environment>', ENV_HELP, 'prod')
     .option('--limit <n>', 'releases per page (1-100, default 20)')
+    .option('--cursor <cursor>', 'the page after the one that printed it');
+
+  command('versions <service>', 'What ran, where, when: each version of a service, its environments, releases, last outcome, where it is stable', (a, v) => (ctx) => {
+    const environment = str(v, 'env');
+    const limit = str(v, 'limit');
+    const cursor = str(v, 'cursor');
+    return versions(ctx, { service: arg(a, 0), ...(environment === undefined ? {} : { environment }), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
+  })
+    .option('--env <environment>', 'one environment (default: every environment of the service)')
+    .option('--limit <n>', 'versions per page (1-100, default 20)')
     .option('--cursor <cursor>', 'the page after the one that printed it');
 
   command('lock <service>', 'Who holds the lock; --take-over frees one whose holder is dead', (a, v) => (ctx) =>

@@ -10,7 +10,8 @@
  * `{ stable, activeRelease, lock }` (null when absent); lists are
  * `{ items, next? }`; getLock is `{ lock }`; approve and reject are
  * `{ approval }`; startRelease and rollbackToVersion name the execution
- * started; whoAmI is `{ principalArn, person? }`.
+ * started; whoAmI is `{ principalArn, person? }`; listVersions is `{ items, next? }`
+ * of version rows; getReleaseTraffic is `{ periodSeconds, start, end, versions }`.
  */
 import { z } from 'zod';
 import type { ControlRouteId } from '../../functions/control/routes.js';
@@ -78,6 +79,31 @@ export const StartAnswer = z.looseObject({
 });
 export const ApprovalAnswer = z.looseObject({ approval: ApprovalView });
 export const WhoAmIAnswer = z.looseObject({ principalArn: z.string() });
+
+export const VersionView = z.looseObject({
+  version: z.string(),
+  environments: z.array(z.string()),
+  releases: z.number(),
+  firstStartedAt: z.string().nullable(),
+  lastEndedAt: z.string().nullable(),
+  lastRelease: z.looseObject({ releaseId: z.string(), environment: z.string(), status: z.string(), outcome: z.string().nullable() }).nullable(),
+  startedBy: z.string().nullable(),
+  stable: z.array(z.looseObject({ environment: z.string(), since: z.string(), fleetId: z.string() })),
+});
+export type VersionView = z.infer<typeof VersionView>;
+export const VersionsAnswer = z.looseObject({ items: z.array(VersionView), next: z.string().optional() });
+
+export const VersionTrafficView = z.looseObject({
+  role: z.string(),
+  version: z.string(),
+  requests: z.number(),
+  errors5xx: z.number(),
+  errorRatePercent: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+export type VersionTrafficView = z.infer<typeof VersionTrafficView>;
+export const TrafficAnswer = z.looseObject({ periodSeconds: z.number(), start: z.string(), end: z.string(), versions: z.array(VersionTrafficView) });
+export type TrafficAnswer = z.infer<typeof TrafficAnswer>;
 
 /** `answer` as `schema` wants it, or an InvalidResponseError naming the route and the field. */
 export function read<T extends z.ZodType>(route: ControlRouteId, schema: T, answer: unknown): z.infer<T> {

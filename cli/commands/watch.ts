@@ -2,13 +2,21 @@
  * `rollgate watch`: follows a release until it ends. On a terminal the status
  * block is redrawn in place; otherwise (a pipe, CI logs) one line is printed
  * per change. Exit status: 0 when the release SUCCEEDED, 1 for any other end.
+ *
+ * Each poll also reads the release's traffic per version (getReleaseTraffic:
+ * requests, 5xx rate and p99 of its stable and canary target groups over the
+ * API's window), shown as one more line of the block and at the end of each
+ * printed line, and in the `--json` document as `traffic`. Traffic that
+ * cannot be read (CloudWatch down, a role without the route) is said so on
+ * that line; it never ends the watch.
  */
 import { TERMINAL_STATUSES } from '../../functions/domain/status.js';
 import { ControlApiError, ControlUnreachableError } from '../control-client.js';
 import { releaseBlock, releaseLine } from '../format/release.js';
 import { time } from '../format/text.js';
+import { trafficLine } from '../format/traffic.js';
 import { RefusedError, UsageError, type Context, type Outcome } from './context.js';
-import { PageAnswer, read, ReleaseDetail, StatusAnswer } from './responses.js';
+import { PageAnswer, read, ReleaseDetail, StatusAnswer, TrafficAnswer } from './responses.js';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
@@ -62,6 +70,17 @@ function intervalOf(value: string | undefined): number {
   return seconds;
 }
 
+/** The release's traffic per version, or why it could not be read (watch goes on either way). */
+async function trafficOf(ctx: Context, ref: { service: string; environment: string; releaseId: string }): Promise<{ answer: unknown; line: string }> {
+  try {
+    const answer = await (await ctx.client()).call('getReleaseTraffic', { params: ref });
+    return { answer, line: trafficLine(read('getReleaseTraffic', TrafficAnswer, answer)) };
+  } catch (error) {
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { answer: { error: why }, line: `unavailable (${why})` };
+  }
+}
+
 export async function watch(ctx: Context, o: WatchOptions): Promise<Outcome> {
   const intervalMs = intervalOf(o.interval) * 1000;
   const ref = await resolve(ctx, o);
@@ -83,25 +102,26 @@ export async function watch(ctx: Context, o: WatchOptions): Promise<Outcome> {
       continue;
     }
     const detail = read('getRelease', ReleaseDetail, answer);
+    const traffic = await trafficOf(ctx, ref);
     const now = ctx.io.now();
     const ended = TERMINAL.has(detail.release.status);
     if (!ctx.json) {
       if (isTTY) {
-        const block = `${releaseBlock(detail, now)}\n`;
+        const block = `${releaseBlock(detail, now)}\ntraffic:  ${traffic.line}\n`;
         // Up to the first line drawn last time, clear to the end, draw again (ECMA-48 CPL and ED).
         out.write(`${drawn > 0 ? `\x1b[${String(drawn)}F\x1b[J` : ''}${block}`);
         drawn = block.split('\n').length - 1;
       } else {
         // Bake time left changes every poll: a change is anything else.
         const line = releaseLine({ ...detail, release: { ...detail.release, waiting: detail.release.waiting === undefined ? undefined : { ...detail.release.waiting, timeoutAt: undefined } } }, now);
-        if (line !== lastLine) out.write(`${time(new Date(now).toISOString())}  ${releaseLine(detail, now)}\n`);
+        if (line !== lastLine) out.write(`${time(new Date(now).toISOString())}  ${releaseLine(detail, now)}  ${traffic.line}\n`);
         lastLine = line;
       }
     }
     if (ended) {
       const r = detail.release;
       const human = `${r.releaseId} ${r.status}${r.outcome === undefined ? '' : `: ${r.outcome}`}${r.reason === undefined ? '' : ` (${r.reason})`}`;
-      return { document: answer, human, exitCode: r.status === 'SUCCEEDED' ? 0 : 1 };
+      return { document: { ...(answer as object), traffic: traffic.answer }, human, exitCode: r.status === 'SUCCEEDED' ? 0 : 1 };
     }
     await ctx.io.sleep(intervalMs);
   }

@@ -44,9 +44,11 @@ import {
   getApproval,
   getLock,
   getRelease,
+  getReleaseTraffic,
   getStatus,
   listRecentReleases,
   listReleases,
+  listVersions,
   promoteRelease,
   startRelease,
   takeOverLock,
@@ -55,7 +57,7 @@ import {
   type ControlDeps,
 } from './operations.js';
 import { rollbackRelease, rollbackToVersion } from './rollback.js';
-import { CONTROL_BODIES, matchRoute, PageQuerySchema, PathParamsSchema, type ControlErrorBody, type ControlRouteId } from './routes.js';
+import { CONTROL_BODIES, matchRoute, PageQuerySchema, PathParamsSchema, VersionsQuerySchema, type ControlErrorBody, type ControlRouteId } from './routes.js';
 
 /** A request as both entry points see it. `path` is the route path, without any stage prefix. */
 export interface ControlRequest {
@@ -102,6 +104,8 @@ const LIST_ROUTES: ReadonlySet<ControlRouteId> = new Set(['listRecentReleases', 
 interface Parsed {
   readonly params: z.output<typeof PathParamsSchema>;
   readonly page: z.output<typeof PageQuerySchema>;
+  /** `listVersions`'s one environment, when asked for. */
+  readonly environment?: string | undefined;
   readonly body: Record<string, unknown>;
 }
 
@@ -109,7 +113,10 @@ function parseRequest(routeId: ControlRouteId, params: Record<string, string>, r
   const path = parseNamed(PathParamsSchema, params, routeId);
   const query = Object.fromEntries(Object.entries(request.query).filter((e): e is [string, string] => e[1] !== undefined));
   let page: z.output<typeof PageQuerySchema> = { limit: 20 };
-  if (LIST_ROUTES.has(routeId)) {
+  let environment: string | undefined;
+  if (routeId === 'listVersions') {
+    ({ environment, ...page } = parseNamed(VersionsQuerySchema, query, routeId));
+  } else if (LIST_ROUTES.has(routeId)) {
     page = parseNamed(PageQuerySchema, query, routeId);
   } else {
     const [unknown] = Object.keys(query);
@@ -122,7 +129,7 @@ function parseRequest(routeId: ControlRouteId, params: Record<string, string>, r
   } else {
     body = parseNamed(schema, jsonBody(routeId, request.body), routeId) as Record<string, unknown>;
   }
-  return { params: path, page, body };
+  return { params: path, page, environment, body };
 }
 
 /** A path parameter the route pattern guarantees (matchRoute only matches with every segment present). */
@@ -171,6 +178,10 @@ async function run(deps: ControlDeps, routeId: ControlRouteId, parsed: Parsed, c
       return { status: 200, body: await takeOverLock(deps, caller, { ...service(), reason: reason ?? '' }) };
     case 'whoAmI':
       return { status: 200, body: whoAmI(deps, caller) };
+    case 'listVersions':
+      return { status: 200, body: await listVersions(deps, caller, { service: param(parsed, 'service'), environment: parsed.environment, ...page }) };
+    case 'getReleaseTraffic':
+      return { status: 200, body: await getReleaseTraffic(deps, caller, release()) };
     case 'rollbackRelease':
       return withRelease(deps, release(), await rollbackRelease(deps.steps, { ...release(), by: caller.principalArn, reason: reason ?? '' }));
     case 'rollbackToVersion': {

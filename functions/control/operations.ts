@@ -20,13 +20,16 @@ import { personOfPrincipalArn } from '../domain/identity.js';
 import { planFloorViolation } from '../domain/plan-floor.js';
 import { PlanSchema } from '../domain/plan.js';
 import { MAX_REASON_LENGTH } from '../domain/text.js';
+import { summarize, windowEndingAt, type TrafficSummary } from '../domain/traffic.js';
 import { assertReleasableVersion } from '../domain/version.js';
-import { ApprovalNotFoundError, InvalidInputError, ReleaseNotFoundError } from '../errors.js';
+import { foldVersions, pageOfVersions, type VersionPosition, type VersionRow } from '../domain/versions.js';
+import { ApprovalNotFoundError, InvalidCursorError, InvalidInputError, ReleaseNotFoundError, UnknownServiceError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Lock, Release, ReleaseEvent, ReleaseRef, Stable } from '../ledger/records.js';
-import type { AlarmSource, Callbacks, ExecutionStatus, Executions } from '../ports.js';
+import type { AlarmSource, Callbacks, ExecutionStatus, Executions, TrafficMetrics, TrafficPeriod } from '../ports.js';
 import { abortRelease, promoteNow } from '../steps/control.js';
 import type { StepDeps } from '../steps/step.js';
+import { z } from 'zod';
 import { parseInput } from '../validation.js';
 import { LockHeldError, LockNotHeldError } from './errors.js';
 
@@ -52,7 +55,17 @@ export interface ControlDeps {
   readonly callbacks: Callbacks;
   readonly steps: StepDeps;
   readonly decisions: DecisionDeps;
+  /** Requests, 5xx and latency per target group, shown per version of a release (`getReleaseTraffic`). */
+  readonly traffic: TrafficMetrics;
+  /** What `getReleaseTraffic` reads: the last `periods` periods of `periodSeconds`, the one holding now included. */
+  readonly trafficWindow: TrafficWindow;
   readonly now: () => Date;
+}
+
+/** A window of traffic periods. */
+export interface TrafficWindow {
+  readonly periodSeconds: number;
+  readonly periods: number;
 }
 
 /** A release as the API shows it: its wait without the task token. */
@@ -103,6 +116,92 @@ export async function listReleases(deps: Pick<ControlDeps, 'ledger' | 'config'>,
     ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
   });
   return page(result.items, result.cursor);
+}
+
+/** One page of a service's versions; `next` is the cursor of the following page, absent on the last. */
+export interface VersionPage {
+  readonly items: VersionRow[];
+  readonly next?: string;
+}
+
+/** A versions cursor: where the page ended, and the listing it belongs to. */
+const VersionCursorSchema = z.strictObject({
+  service: z.string(),
+  environment: z.string().nullable(),
+  lastActivityAt: z.string(),
+  version: z.string(),
+});
+
+function encodeVersionCursor(input: { service: string; environment?: string | undefined }, at: VersionPosition): string {
+  return Buffer.from(JSON.stringify({ service: input.service, environment: input.environment ?? null, ...at }), 'utf8').toString('base64url');
+}
+
+/** Cursors are opaque but checked: one from another service's (or environment's) listing is refused. */
+function decodeVersionCursor(cursor: string, input: { service: string; environment?: string | undefined }): VersionPosition {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('not a cursor this listing produced');
+  }
+  const parsed = VersionCursorSchema.safeParse(decoded);
+  if (!parsed.success || parsed.data.service !== input.service || parsed.data.environment !== (input.environment ?? null)) {
+    throw new InvalidCursorError('it belongs to another listing or was altered');
+  }
+  return { lastActivityAt: parsed.data.lastActivityAt, version: parsed.data.version };
+}
+
+/** Every release of a service+environment, page after page. */
+async function everyRelease(ledger: Ledger, ref: ServiceRef): Promise<Release[]> {
+  const releases: Release[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ledger.listReleases({ ...ref, limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+    releases.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return releases;
+}
+
+/**
+ * `listVersions`: what ran, where, when — one row per version of a service
+ * (functions/domain/versions.ts), over one environment or, without one,
+ * every environment the service is onboarded in: where it ran, its first
+ * start and last end, its release count and last outcome, who started it,
+ * where it is stable now (since when, on which fleet). Newest activity
+ * first, paged like the release lists.
+ *
+ * It reads every release of those environments (a query per 100) and their
+ * stable records: releases start at human rates, and the version library
+ * (issue 16) will make this a read of version items.
+ *
+ * @throws UnknownServiceError the service (or service+environment) is not onboarded
+ * @throws InvalidCursorError a cursor from another listing
+ */
+export async function listVersions(
+  deps: Pick<ControlDeps, 'ledger' | 'config'>,
+  _caller: ControlCaller,
+  input: { service: string; environment?: string | undefined } & PageInput,
+): Promise<VersionPage> {
+  const environments =
+    input.environment === undefined
+      ? deps.config.services.filter((s) => s.service === input.service).map((s) => s.environment)
+      : [findService(deps.config, input.service, input.environment).environment];
+  if (environments.length === 0) throw new UnknownServiceError(input.service, undefined, deps.config.services.map((s) => `${s.service}/${s.environment}`));
+  const after = input.cursor === undefined ? undefined : decodeVersionCursor(input.cursor, input);
+  const read = await Promise.all(
+    environments.map(async (environment) => {
+      const ref = { service: input.service, environment };
+      const [releases, stable] = await Promise.all([everyRelease(deps.ledger, ref), deps.ledger.getStable(ref)]);
+      return { releases, stable };
+    }),
+  );
+  const rows = foldVersions(
+    read.flatMap((r) => r.releases),
+    read.flatMap((r) => (r.stable === undefined ? [] : [r.stable])),
+  );
+  const page = pageOfVersions(rows, input.limit, after);
+  return { items: page.items, ...(page.next === undefined ? {} : { next: encodeVersionCursor(input, page.next) }) };
 }
 
 /** What `startRelease` takes (CONTROL_BODIES.startRelease, validated). */
@@ -226,6 +325,79 @@ export async function getRelease(deps: Pick<ControlDeps, 'ledger' | 'config' | '
     alarms: names.map((name) => ({ name, state: firing.includes(name) ? 'ALARM' : 'OK' })),
     approval: approval === undefined ? null : publicApproval(approval),
     events,
+  };
+}
+
+/** One period of a version's traffic, as the API shows it. */
+export type TrafficPeriodView = Omit<TrafficPeriod, 'start'> & { readonly start: string };
+
+/** A release's traffic on one of its two target groups, over the window. */
+export interface VersionTraffic extends TrafficSummary {
+  /** `stable`: the fleet that took traffic when the release started; `canary`: the release's new one. */
+  readonly role: 'stable' | 'canary';
+  readonly version: string;
+  readonly targetGroupArn: string;
+  /** Every period of the window, oldest first. */
+  readonly periods: TrafficPeriodView[];
+}
+
+/** What `getReleaseTraffic` answers. */
+export interface ReleaseTraffic {
+  readonly releaseId: string;
+  readonly periodSeconds: number;
+  /** The window read: [start, end). */
+  readonly start: string;
+  readonly end: string;
+  /** Stable, then canary; a target group the release has not recorded yet (before deploy) is left out, and both when the service is no longer onboarded. */
+  readonly versions: VersionTraffic[];
+}
+
+/**
+ * `getReleaseTraffic`: requests, 5xx, error rate and p99 per version of a
+ * release — its stable and canary target groups — over the last
+ * {@link ControlDeps.trafficWindow} periods (ending now, or at its end for
+ * an ended release) but none that began before the release did, each period
+ * with its counts and percentiles. A route
+ * of its own, not part of `getRelease`: CloudWatch is a dependency of its
+ * own (an outage here leaves `getRelease` answering) and GetMetricData is
+ * billed per metric read, so only those who show traffic pay for it.
+ */
+export async function getReleaseTraffic(deps: Pick<ControlDeps, 'ledger' | 'config' | 'traffic' | 'trafficWindow' | 'now'>, _caller: ControlCaller, input: ReleaseRef): Promise<ReleaseTraffic> {
+  const release = await requireRelease(deps.ledger, input);
+  const { periodSeconds, periods } = deps.trafficWindow;
+  const endedAt = release.finishedAt === undefined ? undefined : new Date(release.finishedAt);
+  const now = deps.now();
+  const last = windowEndingAt(endedAt !== undefined && endedAt < now ? endedAt : now, periodSeconds, periods);
+  // The blue and green target groups serve one release's fleets after another's: a period that began
+  // before this release started may hold another version's requests, so the window starts at the first
+  // whole period after the release's start (no period at all in the release's first one).
+  const step = periodSeconds * 1000;
+  const firstWhole = Math.ceil(Date.parse(release.createdAt) / step) * step;
+  const window = { start: new Date(Math.min(Math.max(last.start.getTime(), firstWhole), last.end.getTime())), end: last.end };
+  const service = deps.config.services.find((s) => s.service === input.service && s.environment === input.environment);
+  const canaryTargetGroup = release.newFleet?.targetGroup ?? release.canaryTargetGroup;
+  const roles = [
+    { role: 'stable' as const, version: release.previousVersion ?? 'stable', targetGroupArn: release.stableFleet?.targetGroup },
+    { role: 'canary' as const, version: release.version, targetGroupArn: canaryTargetGroup },
+  ].filter((r): r is { role: 'stable' | 'canary'; version: string; targetGroupArn: string } => r.targetGroupArn !== undefined && service !== undefined);
+  const read =
+    roles.length === 0 || service === undefined
+      ? []
+      : await deps.traffic.read({
+          targets: roles.map((r) => ({ targetGroupArn: r.targetGroupArn, listenerArn: service.traffic.listenerArn })),
+          start: window.start,
+          end: window.end,
+          periodSeconds,
+        });
+  return {
+    releaseId: release.releaseId,
+    periodSeconds,
+    start: window.start.toISOString(),
+    end: window.end.toISOString(),
+    versions: roles.map((r, i) => {
+      const of = read[i]?.periods ?? [];
+      return { ...r, ...summarize(of), periods: of.map((p) => ({ ...p, start: p.start.toISOString() })) };
+    }),
   };
 }
 

@@ -43,6 +43,8 @@ export const CONTROL_ROUTE_IDS = [
   'getLock',
   'takeOverLock',
   'whoAmI',
+  'listVersions',
+  'getReleaseTraffic',
 ] as const;
 export type ControlRouteId = (typeof CONTROL_ROUTE_IDS)[number];
 
@@ -65,6 +67,9 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   { id: 'getLock', method: 'GET', path: `${SERVICE}/lock`, access: 'read', summary: 'Who holds the service+environment lock, and its lease' },
   { id: 'takeOverLock', method: 'POST', path: `${SERVICE}/lock/take-over`, access: 'operate', summary: 'Frees a lock whose holder is dead (its execution ended)' },
   { id: 'whoAmI', method: 'GET', path: '/whoami', access: 'read', summary: 'The verified identity the API sees for the caller' },
+  // Every environment of the service by default (`?environment=` for one), hence no {environment} segment.
+  { id: 'listVersions', method: 'GET', path: '/services/{service}/versions', access: 'read', summary: 'What ran, where, when: one row per version of a service, newest first (paged)' },
+  { id: 'getReleaseTraffic', method: 'GET', path: `${RELEASE}/traffic`, access: 'read', summary: 'Requests, 5xx and latency per version (stable, canary) of a release, per period' },
 ];
 
 /** The route with this id. */
@@ -105,6 +110,9 @@ export const PageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(2048).optional(),
 });
+
+/** Query of `listVersions`: paging, and optionally one environment (default: every environment of the service). */
+export const VersionsQuerySchema = PageQuerySchema.extend({ environment: NameSchema.optional() });
 
 /** Bodies of the routes that take one (JSON). Unknown fields are refused by name. */
 export const CONTROL_BODIES = {

@@ -1,7 +1,8 @@
 /**
  * Lambda entry point. The control API (API Gateway HTTP API, payload format
  * 2.0, every route with AWS_IAM authorization): start, look at, promote,
- * abort and roll back releases, decide approvals, take over dead locks — each through its
+ * abort and roll back releases, decide approvals, take over dead locks, list versions, read a
+ * release's traffic per version (CloudWatch GetMetricData) — each through its
  * one domain function (functions/control/operations.ts), the caller being the
  * IAM principal API Gateway verified (functions/control/lambda-event.ts).
  * Dependencies are built once per container, at cold start; the Slack bot
@@ -15,6 +16,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
+import { CloudWatchMetrics } from '../adapters/aws/cloudwatch-metrics.js';
 import { awsClientConfig } from '../adapters/aws/errors.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import { SfnExecutions } from '../adapters/aws/sfn-executions.js';
@@ -36,7 +38,8 @@ const env = readEnvironment([ENV.stateMachineArn]);
 const sfn = new SFNClient(awsClientConfig);
 const callbacks = new SfnCallbacks(sfn);
 const executions = new SfnExecutions(sfn);
-const alarms = new CloudWatchAlarms(new CloudWatchClient(awsClientConfig));
+const cloudwatch = new CloudWatchClient(awsClientConfig);
+const alarms = new CloudWatchAlarms(cloudwatch);
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 const slack = config.slack === undefined ? NO_SLACK : (await slackAtColdStart(config)).slack;
 
@@ -59,6 +62,9 @@ const deps: ControlDeps = {
     fourEyes: (approval) => fourEyesFor(config, approval),
     log: approvalLog,
   },
+  traffic: new CloudWatchMetrics(cloudwatch),
+  // The ALB publishes its target group metrics per minute: the last five of them, the current one included.
+  trafficWindow: { periodSeconds: 60, periods: 5 },
   now: () => new Date(),
 };
 

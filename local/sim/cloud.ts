@@ -1,11 +1,12 @@
 /**
  * The simulated cloud: in-memory Fleet, TrafficRouter, AlarmSource, Migrator,
- * SmokeChecker and Notifier that model the AWS behaviour the release flow
+ * SmokeChecker, Notifier and TrafficMetrics that model the AWS behaviour the release flow
  * depends on — immutable fleets that take time to become healthy (or never
  * do), a listener whose weights are read back, a dark-canary header rule,
  * alarms that are in ALARM or not, a migration task that exits with a code.
  * Each scenario configures it; tests read its state to assert outcomes.
  */
+import { periodStarts } from '../../functions/domain/traffic.js';
 import type { FleetRef, Weights } from '../../functions/ledger/records.js';
 import type {
   AlarmSource,
@@ -22,6 +23,9 @@ import type {
   SmokeCheck,
   SmokeChecker,
   SmokeResult,
+  TargetGroupTraffic,
+  TrafficMetrics,
+  TrafficQuery,
   TrafficRouter,
   TrafficSplit,
   TrafficTarget,
@@ -51,6 +55,8 @@ export interface FleetBackend {
   fleetRetired(fleet: SimFleet): Promise<void>;
   /** Dark-canary smoke checks through the header route, when the backend serves real requests. */
   smoke?(baseUrl: string, route: HeaderRoute, checks: readonly SmokeCheck[]): Promise<SmokeResult[]>;
+  /** What the backend's router saw per target group, when it routes real requests. */
+  readonly metrics?: TrafficMetrics;
 }
 
 export interface SimulatedCloudOptions {
@@ -83,7 +89,7 @@ export interface SimMigration {
 type WeightListener = (weights: ReadonlyMap<string, number>, listenerArn: string) => void;
 type ApprovalListener = (request: ApprovalRequest) => void;
 
-export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, SmokeChecker, Notifier {
+export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, SmokeChecker, Notifier, TrafficMetrics {
   /** Fleets by id, retired ones included. */
   public readonly fleetsById = new Map<string, SimFleet>();
   /** Percent per target group, per listener (or rule). */
@@ -259,6 +265,19 @@ export class SimulatedCloud implements TrafficRouter, AlarmSource, Migrator, Smo
           detail: status === null ? 'no fleet behind the header route' : `HTTP ${String(status)}`,
         };
       }),
+    );
+  }
+
+  // ───────── TrafficMetrics ─────────
+
+  /** What the backend's router saw; without one nothing serves requests, so every period has none. */
+  public read(query: TrafficQuery): Promise<TargetGroupTraffic[]> {
+    this.calls.push('metrics.read');
+    const metrics = this.options.backend?.metrics;
+    if (metrics !== undefined) return metrics.read(query);
+    const starts = periodStarts(query.start, query.end, query.periodSeconds);
+    return Promise.resolve(
+      query.targets.map((t) => ({ targetGroupArn: t.targetGroupArn, periods: starts.map((start) => ({ start, requests: 0, errors5xx: 0, p50Ms: null, p90Ms: null, p99Ms: null })) })),
     );
   }
 

@@ -8,6 +8,10 @@
  * with CloudWatch semantics — delivering their changes to ALARM as "CloudWatch
  * Alarm State Change" events to the alarm handler.
  *
+ * Every routed request is recorded once per target group
+ * (./router-traffic.ts): the alarms' datapoints come from that record, and
+ * so does the local TrafficMetrics ({@link HttpCloud.metrics}).
+ *
  * Fleet health is the version servers really answering their health check;
  * dark-canary smoke checks are real requests through the router with the
  * header.
@@ -18,11 +22,13 @@
  * TargetResponseTime, so a busy engine cannot look like a slow version.
  */
 import type { ServiceConfig } from '../../functions/config.js';
-import type { FleetHealth, HeaderRoute, SmokeCheck, SmokeResult } from '../../functions/ports.js';
+import { nearestRank } from '../../functions/domain/traffic.js';
+import type { FleetHealth, HeaderRoute, SmokeCheck, SmokeResult, TrafficMetrics } from '../../functions/ports.js';
 import { closedPeriods, MetricAlarm, periodStart, type AlarmDefinition, type AlarmState, type AlarmStateChange, type Datapoint, type Period } from './alarm-evaluator.js';
 import type { FleetBackend, SimFleet, SimulatedCloud } from './cloud.js';
 import { FleetServers, type FleetTask } from './fleet-servers.js';
 import { httpGet } from './http-get.js';
+import { RouterTraffic } from './router-traffic.js';
 import { HEALTH_CHECK_PATH, type VersionServerBehaviour } from './version-server.js';
 import { WeightedRouter, type HeaderRule, type RoutedRequest } from './weighted-router.js';
 
@@ -78,13 +84,6 @@ interface AlarmEntry {
   timer?: NodeJS.Timeout;
 }
 
-interface Observation {
-  readonly at: number;
-  readonly targetGroupArn: string;
-  readonly status: number;
-  readonly latencyMs: number;
-}
-
 /** Per health check, from the version servers' thread. */
 const HEALTH_TIMEOUT_MS = 1_000;
 /**
@@ -104,7 +103,8 @@ export class HttpCloud implements FleetBackend {
   private readonly versionOfTarget = new Map<string, string>();
   private readonly routers = new Map<string, WeightedRouter>();
   private readonly traffic = new Map<string, { total: number; failed: number }>();
-  private readonly observations: Observation[] = [];
+  /** Every routed request per target group: the alarms' datapoints and the local TrafficMetrics come from it. */
+  private readonly routed = new RouterTraffic();
   private readonly alarms: AlarmEntry[] = [];
   private readonly alarmListeners: ((change: AlarmStateChange) => void)[] = [];
   private readonly deliveries = new Set<Promise<void>>();
@@ -166,6 +166,11 @@ export class HttpCloud implements FleetBackend {
   /** The last datapoints of an alarm, oldest first. */
   public alarmDatapoints(alarmName: string, count: number): readonly Datapoint[] {
     return this.alarms.find(({ alarm }) => alarm.definition.alarmName === alarmName)?.alarm.recent(count) ?? [];
+  }
+
+  /** Request count, 5xx count and latency per target group and period, from what the routers saw (the local TrafficMetrics). */
+  public get metrics(): TrafficMetrics {
+    return this.routed;
   }
 
   /** Requests per version since the start, as the routers saw them. */
@@ -274,8 +279,7 @@ export class HttpCloud implements FleetBackend {
     counts.total++;
     if (request.status >= 500) counts.failed++;
     this.traffic.set(version, counts);
-    // Kept only for the alarms' periods not evaluated yet.
-    if (this.alarms.length > 0) this.observations.push({ at: request.at, targetGroupArn: request.targetGroupArn, status: request.status, latencyMs: request.latencyMs });
+    this.routed.record(request.targetGroupArn, { at: request.at, status: request.status, latencyMs: request.latencyMs });
   }
 
   /** Wakes up when the alarm's next period ends; a late wake-up evaluates every period that ended meanwhile. */
@@ -297,7 +301,7 @@ export class HttpCloud implements FleetBackend {
   private evaluate(entry: AlarmEntry, period: Period, now: number): void {
     const { definition, alarm, targetGroups } = entry;
     const values = targetGroups
-      .map((tg) => metricValue(definition.metric, this.observations.filter((o) => o.targetGroupArn === tg && o.at >= period.start && o.at < period.end)))
+      .map((tg) => metricValue(definition.metric, this.routed.between(tg, period.start, period.end)))
       .filter((value): value is number => value !== undefined);
     const change = alarm.record(values.length === 0 ? undefined : Math.max(...values), now);
     if (change === undefined) return;
@@ -318,12 +322,9 @@ export class HttpCloud implements FleetBackend {
     void delivery.finally(() => this.deliveries.delete(delivery));
   }
 
-  /** Drops observations every alarm has evaluated the period of. */
+  /** Drops requests every alarm has evaluated the period of and that are past the metrics' retention. */
   private prune(): void {
-    const oldest = Math.min(...this.alarms.map((entry) => entry.nextStart));
-    let drop = 0;
-    while (drop < this.observations.length && (this.observations[drop]?.at ?? oldest) < oldest) drop++;
-    if (drop > 0) this.observations.splice(0, drop);
+    this.routed.prune(Math.min(...this.alarms.map((entry) => entry.nextStart)));
   }
 }
 
@@ -335,7 +336,9 @@ function serviceKey(service: { service: string; environment: string }): string {
 export function metricValue(metric: RouterMetric, requests: readonly { status: number; latencyMs: number }[]): number | undefined {
   if (requests.length === 0) return undefined;
   if (metric === '5xx-rate') return (requests.filter((r) => r.status >= 500).length / requests.length) * 100;
-  const sorted = requests.map((r) => r.latencyMs).sort((a, b) => a - b);
   // Nearest-rank percentile, as CloudWatch's pNN statistics.
-  return sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)];
+  return nearestRank(
+    requests.map((r) => r.latencyMs).sort((a, b) => a - b),
+    99,
+  );
 }

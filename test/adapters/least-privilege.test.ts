@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AlbRouter, ALB_ROUTER_IAM } from '../../functions/adapters/aws/alb-router.js';
 import { AsgFleet, ASG_FLEET_IAM } from '../../functions/adapters/aws/asg-fleet.js';
 import { CloudWatchAlarms } from '../../functions/adapters/aws/cloudwatch-alarms.js';
+import { CloudWatchMetrics } from '../../functions/adapters/aws/cloudwatch-metrics.js';
 import { EcsFleet, ECS_FLEET_IAM } from '../../functions/adapters/aws/ecs-fleet.js';
 import { EcsMigrator, ECS_MIGRATOR_IAM } from '../../functions/adapters/aws/ecs-migrator.js';
 import { actionsForUses, adapterMethods, AWS_ADAPTERS, type AwsAdapterName } from '../../functions/adapters/aws/grants.js';
@@ -26,6 +27,7 @@ import { SfnReleaseStarter, SFN_RELEASE_STARTER_IAM } from '../../functions/adap
 import { albRouterScenarios } from './alb-router.scenarios.js';
 import { asgFleetScenarios } from './asg-fleet.scenarios.js';
 import { cloudWatchAlarmsScenarios } from './cloudwatch-alarms.scenarios.js';
+import { cloudWatchMetricsScenarios } from './cloudwatch-metrics.scenarios.js';
 import { ecsFleetScenarios } from './ecs-fleet.scenarios.js';
 import { ecsMigratorScenarios } from './ecs-migrator.scenarios.js';
 import { sfnCallbacksScenarios } from './sfn-callbacks.scenarios.js';
@@ -41,6 +43,7 @@ const ALL: readonly Scenario[] = [
   ...asgFleetScenarios,
   ...albRouterScenarios,
   ...cloudWatchAlarmsScenarios,
+  ...cloudWatchMetricsScenarios,
   ...ecsMigratorScenarios,
   ...sfnCallbacksScenarios,
   ...sfnExecutionsScenarios,
@@ -61,6 +64,7 @@ const CLASSES: Readonly<Record<AwsAdapterName, { readonly prototype: object }>> 
   SfnReleaseStarter,
   SlackBotTokenSecret,
   SlackSigningSecret,
+  CloudWatchMetrics,
 };
 
 const ADAPTERS = Object.keys(AWS_ADAPTERS) as AwsAdapterName[];

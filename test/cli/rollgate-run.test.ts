@@ -94,13 +94,14 @@ describe('rollgate watch on a terminal', () => {
         'bake:     2m05s left',
         'alarms:   checkout-5xx OK',
         'started:  2026-12-02 13:00:00',
+        'traffic:  unavailable (NotScriptedError: the test scripted no answer for getReleaseTraffic)',
         '',
       ].join('\n'),
     );
-    expect(Number(up1)).toBe(7);
+    expect(Number(up1)).toBe(8);
     expect(second).toContain('bake:     1m35s left');
     expect(second).toContain('alarms:   checkout-5xx ALARM');
-    expect(Number(up2)).toBe(7);
+    expect(Number(up2)).toBe(8);
     expect(last).toContain('status:   ROLLED_BACK');
     expect(last).toContain('outcome:  rolled back: alarm checkout-5xx');
     expect(last?.endsWith(`${RELEASE_ID} ROLLED_BACK: rolled back (alarm checkout-5xx)\n`)).toBe(true);
@@ -117,7 +118,8 @@ describe('rollgate watch through a blip', () => {
     const ended = release({ status: 'SUCCEEDED', outcome: 'promoted' });
     const flaky = await against({ getRelease: (_c, n) => (n === 0 ? { status: 503, body: { message: 'Service Unavailable' } } : ok({ release: ended })) }, ['watch', RELEASE_ID, '--service', 'checkout', '--json']);
     expect(flaky.code).toBe(0);
-    expect(JSON.parse(flaky.stdout)).toEqual({ release: ended });
+    // Traffic that cannot be read is said so in the document; it never ends the watch.
+    expect(JSON.parse(flaky.stdout)).toEqual({ release: ended, traffic: { error: 'NotScriptedError: the test scripted no answer for getReleaseTraffic' } });
     expect(flaky.stderr).toBe('HttpError: Service Unavailable (retrying)\n');
     const down = await against({ getRelease: { status: 503, body: { message: 'Service Unavailable' } } }, ['watch', RELEASE_ID, '--service', 'checkout', '--json']);
     expect(down.code).toBe(1);

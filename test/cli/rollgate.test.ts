@@ -90,7 +90,7 @@ describe('rollgate --help', () => {
     expect(onboardHelp.code).toBe(0);
     expect(onboardHelp.stdout).toMatch(/^usage: npm run onboard -- --table <name>/);
     expect(root.code).toBe(0);
-    for (const command of ['release', 'status', 'get', 'watch', 'promote', 'abort', 'approve', 'reject', 'rollback', 'history', 'lock', 'whoami', 'validate', 'onboard']) {
+    for (const command of ['release', 'status', 'get', 'watch', 'promote', 'abort', 'approve', 'reject', 'rollback', 'history', 'versions', 'lock', 'whoami', 'validate', 'onboard']) {
       expect(root.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     expect(root.stdout).toContain('--json');
@@ -178,6 +178,36 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
     expect(oneDocument(all.stdout)).toEqual({ items: [release()] });
   });
 
+  it('versions: GETs the service\'s versions with --env, --limit and --cursor as the query, a row per version and the next page named; --json prints the answer', async () => {
+    const row = {
+      version: 'v42',
+      environments: ['staging', 'prod'],
+      releases: 3,
+      firstStartedAt: '2026-12-02T13:00:00.000Z',
+      lastEndedAt: '2026-12-02T13:20:00.000Z',
+      lastRelease: { releaseId: RELEASE_ID, environment: 'prod', status: 'SUCCEEDED', outcome: 'PROMOTED', startedAt: '2026-12-02T13:10:00.000Z', endedAt: '2026-12-02T13:20:00.000Z' },
+      startedBy: 'arn:aws:iam::123456789012:user/ana',
+      stable: [{ environment: 'prod', since: '2026-12-02T13:19:00.000Z', fleetId: 'ecs-svc/42', releaseId: RELEASE_ID }],
+      lastActivityAt: '2026-12-02T13:19:00.000Z',
+    };
+    const page = { items: [row], next: 'eyJ2IjoidjQyIn0' };
+    const [one, json] = await Promise.all([
+      rollgate({ listVersions: ok(page) }, ['versions', 'checkout', '--env', 'prod', '--limit', '1', '--cursor', 'c1']),
+      rollgate({ listVersions: ok({ items: [row] }) }, ['versions', 'checkout', '--json']),
+    ]);
+    expect(one.calls).toEqual([expect.objectContaining({ route: 'listVersions', method: 'GET', path: '/services/checkout/versions', query: { limit: '1', cursor: 'c1', environment: 'prod' } })]);
+    expect(one.code).toBe(0);
+    expect(one.stdout.split('\n')).toEqual([
+      'checkout/prod',
+      'VERSION  ENVS          RELEASES  LAST                          FIRST STARTED        LAST ENDED           STARTED BY                          STABLE',
+      'v42      staging,prod  3         SUCCEEDED (PROMOTED) in prod  2026-12-02 13:00:00  2026-12-02 13:20:00  arn:aws:iam::123456789012:user/ana  prod since 2026-12-02 13:19:00 on ecs-svc/42',
+      'more: rollgate versions checkout --env prod --limit 1 --cursor eyJ2IjoidjQyIn0',
+      '',
+    ]);
+    expect(json.calls).toEqual([expect.objectContaining({ route: 'listVersions', path: '/services/checkout/versions', query: {} })]);
+    expect(oneDocument(json.stdout)).toEqual({ items: [row] });
+  });
+
   it('promote, abort, approve, reject, lock --take-over and whoami call their routes with their bodies, signed', async () => {
     const active: Script = { getStatus: ok({ activeRelease: release() }) };
     const [promote, abort, approve, reject, takeOver, whoami] = await Promise.all([
@@ -218,26 +248,31 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
       release({ status: 'SUCCEEDED', weights: { stable: 0, canary: 100 }, outcome: 'promoted', finishedAt: '2026-12-02T13:30:00.000Z' }),
     ];
     const byPoll = (list: readonly Record<string, unknown>[]) => (_call: RecordedCall, n: number) => ok({ release: list[Math.min(n, list.length - 1)] });
+    // getReleaseTraffic: the release's two target groups over the API's window (five minutes on AWS).
+    const version = (role: string, v: string, requests: number, errors5xx: number, p99Ms: number) => ({ role, version: v, targetGroupArn: `tg-${role}`, requests, errors5xx, errorRatePercent: (errors5xx / requests) * 100, p99Ms, periods: [] });
+    const traffic = ok({ releaseId: RELEASE_ID, periodSeconds: 60, start: '2026-12-02T13:26:00.000Z', end: '2026-12-02T13:31:00.000Z', versions: [version('stable', 'v41', 812, 1, 41.2), version('canary', 'v42', 95, 19, 38)] });
+    const shown = '  v41 (stable) 812 req · 0.1 % 5xx · p99 41 ms | v42 (canary) 95 req · 20 % 5xx · p99 38 ms  (last 300 s)';
     const rolledBack = [release(), release({ status: 'ROLLED_BACK', outcome: 'rolled back', reason: 'alarm checkout-5xx' })];
     const [succeeded, failed] = await Promise.all([
-      rollgate({ getStatus: ok({ activeRelease: steps[0] }), getRelease: byPoll(steps) }, ['watch', 'checkout', '--interval', '0.05']),
-      rollgate({ listRecentReleases: ok({ items: [release()] }), getRelease: byPoll(rolledBack) }, ['watch', RELEASE_ID, '--interval', '0.05', '--json']),
+      rollgate({ getStatus: ok({ activeRelease: steps[0] }), getRelease: byPoll(steps), getReleaseTraffic: traffic }, ['watch', 'checkout', '--interval', '0.05']),
+      rollgate({ listRecentReleases: ok({ items: [release()] }), getRelease: byPoll(rolledBack), getReleaseTraffic: traffic }, ['watch', RELEASE_ID, '--interval', '0.05', '--json']),
     ]);
     expect(succeeded.code).toBe(0);
     const lines = succeeded.stdout.trimEnd().split('\n').map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}/, ''));
     expect(lines).toEqual([
-      'DEPLOYING',
-      'SHIFTING  step 1 (canary-10)  stable 90% / canary 10%',
-      `AWAITING_APPROVAL  step 2 (approve)  stable 90% / canary 10%  approval ${APPROVAL_ID}`,
-      'SUCCEEDED  stable 0% / canary 100%',
+      `DEPLOYING${shown}`,
+      `SHIFTING  step 1 (canary-10)  stable 90% / canary 10%${shown}`,
+      `AWAITING_APPROVAL  step 2 (approve)  stable 90% / canary 10%  approval ${APPROVAL_ID}${shown}`,
+      `SUCCEEDED  stable 0% / canary 100%${shown}`,
       `${RELEASE_ID} SUCCEEDED: promoted`,
     ]);
     expect(succeeded.calls.filter((c) => c.route === 'getRelease')).toHaveLength(5);
+    expect(succeeded.calls.filter((c) => c.route === 'getReleaseTraffic').map((c) => c.path)).toEqual(Array(5).fill(`/services/checkout/prod/releases/${RELEASE_ID}/traffic`));
     // A release id without --service: found among the recent releases, then followed to its end.
-    expect(failed.calls.map((c) => c.route)).toEqual(['listRecentReleases', 'getRelease', 'getRelease']);
+    expect(failed.calls.map((c) => c.route)).toEqual(['listRecentReleases', 'getRelease', 'getReleaseTraffic', 'getRelease', 'getReleaseTraffic']);
     expect(failed.calls[0]?.query).toEqual({ limit: '100' });
     expect(failed.code).toBe(1);
-    expect(oneDocument(failed.stdout)).toEqual({ release: rolledBack[1] });
+    expect(oneDocument(failed.stdout)).toEqual({ release: rolledBack[1], traffic: traffic.body });
   });
 });
 

@@ -167,6 +167,22 @@ describe('managed policies', () => {
     for (const route of OPERATE_ROUTES) expect(resources.filter((p) => iamMatches(p, requestArn(route))), route.id).toEqual([]);
   });
 
+  it('lets a read-only caller list versions and read a release\'s traffic per version (GET only)', () => {
+    const { resources } = policyOf(control.readOnlyPolicy);
+    for (const path of ['/services/checkout/versions', '/services/checkout/prod/releases/01JDX3R7Y2G8N1V6Q4K5M9T0AB/traffic']) {
+      const arn = (method: string) => `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/$default/${method}${path}`;
+      expect(resources.some((p) => iamMatches(p, arn('GET'))), path).toBe(true);
+      expect(resources.some((p) => iamMatches(p, arn('POST'))), path).toBe(false);
+    }
+  });
+
+  it('grants the control function cloudwatch:GetMetricData on "*" (no resource-level permissions), for the traffic route', () => {
+    const reads = statementsOfRole(roleId).filter((s) => asArray(s.Action).includes('cloudwatch:GetMetricData'));
+    // CDK merges the "*" statements (DescribeAlarms' among them) into one.
+    expect(reads.map((s) => s.Resource)).toEqual(['*']);
+    expect(actionsOf(statementsOfRole(roleId))).toEqual(expect.arrayContaining(['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms']));
+  });
+
   it('lets an operator reach every route', () => {
     const { resources } = policyOf(control.operatorPolicy);
     for (const route of CONTROL_ROUTES) expect(resources.some((p) => iamMatches(p, requestArn(route))), route.id).toBe(true);

@@ -53,6 +53,7 @@ describe('wiring', () => {
   const ADAPTER_MODULES: Record<string, readonly AwsAdapterName[]> = {
     'alb-router': ['AlbRouter'],
     'cloudwatch-alarms': ['CloudWatchAlarms'],
+    'cloudwatch-metrics': ['CloudWatchMetrics'],
     'ecs-migrator': ['EcsMigrator'],
     'sfn-callbacks': ['SfnCallbacks'],
     'sfn-executions': ['SfnExecutions'],

@@ -4,10 +4,11 @@
  * calls, scoped by the grants) and the least-privilege tests.
  */
 import type { SlackBotToken, SlackSigningSecrets } from '../../approval/secrets.js';
-import type { AlarmSource, Callbacks, Executions, Fleet, Migrator, TrafficRouter } from '../../ports.js';
+import type { AlarmSource, Callbacks, Executions, Fleet, Migrator, TrafficMetrics, TrafficRouter } from '../../ports.js';
 import { ALB_ROUTER_IAM, ALB_ROUTER_METHODS } from './alb-router.js';
 import { ASG_FLEET_IAM, ASG_FLEET_METHODS } from './asg-fleet.js';
 import { CLOUDWATCH_ALARMS_IAM, CLOUDWATCH_ALARMS_METHODS } from './cloudwatch-alarms.js';
+import { CLOUDWATCH_METRICS_IAM, CLOUDWATCH_METRICS_METHODS } from './cloudwatch-metrics.js';
 import { ECS_FLEET_IAM, ECS_FLEET_METHODS } from './ecs-fleet.js';
 import { ECS_MIGRATOR_IAM, ECS_MIGRATOR_METHODS } from './ecs-migrator.js';
 import type { IamGrant, MethodActions, MethodsOf } from './iam.js';
@@ -27,6 +28,7 @@ export interface AwsPorts {
   readonly ReleaseStarter: ReleaseStarter;
   readonly SlackBotToken: SlackBotToken;
   readonly SlackSigningSecrets: SlackSigningSecrets;
+  readonly TrafficMetrics: TrafficMetrics;
 }
 
 /** The name of a port with AWS adapters. */
@@ -60,6 +62,7 @@ export const AWS_ADAPTERS = {
   SfnReleaseStarter: adapter('ReleaseStarter', SFN_RELEASE_STARTER_IAM, SFN_RELEASE_STARTER_METHODS),
   SlackBotTokenSecret: adapter('SlackBotToken', SECRETS_MANAGER_SECRET_IAM, SLACK_BOT_TOKEN_SECRET_METHODS),
   SlackSigningSecret: adapter('SlackSigningSecrets', SECRETS_MANAGER_SECRET_IAM, SLACK_SIGNING_SECRET_METHODS),
+  CloudWatchMetrics: adapter('TrafficMetrics', CLOUDWATCH_METRICS_IAM, CLOUDWATCH_METRICS_METHODS),
 } as const satisfies Record<string, AwsAdapter>;
 
 /** The name of an AWS adapter class that exports IAM grants. */

@@ -85,6 +85,7 @@ export const SAR = {
   elb: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html',
   autoscaling: 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-api-permissions.html',
   cloudwatch: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html',
+  cloudwatchActions: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html',
   states: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html',
   secretsmanager: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html',
 } as const;
