@@ -211,3 +211,18 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 export interface Executions {
   status(executionArn: string): Promise<ExecutionStatus | 'NOT_FOUND'>;
 }
+
+// ───────────────────────────── ReleaseEvents ─────────────────────────────
+
+import type { Notification } from './domain/notifications.js';
+
+/**
+ * Where release notifications go (functions/domain/notifications.ts): EventBridge
+ * events (`source: rollgate`) on AWS, the service's Slack channel. Delivery is
+ * at-least-once: a publish that throws is retried with the same notifications,
+ * which consumers dedupe by `detail.eventId`.
+ */
+export interface ReleaseEvents {
+  /** Delivers every notification, or throws (a retryable error) so the caller retries them all. */
+  publish(notifications: readonly Notification[]): Promise<void>;
+}
