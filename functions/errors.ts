@@ -494,3 +494,21 @@ export class PortNotWiredError extends RollgateError {
     super(`${functionName} was not built with a ${port}; add it to the function's wiring and grants`);
   }
 }
+
+// ───────────────────────────── Release notifications ─────────────────────────────
+
+/**
+ * EventBridge refused some of the release notifications, even on a second
+ * try. Retryable: the notifier fails the stream record, so the stream delivers
+ * it again (consumers dedupe by `detail.eventId`).
+ */
+export class ReleaseEventsNotPublishedError extends RollgateError {
+  public constructor(
+    /** The event ids not published. */
+    public readonly eventIds: readonly string[],
+    /** EventBridge's error code and message of each one, `code: message`. */
+    public readonly failures: readonly string[],
+  ) {
+    super(`EventBridge did not publish ${String(eventIds.length)} release event(s) (${eventIds.join(', ')}): ${failures.join('; ')}`);
+  }
+}

@@ -8,6 +8,7 @@
  * second fleet, task, rule or migration.
  */
 import type { FleetRef, Weights } from './ledger/records.js';
+import type { Notification } from './domain/notifications.js';
 
 export type { FleetRef, Weights };
 
@@ -274,4 +275,17 @@ export interface TargetGroupTraffic {
 export interface TrafficMetrics {
   /** One entry per target of the query, in its order. */
   read(query: TrafficQuery): Promise<TargetGroupTraffic[]>;
+}
+
+// ───────────────────────────── ReleaseEvents ─────────────────────────────
+
+/**
+ * Where release notifications go (functions/domain/notifications.ts): EventBridge
+ * events (`source: rollgate`) on AWS, the service's Slack channel. Delivery is
+ * at-least-once: a publish that throws is retried with the same notifications,
+ * which consumers dedupe by `detail.eventId`.
+ */
+export interface ReleaseEvents {
+  /** Delivers every notification, or throws (a retryable error) so the caller retries them all. */
+  publish(notifications: readonly Notification[]): Promise<void>;
 }
