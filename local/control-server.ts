@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { ReleaseExecution, ReleaseStarter, StartOutcome } from '../functions/adapters/aws/sfn-release-starter.js';
 import { errorBodyOf, handleControlRequest, statusOf } from '../functions/control/api.js';
 import { ExecutionAlreadyExistsError, InvalidInputError } from '../functions/errors.js';
-import type { ControlDeps } from '../functions/control/operations.js';
+import type { ControlDeps, TrafficWindow } from '../functions/control/operations.js';
 import type { LocalRuntime } from './runtime.js';
 import { SigV4Verifier, type LocalCredential } from './sigv4-verifier.js';
 import { closeServer, listenOnLoopback } from './loopback-server.js';
@@ -29,6 +29,8 @@ export interface ControlServerOptions {
   readonly port?: number;
   /** The clock signatures are checked against. @default the system clock */
   readonly now?: () => Date;
+  /** The periods the traffic route reads. @default {@link LOCAL_TRAFFIC_WINDOW} */
+  readonly trafficWindow?: TrafficWindow;
 }
 
 /** A running control server. */
@@ -64,7 +66,7 @@ export class LocalReleaseStarter implements ReleaseStarter {
 export const LOCAL_TRAFFIC_WINDOW = { periodSeconds: 1, periods: 60 } as const;
 
 /** The control operations' dependencies over a local runtime: its ledger, engine, simulated cloud and decision path. */
-export function localControlDeps(runtime: LocalRuntime): ControlDeps {
+export function localControlDeps(runtime: LocalRuntime, trafficWindow: TrafficWindow = LOCAL_TRAFFIC_WINDOW): ControlDeps {
   return {
     config: runtime.deps.config,
     ledger: runtime.ledger,
@@ -76,7 +78,7 @@ export function localControlDeps(runtime: LocalRuntime): ControlDeps {
     decisions: runtime.decisionDeps,
     // What the simulated routers saw (nothing without the HTTP cloud); bakes are seconds here, so are the periods.
     traffic: runtime.cloud,
-    trafficWindow: LOCAL_TRAFFIC_WINDOW,
+    trafficWindow,
     now: () => new Date(),
   };
 }
@@ -107,7 +109,7 @@ export const ControlServer = {
    */
   async start(options: ControlServerOptions): Promise<RunningControlServer> {
     const verifier = new SigV4Verifier(options.credentials, options.now);
-    const deps = localControlDeps(options.runtime);
+    const deps = localControlDeps(options.runtime, options.trafficWindow);
     const serverErrors: unknown[] = [];
     const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
       try {

@@ -39,7 +39,8 @@ beforeAll(async () => {
   http = new HttpCloud({ versions: { v3: { errorRate: 0.2 } } });
   runtime = await newRuntime({ cloud: { backend: http }, overrides: { taskTimeoutOverrides: { Bake: 60_000 } } });
   await http.attach({ cloud: runtime.cloud, services: runtime.deps.config.services, deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason) });
-  server = await ControlServer.start({ runtime, credentials: [OPERATOR] });
+  // Ten minutes of 1 s periods: every request the test sends is in the window, however slow the machine.
+  server = await ControlServer.start({ runtime, credentials: [OPERATOR], trafficWindow: { periodSeconds: 1, periods: 600 } });
   writeLocalState({ version: 1, endpoint: server.endpoint, region: 'us-east-1', ...OPERATOR, pid: process.pid }, statePath);
 }, 60_000);
 afterAll(async () => {

@@ -259,7 +259,8 @@ describe('rollback to a version', () => {
     expect(await snapshot(runtime)).toEqual(before);
 
     const execution = runtime.startRelease(releaseInput('v3', { plan: APPROVAL_FIRST }));
-    const active = await releaseWhere(runtime, (r) => r.version === 'v3' && r.waiting?.kind === 'APPROVAL');
+    // Waiting, and settled there: the APPROVAL_REQUESTED event is written after the status changes.
+    const active = await releaseWhere(runtime, (r) => r.version === 'v3' && r.waiting?.kind === 'APPROVAL' && runtime.stepsRunning === 0);
     const during = await snapshot(runtime);
     await expect(rollbackToVersion(deps, { ...CHECKOUT, by: DANA, reason: 'x' })).rejects.toMatchObject({ name: 'ReleaseInProgressError', activeReleaseId: active.releaseId });
     expect(await snapshot(runtime)).toEqual(during);
