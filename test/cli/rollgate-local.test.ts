@@ -7,50 +7,31 @@
  * in-process (the function the bin calls) with real time; each command's
  * effect is asserted in the ledger and on the listener's weights.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLocalState } from '../../cli/local-state.js';
-import { run } from '../../cli/rollgate.js';
 import type { Release } from '../../functions/ledger/records.js';
-import { ControlServer, type RunningControlServer } from '../../local/control-server.js';
 import type { LocalRuntime } from '../../local/runtime.js';
+import { startLocalControlPlane, type LocalControlPlane } from './in-process.js';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, liveCheckoutVersions, newRuntime, until } from '../flow/flow-fixture.js';
 
 const OPERATOR = { accessKeyId: 'LOCALOPERATOR1', secretAccessKey: 'operator-secret-for-tests', principalArn: 'arn:aws:iam::000000000000:user/operator' };
 /** Long bakes, so a command lands while the release waits in one. */
 const PLAN = { steps: [{ type: 'traffic', weight: 25, bakeSeconds: 60 }, { type: 'traffic', weight: 100, bakeSeconds: 60 }] };
 
-let dir: string;
 let runtime: LocalRuntime;
-let server: RunningControlServer;
-let statePath: string;
+let plane: LocalControlPlane;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rollgate-local-'));
-  statePath = join(dir, 'local.json');
   // Bakes end only when told (promote) or after 60 s; the termination wait is long enough to roll back in.
   runtime = await newRuntime({ overrides: { taskTimeoutOverrides: { Bake: 60_000 }, waitTimeOverrides: { TerminationWait: 60_000 } } });
-  server = await ControlServer.start({ runtime, credentials: [OPERATOR] });
-  writeLocalState({ version: 1, endpoint: server.endpoint, region: 'us-east-1', ...OPERATOR, pid: process.pid }, statePath);
+  plane = await startLocalControlPlane(runtime, OPERATOR);
 });
 afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await plane.close();
 });
 
 /** Runs `rollgate --local --json …` in this process; its exit status and the one JSON document. */
 async function rollgate(...argv: string[]): Promise<{ code: number; doc: Record<string, unknown>; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  err.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const code = await run(['--local', '--json', ...argv], { out, err, isTTY: false, now: () => Date.now(), sleep: (ms) => sleep(ms) }, { ROLLGATE_LOCAL_STATE: statePath });
+  const { code, stdout, stderr } = await plane.cli('--json', ...argv);
   return { code, doc: JSON.parse(stdout) as Record<string, unknown>, stderr };
 }
 
@@ -135,7 +116,5 @@ describe('rollgate --local, on the local control plane', () => {
 });
 
 function writePlan(): string {
-  const path = join(dir, 'plan.json');
-  writeFileSync(path, JSON.stringify(PLAN));
-  return path;
+  return plane.writeJson('plan.json', PLAN);
 }

@@ -9,10 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/rollgate.js';
 import { writeLocalState } from '../../cli/local-state.js';
+import { runInProcess, type CliRun } from './in-process.js';
 import { ok, REGION, startStandIn, type Credentials, type Script, type StandIn } from './rollgate-stand-in.js';
 
 const RELEASE_ID = '01JDX3R7Y2G8N1V6Q4K5M9T0AB';
@@ -28,27 +27,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI in this process; its exit status and what it wrote. */
-async function rollgate(argv: readonly string[], env: NodeJS.ProcessEnv, isTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  err.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+/** Runs the CLI in this process on a clock of its own: each poll is 30 s later, with no real waiting. */
+function rollgate(argv: readonly string[], env: NodeJS.ProcessEnv, isTTY = false): Promise<CliRun> {
   let now = NOW;
-  const code = await run(argv, {
-    out,
-    err,
-    isTTY,
-    now: () => now,
-    // Each poll is 30 s later on this clock; no real waiting.
-    sleep: (ms) => {
-      now += ms;
-      return Promise.resolve();
-    },
-  }, { XDG_STATE_HOME: join(dir, 'state'), AWS_REGION: REGION, ...env });
-  return { code, stdout, stderr };
+  const sleep = (ms: number): Promise<void> => {
+    now += ms;
+    return Promise.resolve();
+  };
+  return runInProcess(argv, { XDG_STATE_HOME: join(dir, 'state'), AWS_REGION: REGION, ...env }, { isTTY, now: () => now, sleep });
 }
 
 function release(fields: Record<string, unknown> = {}): Record<string, unknown> {

@@ -7,19 +7,12 @@
  * router while a canary (v3, 5xx on 20 %) takes half the traffic; watch
  * shows what the router saw, per version.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLocalState } from '../../cli/local-state.js';
-import { run } from '../../cli/rollgate.js';
 import type { Release } from '../../functions/ledger/records.js';
-import { ControlServer, type RunningControlServer } from '../../local/control-server.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { httpGet } from '../../local/sim/http-get.js';
 import { HttpCloud } from '../../local/sim/http-cloud.js';
+import { startLocalControlPlane, type LocalControlPlane } from './in-process.js';
 import { CHECKOUT, newRuntime, until } from '../flow/flow-fixture.js';
 
 const OPERATOR = { accessKeyId: 'LOCALOPERATOR2', secretAccessKey: 'operator-secret-for-versions', principalArn: 'arn:aws:iam::000000000000:user/operator' };
@@ -27,40 +20,25 @@ const OPERATOR = { accessKeyId: 'LOCALOPERATOR2', secretAccessKey: 'operator-sec
 const PLAN = { steps: [{ type: 'traffic', weight: 50, bakeSeconds: 60 }, { type: 'traffic', weight: 100, bakeSeconds: 0 }] };
 const REQUESTS = 200;
 
-let dir: string;
 let http: HttpCloud;
 let runtime: LocalRuntime;
-let server: RunningControlServer;
-let statePath: string;
+let plane: LocalControlPlane;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rollgate-versions-'));
-  statePath = join(dir, 'local.json');
   http = new HttpCloud({ versions: { v3: { errorRate: 0.2 } } });
   runtime = await newRuntime({ cloud: { backend: http }, overrides: { taskTimeoutOverrides: { Bake: 60_000 } } });
   await http.attach({ cloud: runtime.cloud, services: runtime.deps.config.services, deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason) });
   // Ten minutes of 1 s periods: every request the test sends is in the window, however slow the machine.
-  server = await ControlServer.start({ runtime, credentials: [OPERATOR], trafficWindow: { periodSeconds: 1, periods: 600 } });
-  writeLocalState({ version: 1, endpoint: server.endpoint, region: 'us-east-1', ...OPERATOR, pid: process.pid }, statePath);
+  plane = await startLocalControlPlane(runtime, OPERATOR, { periodSeconds: 1, periods: 600 });
 }, 60_000);
 afterAll(async () => {
-  await server.close();
+  await plane.close();
   await runtime.settled();
   await http.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Runs `rollgate --local …` in this process: its exit status, stdout and stderr. */
-async function rollgate(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  err.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const code = await run(['--local', ...argv], { out, err, isTTY: false, now: () => Date.now(), sleep: (ms) => sleep(ms) }, { ROLLGATE_LOCAL_STATE: statePath });
-  return { code, stdout, stderr };
-}
+const rollgate = (...argv: string[]) => plane.cli(...argv);
 
 interface TrafficDoc {
   versions: { role: string; version: string; requests: number; errors5xx: number; errorRatePercent: number | null; p99Ms: number | null }[];
@@ -68,8 +46,7 @@ interface TrafficDoc {
 
 describe('rollgate --local versions and watch traffic, with real requests through the simulated router', () => {
   it('watch shows requests, 5xx rate and p99 per version as the router counted them; versions lists what ran where', async () => {
-    const planFile = join(dir, 'plan.json');
-    writeFileSync(planFile, JSON.stringify(PLAN));
+    const planFile = plane.writeJson('plan.json', PLAN);
     expect((await rollgate('release', 'checkout', 'v3', '--plan-file', planFile)).code).toBe(0);
     const baking = await until(async () => {
       const current: Release | undefined = (await runtime.ledger.listReleases(CHECKOUT)).items[0];
