@@ -14,6 +14,7 @@ import { RollgateError } from '../../functions/errors.js';
 import type { LocalRuntime, StepFault } from '../../local/runtime.js';
 import { seededRandom } from '../../local/sim/random.js';
 import { CHECKOUT, newRuntime, releaseInput, settledViolations } from './flow-fixture.js';
+import { raceBatches, type RoundResult } from './race-rounds.js';
 
 const ROUNDS = Number(process.env.RACE_ROUNDS ?? 200);
 const FIRST_SEED = Number(process.env.RACE_SEED ?? 20_261_202);
@@ -118,7 +119,7 @@ async function act(runtime: LocalRuntime, action: Action): Promise<void> {
 }
 
 /** Runs one round: how the execution ended, and what broke (nothing when every invariant holds). */
-async function runRound(round: Round): Promise<{ ended: string; broken: string[] }> {
+async function runRound(round: Round): Promise<RoundResult> {
   const runtime = await newRuntime({
     overrides: {
       taskTimeoutOverrides: { Bake: round.bakeMs, Approval: 600 },
@@ -155,7 +156,7 @@ async function runRound(round: Round): Promise<{ ended: string; broken: string[]
   await Promise.all(acted);
   await runtime.settled();
   const outcome = result.status === 'FAILED' ? `FAILED:${result.error}` : result.status;
-  return { ended: outcome, broken: [...unexpected, ...(await violations(runtime, outcome))] };
+  return { kind: outcome, ended: outcome, broken: [...unexpected, ...(await violations(runtime, outcome))] };
 }
 
 /** The invariants, checked once the round has settled. */
@@ -189,26 +190,8 @@ async function violations(runtime: LocalRuntime, ended: string): Promise<string[
 }
 
 describe('races between the flow and everyone acting on it', () => {
-  const batches = Math.ceil(ROUNDS / ROUNDS_PER_TEST);
-  for (let batch = 0; batch < batches; batch++) {
-    const seeds = Array.from({ length: Math.min(ROUNDS_PER_TEST, ROUNDS - batch * ROUNDS_PER_TEST) }, (_, i) => FIRST_SEED + batch * ROUNDS_PER_TEST + i);
-    it(`rounds ${String(batch * ROUNDS_PER_TEST + 1)}-${String(batch * ROUNDS_PER_TEST + seeds.length)} keep every invariant`, async () => {
-      const failures: string[] = [];
-      const outcomes = new Map<string, number>();
-      for (let i = 0; i < seeds.length; i += PARALLEL) {
-        const rounds = seeds.slice(i, i + PARALLEL).map(roundOf);
-        const results = await Promise.all(rounds.map(runRound));
-        rounds.forEach((round, j) => {
-          const { ended = 'unknown', broken = [] } = results[j] ?? {};
-          outcomes.set(ended, (outcomes.get(ended) ?? 0) + 1);
-          if (broken.length > 0) failures.push(`${describeRound(round)} (ended ${ended})\n  - ${broken.join('\n  - ')}`);
-        });
-      }
-      expect(failures, failures.join('\n')).toEqual([]);
-      // The rounds are not all alike: releases ship and roll back for different reasons.
-      if (seeds.length >= ROUNDS_PER_TEST) expect(outcomes.size, JSON.stringify([...outcomes])).toBeGreaterThanOrEqual(3);
-    }, 300_000);
-  }
+  // The rounds are not all alike: releases ship and roll back for different reasons.
+  raceBatches({ rounds: ROUNDS, firstSeed: FIRST_SEED, parallel: PARALLEL, perTest: ROUNDS_PER_TEST, minKinds: 3, roundOf, describe: describeRound, run: runRound });
 
   it('is able to fail: a round whose traffic points at a retired fleet is reported', async () => {
     const runtime = await newRuntime();

@@ -12,12 +12,13 @@
  * Reproducible: a failure names its seed; `ROLLBACK_RACE_SEED=<n>` with
  * `ROLLBACK_RACE_ROUNDS=1` replays one.
  */
-import { describe, expect, it } from 'vitest';
+import { describe } from 'vitest';
 import { rollbackRelease, type RollbackReleaseOutcome } from '../../functions/control/rollback.js';
 import { RollgateError } from '../../functions/errors.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { seededRandom } from '../../local/sim/random.js';
 import { CHECKOUT, newRuntime, releaseInput, settledViolations } from './flow-fixture.js';
+import { raceBatches, type RoundResult } from './race-rounds.js';
 
 const ROUNDS = Number(process.env.ROLLBACK_RACE_ROUNDS ?? 60);
 const FIRST_SEED = Number(process.env.ROLLBACK_RACE_SEED ?? 20_261_213);
@@ -68,7 +69,7 @@ const describeRound = (r: Round) =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runRound(round: Round): Promise<{ ended: string; broken: string[]; phase: string }> {
+async function runRound(round: Round): Promise<RoundResult> {
   const runtime = await newRuntime({
     overrides: {
       taskTimeoutOverrides: { Bake: round.bakeMs },
@@ -116,7 +117,7 @@ async function runRound(round: Round): Promise<{ ended: string; broken: string[]
   await runtime.settled();
   const outcome = result.status === 'FAILED' ? `FAILED:${result.error ?? ''}` : result.status;
   const broken = [...unexpected, ...(await violations(runtime, outcome, rolledBack))];
-  return { ended: outcome, broken, phase: rolledBack?.phase ?? 'refused' };
+  return { kind: `${outcome} (${rolledBack?.phase ?? 'refused'})`, ended: outcome, broken };
 }
 
 async function violations(runtime: LocalRuntime, ended: string, rolledBack: RollbackReleaseOutcome | undefined): Promise<string[]> {
@@ -137,24 +138,6 @@ async function violations(runtime: LocalRuntime, ended: string, rolledBack: Roll
 }
 
 describe('a rollback on request at a random moment of a release', () => {
-  const batches = Math.ceil(ROUNDS / ROUNDS_PER_TEST);
-  for (let batch = 0; batch < batches; batch++) {
-    const seeds = Array.from({ length: Math.min(ROUNDS_PER_TEST, ROUNDS - batch * ROUNDS_PER_TEST) }, (_, i) => FIRST_SEED + batch * ROUNDS_PER_TEST + i);
-    it(`rounds ${String(batch * ROUNDS_PER_TEST + 1)}-${String(batch * ROUNDS_PER_TEST + seeds.length)} keep every invariant`, async () => {
-      const failures: string[] = [];
-      const outcomes = new Map<string, number>();
-      for (let i = 0; i < seeds.length; i += PARALLEL) {
-        const rounds = seeds.slice(i, i + PARALLEL).map(roundOf);
-        const results = await Promise.all(rounds.map(runRound));
-        rounds.forEach((round, j) => {
-          const { ended = 'unknown', broken = [], phase = 'unknown' } = results[j] ?? {};
-          outcomes.set(`${ended} (${phase})`, (outcomes.get(`${ended} (${phase})`) ?? 0) + 1);
-          if (broken.length > 0) failures.push(`${describeRound(round)} (ended ${ended})\n  - ${broken.join('\n  - ')}`);
-        });
-      }
-      expect(failures, failures.join('\n')).toEqual([]);
-      // The rounds are not all alike: rollbacks before promotion, during the termination wait, and too late for a release that shipped.
-      if (seeds.length >= ROUNDS_PER_TEST) expect(outcomes.size, JSON.stringify([...outcomes])).toBeGreaterThanOrEqual(3);
-    }, 300_000);
-  }
+  // The rounds are not all alike: rollbacks before promotion, during the termination wait, and too late for a release that shipped.
+  raceBatches({ rounds: ROUNDS, firstSeed: FIRST_SEED, parallel: PARALLEL, perTest: ROUNDS_PER_TEST, minKinds: 3, roundOf, describe: describeRound, run: runRound });
 });
