@@ -159,8 +159,6 @@ export interface Callbacks {
   success(taskToken: string, output: Record<string, unknown>): Promise<void>;
   /** Fails the waiting task with a named error the ASL Catch lists use. */
   failure(taskToken: string, error: string, cause: string): Promise<void>;
-  /** Keeps a long wait's heartbeat alive. */
-  heartbeat(taskToken: string): Promise<void>;
 }
 
 // ───────────────────────────── SmokeChecker ─────────────────────────────

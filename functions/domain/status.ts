@@ -62,16 +62,8 @@ export const LEGAL_TRANSITIONS: Readonly<Record<ReleaseStatus, readonly ReleaseS
   ABORTED: [],
 };
 
-export function isReleaseStatus(value: string): value is ReleaseStatus {
-  return (RELEASE_STATUSES as readonly string[]).includes(value);
-}
-
 export function isTerminalStatus(status: ReleaseStatus): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
-}
-
-export function isActiveStatus(status: ReleaseStatus): status is ActiveStatus {
-  return !isTerminalStatus(status);
 }
 
 /**

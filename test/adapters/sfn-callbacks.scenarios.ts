@@ -1,4 +1,4 @@
-import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
 import { SfnCallbacks } from '../../functions/adapters/aws/sfn-callbacks.js';
 import { scenarios, type AwsMocks } from './harness.js';
@@ -27,21 +27,13 @@ export const sfnCallbacksScenarios = scenarios('SfnCallbacks', {
     expect(second?.cause).toHaveLength(32_768);
   },
 
-  'heartbeat sends the token': async (aws) => {
-    aws.sfn.on(SendTaskHeartbeatCommand).resolves({});
-    await callbacks(aws).heartbeat(TOKEN);
-    expect(aws.sfn.commandCalls(SendTaskHeartbeatCommand)[0]?.args[0].input).toEqual({ taskToken: TOKEN });
-  },
-
   'TaskTimedOut, TaskDoesNotExist and InvalidToken become TaskAlreadyClosedError on every call': async (aws) => {
     for (const code of ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']) {
       aws.sfn.on(SendTaskSuccessCommand).rejects(awsError(code));
       aws.sfn.on(SendTaskFailureCommand).rejects(awsError(code));
-      aws.sfn.on(SendTaskHeartbeatCommand).rejects(awsError(code));
       const closed = { name: 'TaskAlreadyClosedError', message: expect.stringContaining(code) as unknown };
       await expect(callbacks(aws).success(TOKEN, {})).rejects.toMatchObject(closed);
       await expect(callbacks(aws).failure(TOKEN, 'E', 'c')).rejects.toMatchObject(closed);
-      await expect(callbacks(aws).heartbeat(TOKEN)).rejects.toMatchObject(closed);
     }
   },
 

@@ -27,7 +27,6 @@ function failing(times: number, make: () => Error = () => new CloudProviderUnava
       if (left-- > 0) throw make();
       await engine.failure(token, error, cause);
     },
-    heartbeat: (token) => engine.heartbeat(token),
   });
   return { wrap, calls };
 }

@@ -181,7 +181,7 @@ describe('requests refused on sight', () => {
     touched.push('callbacks');
     return Promise.reject(new Error('callbacks touched'));
   };
-  const callbacks: Callbacks = { success: fail, failure: fail, heartbeat: fail };
+  const callbacks: Callbacks = { success: fail, failure: fail };
   const unreachable: ApprovalEndpointOptions = {
     ledger: new Ledger({ client: ledgerDocumentClient(localDynamoClient('http://127.0.0.1:1')), tableName: 'unreachable' }),
     callbacks,

@@ -151,7 +151,7 @@ describe('the Function URL handler', () => {
     // A ledger and callbacks nothing can reach: had the endpoint touched them, the answer would be 500.
     const unreachable = new Ledger({ client: ledgerDocumentClient(localDynamoClient('http://127.0.0.1:1')), tableName: 'unreachable' });
     const fail = () => Promise.reject(new Error('touched'));
-    const callbacks: Callbacks = { success: fail, failure: fail, heartbeat: fail };
+    const callbacks: Callbacks = { success: fail, failure: fail };
     const endpoint = new ApprovalEndpoint({
       ledger: unreachable,
       callbacks,

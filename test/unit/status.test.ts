@@ -3,7 +3,6 @@ import {
   ACTIVE_STATUSES,
   RELEASE_STATUSES,
   TERMINAL_STATUSES,
-  isActiveStatus,
   isLegalTransition,
   isTerminalStatus,
   type ReleaseStatus,
@@ -58,7 +57,7 @@ describe('legal status transitions', () => {
   });
 
   it('splits statuses into active and terminal', () => {
-    expect(RELEASE_STATUSES.filter(isActiveStatus)).toEqual([...ACTIVE_STATUSES]);
+    expect(RELEASE_STATUSES.filter((s) => !isTerminalStatus(s))).toEqual([...ACTIVE_STATUSES]);
     expect(RELEASE_STATUSES.filter(isTerminalStatus)).toEqual([...TERMINAL_STATUSES]);
   });
 });

@@ -53,11 +53,6 @@ export function asAwsServiceError(error: unknown): AwsServiceError | undefined {
   return error as unknown as AwsServiceError;
 }
 
-/** The AWS error code (`name`) of an SDK service exception, else undefined. */
-export function awsErrorCode(error: unknown): string | undefined {
-  return asAwsServiceError(error)?.name;
-}
-
 /**
  * Turns whatever an SDK call threw into a rollgate error naming the service,
  * the operation and the AWS error code. Throttling, server faults and network

@@ -4,7 +4,6 @@
  */
 import {
   SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
@@ -22,7 +21,7 @@ export interface SfnCallbacksIamScope {
 /** The IAM permissions {@link SfnCallbacks} uses. */
 export const SFN_CALLBACKS_IAM: readonly IamGrant<SfnCallbacksIamScope>[] = [
   {
-    actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+    actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
     // The same scope as CDK's StateMachine.grantTaskResponse.
     resources: (s) => [s.stateMachineArn],
     why: `task responses for the release state machine only: ${SAR.states}`,
@@ -33,7 +32,6 @@ export const SFN_CALLBACKS_IAM: readonly IamGrant<SfnCallbacksIamScope>[] = [
 export const SFN_CALLBACKS_METHODS: MethodActions<MethodsOf<Callbacks>> = {
   success: ['states:SendTaskSuccess'],
   failure: ['states:SendTaskFailure'],
-  heartbeat: ['states:SendTaskHeartbeat'],
 };
 
 /**
@@ -78,14 +76,4 @@ export class SfnCallbacks implements Callbacks {
     );
   }
 
-  public async heartbeat(taskToken: string): Promise<void> {
-    await callAws(
-      'states',
-      'SendTaskHeartbeat',
-      async () => {
-        await this.sfn.send(new SendTaskHeartbeatCommand({ taskToken }));
-      },
-      closed,
-    );
-  }
 }

@@ -13,9 +13,6 @@ import { z } from 'zod';
 import { SlackApiError } from '../../errors.js';
 import type { SlackMessageRef } from '../../ledger/records.js';
 
-/** Bot token scopes the methods below need (Slack app manifest, `oauth_config.scopes.bot`). */
-export const SLACK_BOT_SCOPES = ['chat:write', 'usergroups:read', 'users:read', 'users:read.email'] as const;
-
 /** Slack's production Web API. */
 export const SLACK_API_BASE_URL = 'https://slack.com/api/';
 
