@@ -157,6 +157,8 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, options:
   const execution = runtime.engine.execution(begun.outcome.executionArn);
   // watch exits 1 for a release that did not succeed: for the scenarios that end so, that is the expected end.
   const watching = terminal.run(['watch', ref.releaseId, '--service', ref.service, '--env', ref.environment, '--interval', WATCH_INTERVAL_SECONDS], { exitCodes: [0, 1] });
+  // Awaited below; a failure before then (the demo stopped, its control server closed) must not crash the process meanwhile.
+  watching.catch(() => undefined);
   const follow = followRelease(world, scenario, ref, started, before, stableTg, canaryTg);
   let result;
   try {
@@ -278,6 +280,8 @@ function followRelease(
     await print();
     await Promise.all(approvals);
   })();
+  // Its failure is stop()'s to report; until then it must not be an unhandled rejection.
+  loop.catch(() => undefined);
   return {
     stop: async () => {
       state.running = false;

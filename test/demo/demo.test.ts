@@ -62,6 +62,7 @@ interface Summary {
   releases: {
     version: string;
     scenario: string;
+    releaseId: string;
     status: string;
     outcome: string;
     reason: string;
@@ -102,13 +103,26 @@ describe('npm start', () => {
       rollbackReactionMs: null,
     });
     expect(byScenario.reject).toMatchObject({ status: 'ROLLED_BACK', outcome: 'REJECTED', reason: 'rejected by U01ALICE: error budget is spent' });
-    // Approvals went through the local approval endpoint, as Slack and a browser reach it: the link is printed,
-    // v2 is approved with a signed Slack click, v6 rejected with the approval page's form.
+    // Approvals: the request is posted to the local Slack stand-in with the approver's link; v2 is approved with
+    // rollgate approve under the second approver's credentials, v6 rejected with the approval page's form.
     expect(stderr).toMatch(/approval link for U01ALICE: http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]+\?t=/);
-    expect(stderr).toContain('U01ALICE approves with a click in Slack');
-    expect(stderr).toContain('approval endpoint answered 200 approved');
+    expect(stderr).toMatch(/approval [A-Za-z0-9_-]+ \(release [0-9A-Z]{26} of checkout\/prod\): approved by arn:aws:iam::000000000000:user\/alice/);
     expect(stderr).toContain('U01ALICE rejects on the approval page with the comment "error budget is spent"');
     expect(stderr).toContain('approval endpoint answered 200 rejected');
+
+    // Every action was a rollgate command over the control API, printed before it ran, in the scenarios' order.
+    const commands = [...stderr.matchAll(/^ {3}\$ rollgate (\S+) (\S+)(?: (\S+))?/gm)].map((m) => [m[1], m[1] === 'release' ? m[3] : m[1] === 'approve' ? 'id' : m[2]]);
+    const ids = summary.releases.map((r) => r.releaseId);
+    expect(commands).toEqual([
+      ...summary.releases.flatMap((r, i) => [['release', r.version], ['watch', ids[i]], ...(r.scenario === 'good' ? [['approve', 'id']] : [])]),
+      ['history', 'checkout'],
+      ['status', 'checkout'],
+    ]);
+    // The control API recorded the operator's verified principal as who started each release, in the audit events
+    // (getRelease, printed as they come) and in the history (rollgate history's BY column).
+    const started = [...stderr.matchAll(/RELEASE_STARTED +release of (v\d) to checkout\/prod started {2}\[([^\]]+)\]/g)].map((m) => [m[1], m[2]]);
+    expect(started).toEqual(summary.releases.map((r) => [r.version, 'arn:aws:iam::000000000000:user/dana']));
+    for (const id of ids) expect(stderr).toMatch(new RegExp(`^ +${id} +checkout/prod +v\\d +[A-Z_]+ +\\S+ \\S+ +arn:aws:iam::000000000000:user/dana$`, 'm'));
 
     // The shape the issue asks for, and real traffic behind it.
     for (const release of summary.releases) {
