@@ -59,6 +59,8 @@ export class DemoTerminal {
   private readonly clients: Readonly<Record<DemoUser, ControlClient>>;
   private readonly planFiles = new Map<string, string>();
   private planDir: string | undefined;
+  /** Once closed, a command still running (a stopped demo's watch) prints nothing more. */
+  private closed = false;
 
   private constructor(
     private readonly server: RunningControlServer,
@@ -103,7 +105,7 @@ export class DemoTerminal {
     const user = options.as ?? 'operator';
     this.say(`   $ rollgate ${argv.map(quote).join(' ')}${user === 'approver' ? `      # as ${DEMO_APPROVER_ARN}` : ''}`);
     const out = lineSink((line) => {
-      this.say(`     ${line}`);
+      if (!this.closed) this.say(`     ${line}`);
     });
     const ctx: Context = {
       client: () => Promise.resolve(this.clients[user]),
@@ -138,6 +140,7 @@ export class DemoTerminal {
   }
 
   public async close(): Promise<void> {
+    this.closed = true;
     await this.server.close();
     if (this.planDir !== undefined) rmSync(this.planDir, { recursive: true, force: true });
   }

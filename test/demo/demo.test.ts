@@ -151,7 +151,9 @@ describe('npm start', () => {
     expect(summary.stopped).toMatchObject({ reason: 'interrupted', running: { scenario: 'good', version: 'v2' }, notRun: ['bad'] });
     expect(summary.stopped?.running?.releaseId).toMatch(/^[0-9A-Z]{26}$/);
     expect(summary.stopped?.running?.status).toMatch(/^(DEPLOYING|VERIFYING|SHIFTING|AWAITING_APPROVAL|FINALIZING)$/);
-  });
+    // What was running is shown as the CLI shows it, through the control API (the abandoned release's lines may come in between).
+    expect(stderr).toMatch(/\$ rollgate status checkout --env prod\n[^]*? {5}status: +(DEPLOYING|VERIFYING|SHIFTING|AWAITING_APPROVAL|FINALIZING)\n/);
+  }, 90_000);
 
   it('stops at its --time-limit, saying so, with what ran so far, exit status 1', async () => {
     const { code, stdout, stderr } = await runDemo(['--json', '--time-limit', '1'], 60_000);
@@ -162,7 +164,7 @@ describe('npm start', () => {
     const summary = JSON.parse(stdout) as Summary;
     expect(summary.asExpected).toBe(false);
     expect(summary.stopped?.reason).toBe('time-limit');
-  });
+  }, 90_000);
 
   it('says how to pipe the JSON when npm, not silenced, put its banner on stdout first', async () => {
     const { code, stdout, stderr } = await runDemo(['--json', '--time-limit', '1'], 60_000, { via: 'npm', loud: true });
@@ -170,7 +172,7 @@ describe('npm start', () => {
     expect(code, stderr.slice(-3000)).toBe(1);
     expect(stdout).toMatch(/^\s*> rollgate@[^\n]* start\n/);
     expect(stderr).toContain('note: npm printed its own banner on stdout before the JSON; to pipe the JSON, run: npm start --silent -- --json');
-  });
+  }, 90_000);
 
   it.each([
     [['--scenario', 'nope'], /--scenario must be one or more of good, bad, crash, migration-fails, reject, all, separated by commas; got "nope"/],
