@@ -9,6 +9,11 @@
  * through it, and alarms computed from what the router saw, with CloudWatch
  * semantics, go to the alarm handler. Time is compressed: bakes last seconds.
  *
+ * Each scenario is a script of `rollgate` commands (local/demo/terminal.ts):
+ * the CLI's own commands and SigV4 client against the control API on
+ * loopback, as the demo operator, or as the second approver for her
+ * `rollgate approve`; each command line is printed before it runs.
+ *
  * Default: v2 (healthy) ships through its canary steps and an approval, then
  * v3 (5xx on 20% of requests) is rolled back by its alarm. `--scenario`
  * picks others, `--json` prints the summary as one JSON document on stdout
