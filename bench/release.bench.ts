@@ -10,6 +10,7 @@ import type { RollgateConfigInput, ServiceConfigInput } from '../functions/confi
 import type { PlanInput } from '../functions/domain/plan.js';
 import { DemoApprovals } from '../local/demo/approvals.js';
 import { runScenario, startLoad } from '../local/demo/run-release.js';
+import { DemoTerminal } from '../local/demo/terminal.js';
 import { ALARM_PERIOD_MS, DEMO_CONFIG, OVERRIDES, PLAN, REQUESTS_PER_SECOND, SCENARIOS, demoAlarms } from '../local/demo/scenarios.js';
 import type { ExecutionOverrides } from '../local/engine/index.js';
 import { LocalRuntime } from '../local/runtime.js';
@@ -232,8 +233,11 @@ export async function failedRequests(endpoint: string, runs: number): Promise<Re
   const versions = Array.from({ length: runs }, (_, i) => [`c${String(i)}`, `a${String(i)}`]).flat();
   const http = new HttpCloud({ versions: Object.fromEntries(versions.map((v) => [v, bad.behaviour])), alarms: demoAlarms() });
   const approvals = await DemoApprovals.start({ interactive: false, say: () => undefined });
+  let terminal: DemoTerminal | undefined;
   try {
     const runtime = await LocalRuntime.create({ dynamodbEndpoint: endpoint, config: DEMO_CONFIG, cloud: { backend: http }, overrides: OVERRIDES, notifier: approvals.notifier });
+    // The demo's releases are rollgate commands over the control API: so are these.
+    terminal = await DemoTerminal.start(runtime, () => undefined);
     await http.attach({ cloud: runtime.cloud, services: runtime.deps.config.services, deliverAlarm: (name, id, reason) => runtime.deliverAlarm(name, id, reason) });
     await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
     const service = runtime.deps.config.services[0];
@@ -245,7 +249,7 @@ export async function failedRequests(endpoint: string, runs: number): Promise<Re
       if ([...weights].some(([tg, weight]) => tg !== stableTg && weight > 0)) shift.at ??= Date.now();
     });
 
-    const world = { runtime, http, approvals, say: () => undefined };
+    const world = { runtime, http, approvals, terminal, say: () => undefined };
     const allAtOnce: PlanInput = { steps: [{ type: 'traffic', weight: 100, bakeSeconds: 300 }] };
     const plans = [
       { plan: PLAN, prefix: 'c', into: { failed: [], total: [], durationMs: [], reasons: [], shiftPhaseMs: [] } as PlanRuns },
@@ -287,6 +291,7 @@ export async function failedRequests(endpoint: string, runs: number): Promise<Re
       canaryToAllAtOnceRatio: Math.round((sum(canary.failed) / Math.max(1, sum(whole.failed))) * 1000) / 1000,
     };
   } finally {
+    await terminal?.close();
     await http.close();
     await approvals.close();
   }

@@ -9,6 +9,11 @@
  * through it, and alarms computed from what the router saw, with CloudWatch
  * semantics, go to the alarm handler. Time is compressed: bakes last seconds.
  *
+ * Each scenario is a script of `rollgate` commands (local/demo/terminal.ts):
+ * the CLI's own commands and SigV4 client against the control API on
+ * loopback, as the demo operator, or as the second approver for her
+ * `rollgate approve`; each command line is printed before it runs.
+ *
  * Default: v2 (healthy) ships through its canary steps and an approval, then
  * v3 (5xx on 20% of requests) is rolled back by its alarm. `--scenario`
  * picks others, `--json` prints the summary as one JSON document on stdout
@@ -21,13 +26,15 @@
  * 130 on Ctrl-C.
  */
 import './node-compat.js';
+import { PageAnswer, StatusAnswer } from '../cli/commands/responses.js';
 import { startDynamoDbLocal, stopAllDynamoDbLocals, type DynamoDbLocal } from './dynamodb-local.js';
 import { DemoApprovals } from './demo/approvals.js';
 import { parseDemoArgs, UsageError, USAGE, type DemoOptions } from './demo/cli.js';
 import { DemoConsole } from './demo/console.js';
-import { ledgerHistory, stoppedLines, summaryTable, type DemoStop, type DemoSummary } from './demo/report.js';
+import { stoppedLines, summaryTable, type DemoStop, type DemoSummary } from './demo/report.js';
 import { runScenario, startLoad, type ReleaseReport } from './demo/run-release.js';
-import { DEMO_CONFIG, OVERRIDES, REQUESTS_PER_SECOND, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms, type ScenarioName } from './demo/scenarios.js';
+import { BAKE_MS, DEMO_CONFIG, DEMO_APPROVER_ARN, DEMO_OPERATOR_ARN, OVERRIDES, PLAN, REQUESTS_PER_SECOND, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms, type ScenarioName } from './demo/scenarios.js';
+import { DemoTerminal } from './demo/terminal.js';
 import { LocalRuntime } from './runtime.js';
 import { serve } from './serve.js';
 import type { VersionBehaviour } from './sim/cloud.js';
@@ -115,6 +122,7 @@ async function main(options: DemoOptions): Promise<number> {
   let approvals: DemoApprovals | undefined;
   let load: TrafficGenerator | undefined;
   let runtime: LocalRuntime | undefined;
+  let terminal: DemoTerminal | undefined;
   const reports: ReleaseReport[] = [];
   let current: ScenarioName | undefined;
   let stop: StopReason | undefined;
@@ -143,6 +151,7 @@ async function main(options: DemoOptions): Promise<number> {
     } else {
       const world = await prepare(ready.done.dynamo, ready.done.approvals, http, options, say, started);
       runtime = world.runtime;
+      terminal = world.terminal;
       load = startLoad(http, timeLimitMs);
       say(`steady load: ${String(REQUESTS_PER_SECOND)} requests a second through the router from now to the end, between releases too`);
       for (const name of options.scenarios) {
@@ -151,7 +160,7 @@ async function main(options: DemoOptions): Promise<number> {
           const waiting = options.interactive && release.status === 'AWAITING_APPROVAL';
           out.status(waiting ? `   waiting for you: open the approval link above (time limit in ${String(secondsLeft())} s) | ${line.trimStart()}` : line);
         };
-        const ran = await unlessStopped(runScenario({ runtime: world.runtime, http, approvals: world.approvals, say, status }, SCENARIOS[name]), stopped);
+        const ran = await unlessStopped(runScenario({ runtime: world.runtime, http, approvals: world.approvals, terminal: world.terminal, say, status }, SCENARIOS[name]), stopped);
         out.clearStatus();
         if ('stop' in ran) {
           stop = ran.stop;
@@ -162,15 +171,15 @@ async function main(options: DemoOptions): Promise<number> {
       }
     }
 
-    const errors = [...(runtime?.reconcileErrors ?? []), ...http.errors, ...(approvals?.errors ?? [])];
+    const errors = [...(runtime?.reconcileErrors ?? []), ...http.errors, ...(approvals?.errors ?? []), ...(terminal?.errors ?? [])];
     if (stop === undefined) for (const error of errors) console.error('out-of-band work failed:', error);
     const stopInfo: DemoStop | undefined =
-      stop === undefined ? undefined : await describeStop(stop, runtime, current, options.scenarios.slice(reports.length + (current === undefined ? 0 : 1)));
+      stop === undefined ? undefined : await describeStop(stop, terminal, current, options.scenarios.slice(reports.length + (current === undefined ? 0 : 1)));
     const summary: DemoSummary = {
       service: SERVICE_KEY,
       asExpected: stopInfo === undefined && reports.every((r) => r.asExpected) && errors.length === 0,
       durationMs: Date.now() - started,
-      stable: runtime === undefined ? null : ((await runtime.ledger.getStable(SERVICE))?.version ?? null),
+      stable: terminal === undefined ? null : await stableVersion(terminal),
       releases: reports,
       ...(stopInfo === undefined ? {} : { stopped: stopInfo }),
     };
@@ -178,9 +187,10 @@ async function main(options: DemoOptions): Promise<number> {
     say('\n== summary (requests/failed as the router saw them while each release ran)');
     for (const line of reports.length === 0 ? ['   no release ended'] : summaryTable(reports)) say(line);
     for (const line of stoppedLines(stopInfo)) say(line);
-    if (runtime !== undefined) {
-      say('\n== ledger history of checkout/prod (newest first)');
-      for (const line of await ledgerHistory(runtime)) say(line);
+    if (terminal !== undefined) {
+      say(`\n== the ledger's history of ${SERVICE_KEY} and where it stands, as the CLI shows them`);
+      await terminal.run(['history', SERVICE.service, '--env', SERVICE.environment]);
+      await terminal.run(['status', SERVICE.service, '--env', SERVICE.environment]);
     }
     const verdict =
       stopInfo !== undefined ? 'stopped before every release ended' : summary.asExpected ? 'every release ended the way its scenario expects' : 'a release did NOT end the way its scenario expects';
@@ -189,6 +199,7 @@ async function main(options: DemoOptions): Promise<number> {
     return stop === undefined ? (summary.asExpected ? 0 : 1) : STOP_EXIT_CODE[stop];
   } finally {
     dispose();
+    await terminal?.close();
     await load?.stop();
     await http.close();
     await approvals?.close();
@@ -214,25 +225,39 @@ async function prepare(dynamo: DynamoDbLocal, approvals: DemoApprovals, http: Ht
     services: runtime.deps.config.services,
     deliverAlarm: (name, eventId, reason) => runtime.deliverAlarm(name, eventId, reason),
   });
-  const approvalEndpoint = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config });
+  const terminal = await DemoTerminal.start(runtime, say);
+  const approvalEndpoint = await approvals.serve({ ledger: runtime.ledger, callbacks: runtime.engine.callbacks, config: runtime.deps.config, terminal });
   const alarmText = demoAlarms()
     .map((a) => `${a.alarmName} (${a.metric} > ${String(a.threshold)}, ${String(a.datapointsToAlarm)} of ${String(a.evaluationPeriods)} x ${String(a.periodMs)} ms, missing data ${a.treatMissingData ?? 'missing'})`)
     .join('; ');
   say(`onboarded ${SERVICE_KEY}: v1 stable, router on ${http.routerUrl(SERVICE_KEY)}; alarms: ${alarmText}`);
   say(
     `approvals: requests posted to the local Slack stand-in, decided on the approval endpoint ${approvalEndpoint} ` +
-      (options.interactive ? '(--interactive: by you, in a browser, on the link printed when a release waits)' : '(by the approver, automatically, over HTTP as Slack or a browser would)'),
+      (options.interactive
+        ? '(--interactive: by you, in a browser, on the link printed when a release waits)'
+        : '(by the approver, automatically: with rollgate approve, or over HTTP as Slack or a browser would)'),
   );
-  return { runtime, approvals };
+  say(
+    `control API on ${terminal.endpoint} (SigV4, as API Gateway's IAM authorization checks it): every step below is a rollgate command, ` +
+      `run as the CLI runs it, by ${DEMO_OPERATOR_ARN} (the approver: ${DEMO_APPROVER_ARN}); against AWS they run as printed, against npm start -- --serve with --local`,
+  );
+  say(`the releases' plan (bakes of 300 s, compressed to ${String(BAKE_MS / 1000)} s here): ${terminal.planFile(PLAN)}`);
+  return { runtime, approvals, terminal };
+}
+
+/** The stable version as the control API answers it (getStatus, what rollgate status shows). */
+async function stableVersion(terminal: DemoTerminal): Promise<string | null> {
+  return StatusAnswer.parse(await terminal.client().call('getStatus', { params: SERVICE })).stable?.version ?? null;
 }
 
 /** Where the demo was when it stopped early: the release it was running as the ledger has it, and what never ran. */
-async function describeStop(reason: StopReason, runtime: LocalRuntime | undefined, current: ScenarioName | undefined, notRun: readonly ScenarioName[]): Promise<DemoStop> {
-  if (current === undefined || runtime === undefined) return { reason, running: null, notRun };
+async function describeStop(reason: StopReason, terminal: DemoTerminal | undefined, current: ScenarioName | undefined, notRun: readonly ScenarioName[]): Promise<DemoStop> {
+  if (current === undefined || terminal === undefined) return { reason, running: null, notRun };
   const version = SCENARIOS[current].version;
-  const release = await runtime.ledger
-    .listReleases(SERVICE)
-    .then(({ items }) => items.find((r) => r.version === version))
+  const release = await terminal
+    .client()
+    .call('listReleases', { params: SERVICE, query: { limit: 20 } })
+    .then((answer) => PageAnswer.parse(answer).items.find((r) => r.version === version))
     .catch(() => undefined);
   return {
     reason,

@@ -343,6 +343,27 @@ export class LocalRuntime {
     });
   }
 
+  /**
+   * The Bake handler's event with the wait the local engine really keeps. A
+   * `taskTimeoutOverrides.Bake` makes the engine time the bake out after that
+   * many milliseconds instead of the plan's `cursor.waitSeconds` (2 s in the
+   * demo for a plan's 300 s); the handler records `waiting.timeoutAt` from
+   * the cursor, and that is what getRelease answers and `rollgate watch` and
+   * the demo count bake time left from. Given the compressed wait, every
+   * reader agrees with the engine, instead of showing 4m58s left on a bake
+   * that ends in 2 s. The cursor counts whole seconds (its schema's and
+   * TimeoutSecondsPath's unit): the wait is rounded down, so the recorded end
+   * is never after the engine's, but a sub-second override is given as 1 s.
+   * Only the handler's copy changes; the engine times from the state's input.
+   */
+  private bakeAsTheEngineTimesIt(event: unknown): unknown {
+    const overrideMs = this.options.overrides?.taskTimeoutOverrides?.Bake;
+    if (overrideMs === undefined || typeof event !== 'object' || event === null) return event;
+    const { cursor } = event as { cursor?: unknown };
+    if (typeof cursor !== 'object' || cursor === null || typeof (cursor as { waitSeconds?: unknown }).waitSeconds !== 'number') return event;
+    return { ...event, cursor: { ...cursor, waitSeconds: Math.max(1, Math.floor(overrideMs / 1000)) } };
+  }
+
   private async invoke(name: string, step: DefinedStep<unknown>, event: unknown): Promise<unknown> {
     const count = (this.invocations.get(name) ?? 0) + 1;
     this.invocations.set(name, count);
@@ -351,7 +372,7 @@ export class LocalRuntime {
     if (fault?.when === 'before' && count <= fault.times) throw throttle();
     this.running += 1;
     try {
-      const result = await step.invoke(this.deps, event);
+      const result = await step.invoke(this.deps, step === bake ? this.bakeAsTheEngineTimesIt(event) : event);
       if (fault?.when === 'after' && count <= fault.times) throw throttle();
       return result;
     } finally {

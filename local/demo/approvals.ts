@@ -13,7 +13,6 @@
  */
 import type { RollgateConfig } from '../../functions/config.js';
 import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Release } from '../../functions/ledger/records.js';
 import type { Callbacks, Notifier } from '../../functions/ports.js';
 import { SLACK_INTERACTIVITY_PATH } from '../../functions/approval/endpoint.js';
 import { startLocalSlackApprovals, type LocalApprovalServer, type LocalSlackApprovals } from '../approval-server.js';
@@ -21,6 +20,7 @@ import type { LocalNotifierContext } from '../runtime.js';
 import type { StubMessage } from '../slack-stub.js';
 import { clickInSlack, decideOnPage, type EndpointAnswer } from './approver.js';
 import { APPROVER, DEMO_CONFIG, type Scenario } from './scenarios.js';
+import type { DemoTerminal } from './terminal.js';
 
 /** The Slack workspace of the demo (the configuration's); the endpoint refuses clicks from any other. */
 export const DEMO_TEAM = DEMO_CONFIG.slack?.teamId ?? 'T0ROLLGATE';
@@ -30,7 +30,7 @@ const POSTED_WITHIN_MS = 10_000;
 /** Answers one approval request of a release. */
 export interface ApprovalDriver {
   /** The release waits on `approvalId`; resolves once the driver did its part (decided, or showed the link). */
-  handle(release: Release, approvalId: string, scenario: Scenario): Promise<void>;
+  handle(release: { readonly version: string }, approvalId: string, scenario: Scenario): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +46,7 @@ export interface DemoApprovalsOptions {
 export class DemoApprovals implements ApprovalDriver {
   private server: LocalApprovalServer | undefined;
   private ledger: Ledger | undefined;
+  private terminal: DemoTerminal | undefined;
 
   private constructor(
     private readonly slack: LocalSlackApprovals,
@@ -66,14 +67,18 @@ export class DemoApprovals implements ApprovalDriver {
     return this.slack.notifier;
   }
 
-  /** Starts the approval endpoint on loopback for the runtime's ledger and engine callbacks. */
-  public async serve(deps: { ledger: Ledger; callbacks: Callbacks; config: RollgateConfig }): Promise<string> {
+  /**
+   * Starts the approval endpoint on loopback for the runtime's ledger and
+   * engine callbacks; `terminal` is where an approver types `rollgate approve`.
+   */
+  public async serve(deps: { ledger: Ledger; callbacks: Callbacks; config: RollgateConfig; terminal?: DemoTerminal }): Promise<string> {
     this.server = await this.slack.serve(deps);
     this.ledger = deps.ledger;
+    this.terminal = deps.terminal;
     return this.server.baseUrl;
   }
 
-  public async handle(release: Release, approvalId: string, scenario: Scenario): Promise<void> {
+  public async handle(release: { readonly version: string }, approvalId: string, scenario: Scenario): Promise<void> {
     const { server, ledger } = this;
     const { say } = this.options;
     if (server === undefined || ledger === undefined) throw new Error('the approval endpoint is not served yet');
@@ -88,6 +93,12 @@ export class DemoApprovals implements ApprovalDriver {
     await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs ?? 300));
     const { approver } = scenario;
     const verb = approver.decision === 'APPROVED' ? 'approves' : 'rejects';
+    if (approver.via === 'cli') {
+      if (this.terminal === undefined) throw new Error('no terminal to run rollgate approve on');
+      say(`   alice ${verb} from her terminal, with her own credentials (automatic; --interactive waits for you)`);
+      await this.terminal.run([approver.decision === 'APPROVED' ? 'approve' : 'reject', approvalId, ...(approver.comment === undefined ? [] : ['--comment', approver.comment])], { as: 'approver' });
+      return;
+    }
     let answer: EndpointAnswer;
     if (approver.via === 'slack') {
       say(`   ${APPROVER} ${verb} with a click in Slack: a signed block_actions POST to the endpoint (automatic; --interactive waits for you)`);

@@ -1,11 +1,9 @@
 /**
- * The demo's summary: a table per release, the ledger's own history of the
- * service, and the one JSON document `--json` writes.
+ * The demo's summary: a table per release and the one JSON document
+ * `--json` writes (the ledger's own history is `rollgate history`'s).
  */
-import type { Release } from '../../functions/ledger/records.js';
-import type { LocalRuntime } from '../runtime.js';
 import type { ReleaseReport } from './run-release.js';
-import { SERVICE, type ScenarioName } from './scenarios.js';
+import type { ScenarioName } from './scenarios.js';
 
 /** How the demo stopped before its releases ended: Ctrl-C, SIGTERM or its time limit. */
 export interface DemoStop {
@@ -68,18 +66,5 @@ export function stoppedLines(stop: DemoStop | undefined): string[] {
     lines.push(`   ${running.scenario} (${running.version}) was running: ${where}${running.releaseId === null ? '' : `, release ${running.releaseId}`}`);
   }
   if (stop.notRun.length > 0) lines.push(`   not run: ${stop.notRun.join(', ')}`);
-  return lines;
-}
-
-/** The service's releases as the ledger lists them (newest first), its stable version and its lock. */
-export async function ledgerHistory(runtime: LocalRuntime): Promise<string[]> {
-  const { items } = await runtime.ledger.listReleases(SERVICE);
-  const lines = items.map((r: Release) => {
-    const took = r.finishedAt === undefined ? 'running' : `${((Date.parse(r.finishedAt) - Date.parse(r.createdAt)) / 1000).toFixed(1)} s`;
-    return `   ${r.releaseId}  ${r.version.padEnd(4)} ${r.status.padEnd(12)} ${(r.outcome ?? '').padEnd(17)} ${took.padEnd(8)} ${r.reason ?? ''}`;
-  });
-  const stable = await runtime.ledger.getStable(SERVICE);
-  const lock = await runtime.ledger.getLock(SERVICE);
-  lines.push(`   stable: ${stable?.version ?? 'none'} on ${stable?.fleet.id ?? '-'}; lock: ${lock?.releaseId ?? 'free'}`);
   return lines;
 }

@@ -1,10 +1,12 @@
 /**
- * One scenario of the demo: the real release flow runs while steady HTTP load
- * goes through the router ({@link startLoad}: one generator for the whole
- * demo, so the alarms see every period, between releases too), its progress
- * printed as it happens (the ledger's audit events, and twice a second the
- * step, weights, requests and errors per version and alarm states), and a
- * report of how it ended.
+ * One scenario of the demo: the real release flow, started, watched and
+ * decided with `rollgate` commands over the control API (./terminal.ts),
+ * runs while steady HTTP load goes through the router ({@link startLoad}:
+ * one generator for the whole demo, so the alarms see every period, between
+ * releases too), its progress printed as it happens (the audit events the
+ * control API answers, `rollgate watch`'s lines, and twice a second the
+ * step, bake left, weights, requests and errors per version and alarm
+ * states), and a report of how it ended.
  *
  * Rollback reaction time: from the moment the rollback was triggered — the
  * alarm evaluation that put an onboarded alarm in ALARM, or the approver's
@@ -12,14 +14,18 @@
  * back to 100% on the stable target group (the router applies that to the
  * very next request). Null when nothing had to be restored.
  */
+import { z } from 'zod';
+import { ApprovalView, ReleaseDetail, ReleaseView } from '../../cli/commands/responses.js';
+import { bakeLeft, pendingApproval } from '../../cli/format/release.js';
+import { duration } from '../../cli/format/text.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
-import type { Release, ReleaseEvent } from '../../functions/ledger/records.js';
 import type { LocalRuntime } from '../runtime.js';
 import type { AlarmStateChange } from '../sim/alarm-evaluator.js';
 import type { HttpCloud, VersionTraffic } from '../sim/http-cloud.js';
 import { TrafficGenerator } from '../sim/traffic.js';
 import type { ApprovalDriver } from './approvals.js';
 import { PLAN, REQUESTS_PER_SECOND, SERVICE, SERVICE_KEY, type Scenario, type ScenarioName } from './scenarios.js';
+import type { DemoTerminal } from './terminal.js';
 
 export interface ReleaseReport {
   readonly scenario: ScenarioName;
@@ -47,10 +53,12 @@ export interface DemoWorld {
   readonly runtime: LocalRuntime;
   readonly http: HttpCloud;
   readonly approvals: ApprovalDriver;
+  /** Where the scenarios' `rollgate` commands run, against the control API on loopback. */
+  readonly terminal: DemoTerminal;
   /** A line that stays. */
   readonly say: (line: string) => void;
   /** Where the release is now: replaces the previous status line on a terminal. @default say */
-  readonly status?: (line: string, release: Release) => void;
+  readonly status?: (line: string, release: ReleaseView) => void;
 }
 
 export interface RunOptions {
@@ -61,7 +69,10 @@ export interface RunOptions {
 }
 
 const PROGRESS_EVERY_MS = 500;
-const FOLLOW_EVERY_MS = 50;
+/** The demo's own reads of the release (getRelease over loopback, for its events and approvals). */
+const FOLLOW_EVERY_MS = 100;
+/** `rollgate watch --interval`: bakes last seconds here, so a poll every half second. */
+const WATCH_INTERVAL_SECONDS = '0.5';
 const ALARMS_CLEAR_TIMEOUT_MS = 15_000;
 
 /**
@@ -82,16 +93,31 @@ export function startLoad(http: HttpCloud, maxDurationMs: number): TrafficGenera
   });
 }
 
-/** Runs one scenario's release to its end, under the load {@link startLoad} sends, and reports it. */
+/** What `rollgate release` answered: the execution it started and the release preflight recorded. */
+const StartedDocument = z.looseObject({
+  outcome: z.looseObject({ executionArn: z.string() }),
+  release: ReleaseView,
+});
+/** getStatus's stable record, with the target group its fleet serves (the API passes the ledger's fleet through). */
+const StableFleet = z.looseObject({ stable: z.looseObject({ version: z.string(), fleet: z.looseObject({ targetGroup: z.string().optional() }).optional() }).nullish() });
+
+/**
+ * Runs one scenario's release to its end, under the load {@link startLoad}
+ * sends, and reports it. The scenario is a script of `rollgate` commands
+ * over the control API ({@link DemoTerminal}): `rollgate release`, then
+ * `rollgate watch` until it ends, and whatever the approver types when
+ * asked. Figures (requests, alarm reaction) come from the simulated cloud
+ * the release runs in, the state-transition count from the local engine.
+ */
 export async function runScenario(world: DemoWorld, scenario: Scenario, options: RunOptions = {}): Promise<ReleaseReport> {
-  const { runtime, http, say } = world;
+  const { runtime, http, say, terminal } = world;
   const service = runtime.deps.config.services.find((s) => s.service === SERVICE.service && s.environment === SERVICE.environment);
   if (service === undefined) throw new Error(`${SERVICE_KEY} is not onboarded`);
   await alarmsClear(world, service.alarms);
   await options.beforeStart?.();
 
-  const stable = await runtime.ledger.getStable(SERVICE);
-  const stableTg = stable?.fleet.targetGroup ?? service.traffic.targetGroupArns[0];
+  const stable = StableFleet.parse(await terminal.client().call('getStatus', { params: SERVICE })).stable ?? undefined;
+  const stableTg = stable?.fleet?.targetGroup ?? service.traffic.targetGroupArns[0];
   const canaryTg = service.traffic.targetGroupArns.find((tg) => tg !== stableTg) ?? service.traffic.targetGroupArns[1];
   say(`\n== ${scenario.name}: ${scenario.version} ${scenario.story} (stable: ${stable?.version ?? 'none'})`);
 
@@ -114,14 +140,26 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, options:
 
   const before = http.trafficByVersion();
   const started = Date.now();
-  const execution = runtime.startRelease({
-    ...SERVICE,
-    version: scenario.version,
-    // Started by Dana in Slack: a verified starter, so one approver (not Dana) is enough under four-eyes.
-    trigger: { source: 'demo', commit: `c0ffee-${scenario.version}`, author: 'dana', startedBy: { kind: 'slack-user', id: 'U03DANA' } },
-    plan: options.plan ?? PLAN,
-  });
-  const follow = followRelease(world, scenario, started, before, stableTg, canaryTg);
+  // Started by Dana with her credentials: a verified starter, so one approver (not Dana) is enough under four-eyes.
+  const { document } = await terminal.run([
+    'release',
+    SERVICE.service,
+    scenario.version,
+    '--env',
+    SERVICE.environment,
+    '--plan-file',
+    terminal.planFile(options.plan ?? PLAN),
+    '--commit',
+    `c0ffee-${scenario.version}`,
+  ]);
+  const begun = StartedDocument.parse(document);
+  const ref = { ...SERVICE, releaseId: begun.release.releaseId };
+  const execution = runtime.engine.execution(begun.outcome.executionArn);
+  // watch exits 1 for a release that did not succeed: for the scenarios that end so, that is the expected end.
+  const watching = terminal.run(['watch', ref.releaseId, '--service', ref.service, '--env', ref.environment, '--interval', WATCH_INTERVAL_SECONDS], { exitCodes: [0, 1] });
+  // Awaited below; a failure before then (the demo stopped, its control server closed) must not crash the process meanwhile.
+  watching.catch(() => undefined);
+  const follow = followRelease(world, scenario, ref, started, before, stableTg, canaryTg);
   let result;
   try {
     result = await execution.result;
@@ -131,6 +169,7 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, options:
     await follow.stop();
     watch.done = true;
   }
+  await watching;
   const durationMs = Date.now() - started;
   const release = follow.release();
   const traffic = diffTraffic(before, http.trafficByVersion());
@@ -139,8 +178,8 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, options:
   let trigger = watch.alarm === undefined ? null : `${watch.alarm} in ALARM`;
   if (release?.outcome === 'REJECTED') {
     const approvalId = follow.approvalId();
-    const decision = approvalId === undefined ? undefined : (await runtime.ledger.getApproval(approvalId))?.decision;
-    if (decision !== undefined) {
+    const decision = approvalId === undefined ? undefined : ApprovalView.parse(await terminal.client().call('getApproval', { params: { approvalId } })).decision;
+    if (decision?.at !== undefined) {
       triggerAt = Date.parse(decision.at);
       trigger = `rejected by ${decision.by}`;
     }
@@ -154,7 +193,7 @@ export async function runScenario(world: DemoWorld, scenario: Scenario, options:
   return {
     scenario: scenario.name,
     version: scenario.version,
-    releaseId: release?.releaseId ?? null,
+    releaseId: release?.releaseId ?? ref.releaseId,
     outcome,
     status,
     reason: release?.reason ?? null,
@@ -186,33 +225,40 @@ async function alarmsClear(world: DemoWorld, alarms: readonly string[]): Promise
 
 interface Follow {
   stop(): Promise<void>;
-  release(): Release | undefined;
+  release(): ReleaseView | undefined;
   approvalId(): string | undefined;
 }
 
-/** Prints the release's audit events as the ledger records them, and a traffic line twice a second; answers approvals. */
+/**
+ * Prints the release's audit events as the control API answers them
+ * (getRelease, what `rollgate watch` and `rollgate get` read), and a
+ * progress line twice a second; hands each approval it waits on to the approver.
+ */
 function followRelease(
   world: DemoWorld,
   scenario: Scenario,
+  ref: { readonly service: string; readonly environment: string; readonly releaseId: string },
   started: number,
   before: ReadonlyMap<string, VersionTraffic>,
   stableTg: string,
   canaryTg: string,
 ): Follow {
-  const { runtime, say } = world;
+  const { say } = world;
+  const client = world.terminal.client();
   const printed = new Set<string>();
-  const state = { running: true, release: undefined as Release | undefined, approvalId: undefined as string | undefined, lastProgress: 0 };
+  const state = { running: true, release: undefined as ReleaseView | undefined, approvalId: undefined as string | undefined, lastProgress: 0 };
   const approvals: Promise<void>[] = [];
   const print = async () => {
-    const release = (await runtime.ledger.listReleases(SERVICE)).items.find((r) => r.version === scenario.version);
-    if (release === undefined) return;
+    const detail = ReleaseDetail.parse(await client.call('getRelease', { params: ref }));
+    const { release } = detail;
     state.release = release;
-    for (const event of await runtime.ledger.listEvents(release)) {
-      if (printed.has(event.eventId)) continue;
-      printed.add(event.eventId);
+    for (const event of detail.events ?? []) {
+      const key = `${event.at}|${event.type}|${event.message ?? ''}|${event.actor ?? ''}`;
+      if (printed.has(key)) continue;
+      printed.add(key);
       say(`   ${event.at.slice(11, 23)}  ${event.type.padEnd(19)} ${describe(event)}`);
     }
-    const approvalId = release.waiting?.kind === 'APPROVAL' ? release.waiting.approvalId : undefined;
+    const approvalId = pendingApproval(detail);
     if (approvalId !== undefined && state.approvalId !== approvalId) {
       state.approvalId = approvalId;
       approvals.push(
@@ -234,6 +280,8 @@ function followRelease(
     await print();
     await Promise.all(approvals);
   })();
+  // Its failure is stop()'s to report; until then it must not be an unhandled rejection.
+  loop.catch(() => undefined);
   return {
     stop: async () => {
       state.running = false;
@@ -244,7 +292,7 @@ function followRelease(
   };
 }
 
-function progressLine(world: DemoWorld, release: Release, started: number, before: ReadonlyMap<string, VersionTraffic>, stableTg: string, canaryTg: string): string {
+function progressLine(world: DemoWorld, release: ReleaseView, started: number, before: ReadonlyMap<string, VersionTraffic>, stableTg: string, canaryTg: string): string {
   const { runtime, http } = world;
   const service = runtime.deps.config.services[0];
   const weights = service === undefined ? new Map<string, number>() : runtime.cloud.weightsOn(service.traffic.listenerArn, service.traffic.ruleArn);
@@ -259,8 +307,12 @@ function progressLine(world: DemoWorld, release: Release, started: number, befor
     .join(', ');
   const alarms = [...http.alarmStates()].map(([name, state]) => `${name.replace(/^checkout-prod-/, '')} ${state}`).join(', ');
   const step = release.currentStep === undefined ? '' : ` step ${String(release.currentStep.index)} (${release.currentStep.name})`;
-  const elapsed = `+${((Date.now() - started) / 1000).toFixed(1)}s`;
-  return `   ${elapsed.padStart(12)}  ${release.status}${step} | ${split === '' ? 'no traffic' : split} | ${traffic === '' ? 'no requests yet' : traffic} | alarms: ${alarms}`;
+  const now = Date.now();
+  const elapsed = `+${((now - started) / 1000).toFixed(1)}s`;
+  // Bake time left as `rollgate watch` computes it, from the wait the ledger records (the compressed one, locally).
+  const left = bakeLeft(release, now);
+  const bake = left === undefined ? '' : ` | bake ${duration(left)} left`;
+  return `   ${elapsed.padStart(12)}  ${release.status}${step}${bake} | ${split === '' ? 'no traffic' : split} | ${traffic === '' ? 'no requests yet' : traffic} | alarms: ${alarms}`;
 }
 
 function diffTraffic(before: ReadonlyMap<string, VersionTraffic>, after: ReadonlyMap<string, VersionTraffic>): Record<string, VersionTraffic> {
@@ -273,7 +325,7 @@ function diffTraffic(before: ReadonlyMap<string, VersionTraffic>, after: Readonl
   return result;
 }
 
-function describe(event: ReleaseEvent): string {
+function describe(event: { readonly actor?: string | undefined; readonly message?: string | undefined }): string {
   return event.actor === undefined || event.actor === 'flow' ? (event.message ?? '') : `${event.message ?? ''}  [${event.actor}]`;
 }
 

@@ -14,6 +14,10 @@ import type { VersionServerBehaviour } from '../sim/version-server.js';
 export const SERVICE = { service: 'checkout', environment: 'prod' } as const;
 export const SERVICE_KEY = `${SERVICE.service}/${SERVICE.environment}`;
 export const APPROVER = 'U01ALICE';
+/** Dana, who starts the demo's releases with `rollgate`: the principal the control API verifies and records. */
+export const DEMO_OPERATOR_ARN = 'arn:aws:iam::000000000000:user/dana';
+/** Alice's own credentials, for `rollgate approve`: the plan's approval step names her principal as well as her Slack user. */
+export const DEMO_APPROVER_ARN = 'arn:aws:iam::000000000000:user/alice';
 
 /** Every bake lasts this long instead of its 300 s. */
 export const BAKE_MS = 2_000;
@@ -26,7 +30,7 @@ export const PLAN: PlanInput = {
   steps: [
     { type: 'traffic', weight: 10, bakeSeconds: 300 },
     { type: 'traffic', weight: 50, bakeSeconds: 300 },
-    { type: 'approval', approvers: { users: [APPROVER] }, timeoutSeconds: 3600 },
+    { type: 'approval', approvers: { users: [APPROVER], principals: [DEMO_APPROVER_ARN] }, timeoutSeconds: 3600 },
     { type: 'traffic', weight: 100, bakeSeconds: 300 },
   ],
 };
@@ -71,10 +75,11 @@ export interface Scenario {
   readonly migrationExitCode?: number;
   /**
    * What the approver does when asked (automatically, unless --interactive):
+   * `rollgate approve`/`reject` with her own credentials (the control API),
    * click a button in Slack, or decide on the approval page, where a comment
    * can go with the decision (Slack's buttons carry none).
    */
-  readonly approver: { readonly decision: 'APPROVED' | 'REJECTED'; readonly via: 'slack' | 'browser'; readonly comment?: string };
+  readonly approver: { readonly decision: 'APPROVED' | 'REJECTED'; readonly via: 'cli' | 'slack' | 'browser'; readonly comment?: string };
   /** How the release must end: its final status and the ledger's outcome. */
   readonly expected: { readonly status: string; readonly outcome: string; readonly reason: RegExp };
 }
@@ -85,7 +90,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     version: 'v2',
     story: 'healthy: 10% -> 50% -> approval -> 100%, promoted',
     behaviour: { latencyMs: 2 },
-    approver: { decision: 'APPROVED', via: 'slack' },
+    approver: { decision: 'APPROVED', via: 'cli' },
     expected: { status: 'SUCCEEDED', outcome: 'PROMOTED', reason: /^v2 promoted after 4 plan steps$/ },
   },
   bad: {

@@ -62,6 +62,7 @@ interface Summary {
   releases: {
     version: string;
     scenario: string;
+    releaseId: string;
     status: string;
     outcome: string;
     reason: string;
@@ -102,13 +103,26 @@ describe('npm start', () => {
       rollbackReactionMs: null,
     });
     expect(byScenario.reject).toMatchObject({ status: 'ROLLED_BACK', outcome: 'REJECTED', reason: 'rejected by U01ALICE: error budget is spent' });
-    // Approvals went through the local approval endpoint, as Slack and a browser reach it: the link is printed,
-    // v2 is approved with a signed Slack click, v6 rejected with the approval page's form.
+    // Approvals: the request is posted to the local Slack stand-in with the approver's link; v2 is approved with
+    // rollgate approve under the second approver's credentials, v6 rejected with the approval page's form.
     expect(stderr).toMatch(/approval link for U01ALICE: http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]+\?t=/);
-    expect(stderr).toContain('U01ALICE approves with a click in Slack');
-    expect(stderr).toContain('approval endpoint answered 200 approved');
+    expect(stderr).toMatch(/approval [A-Za-z0-9_-]+ \(release [0-9A-Z]{26} of checkout\/prod\): approved by arn:aws:iam::000000000000:user\/alice/);
     expect(stderr).toContain('U01ALICE rejects on the approval page with the comment "error budget is spent"');
     expect(stderr).toContain('approval endpoint answered 200 rejected');
+
+    // Every action was a rollgate command over the control API, printed before it ran, in the scenarios' order.
+    const commands = [...stderr.matchAll(/^ {3}\$ rollgate (\S+) (\S+)(?: (\S+))?/gm)].map((m) => [m[1], m[1] === 'release' ? m[3] : m[1] === 'approve' ? 'id' : m[2]]);
+    const ids = summary.releases.map((r) => r.releaseId);
+    expect(commands).toEqual([
+      ...summary.releases.flatMap((r, i) => [['release', r.version], ['watch', ids[i]], ...(r.scenario === 'good' ? [['approve', 'id']] : [])]),
+      ['history', 'checkout'],
+      ['status', 'checkout'],
+    ]);
+    // The control API recorded the operator's verified principal as who started each release, in the audit events
+    // (getRelease, printed as they come) and in the history (rollgate history's BY column).
+    const started = [...stderr.matchAll(/RELEASE_STARTED +release of (v\d) to checkout\/prod started {2}\[([^\]]+)\]/g)].map((m) => [m[1], m[2]]);
+    expect(started).toEqual(summary.releases.map((r) => [r.version, 'arn:aws:iam::000000000000:user/dana']));
+    for (const id of ids) expect(stderr).toMatch(new RegExp(`^ +${id} +checkout/prod +v\\d +[A-Z_]+ +\\S+ \\S+ +arn:aws:iam::000000000000:user/dana$`, 'm'));
 
     // The shape the issue asks for, and real traffic behind it.
     for (const release of summary.releases) {
@@ -137,7 +151,9 @@ describe('npm start', () => {
     expect(summary.stopped).toMatchObject({ reason: 'interrupted', running: { scenario: 'good', version: 'v2' }, notRun: ['bad'] });
     expect(summary.stopped?.running?.releaseId).toMatch(/^[0-9A-Z]{26}$/);
     expect(summary.stopped?.running?.status).toMatch(/^(DEPLOYING|VERIFYING|SHIFTING|AWAITING_APPROVAL|FINALIZING)$/);
-  });
+    // What was running is shown as the CLI shows it, through the control API (the abandoned release's lines may come in between).
+    expect(stderr).toMatch(/\$ rollgate status checkout --env prod\n[^]*? {5}status: +(DEPLOYING|VERIFYING|SHIFTING|AWAITING_APPROVAL|FINALIZING)\n/);
+  }, 90_000);
 
   it('stops at its --time-limit, saying so, with what ran so far, exit status 1', async () => {
     const { code, stdout, stderr } = await runDemo(['--json', '--time-limit', '1'], 60_000);
@@ -148,7 +164,7 @@ describe('npm start', () => {
     const summary = JSON.parse(stdout) as Summary;
     expect(summary.asExpected).toBe(false);
     expect(summary.stopped?.reason).toBe('time-limit');
-  });
+  }, 90_000);
 
   it('says how to pipe the JSON when npm, not silenced, put its banner on stdout first', async () => {
     const { code, stdout, stderr } = await runDemo(['--json', '--time-limit', '1'], 60_000, { via: 'npm', loud: true });
@@ -156,7 +172,7 @@ describe('npm start', () => {
     expect(code, stderr.slice(-3000)).toBe(1);
     expect(stdout).toMatch(/^\s*> rollgate@[^\n]* start\n/);
     expect(stderr).toContain('note: npm printed its own banner on stdout before the JSON; to pipe the JSON, run: npm start --silent -- --json');
-  });
+  }, 90_000);
 
   it.each([
     [['--scenario', 'nope'], /--scenario must be one or more of good, bad, crash, migration-fails, reject, all, separated by commas; got "nope"/],
