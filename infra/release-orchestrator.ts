@@ -26,7 +26,7 @@ import { Construct } from 'constructs';
 import { RollgateConfigSchema, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../functions/errors.js';
 import { bundledConfigDefine, ENV } from '../functions/handlers/environment.js';
-import { LEDGER_TABLE, type LedgerKeyAttribute } from '../functions/ledger/table.js';
+import { LEDGER_TABLE, type LedgerKeyAttribute, type LedgerTableDefinition } from '../functions/ledger/table.js';
 import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
 import { ControlApi } from './control-api.js';
@@ -316,6 +316,11 @@ const ATTRIBUTE_TYPES = {
   S: dynamodb.AttributeType.STRING,
 } as const satisfies Record<LedgerKeyAttribute['type'], dynamodb.AttributeType>;
 
+/** The CDK stream view type of each one the shared ledger definition can name. */
+const STREAM_VIEW_TYPES = {
+  NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+} as const satisfies Record<LedgerTableDefinition['streamViewType'], dynamodb.StreamViewType>;
+
 function attribute(key: LedgerKeyAttribute): dynamodb.Attribute {
   return { name: key.name, type: ATTRIBUTE_TYPES[key.type] };
 }
@@ -568,7 +573,7 @@ export class ReleaseOrchestrator extends Construct {
   }
 
   private createLedger(ledger: LedgerTableOptions): dynamodb.Table {
-    const { partitionKey, sortKey, recentReleasesIndex, timeToLiveAttribute } = LEDGER_TABLE;
+    const { partitionKey, sortKey, recentReleasesIndex, timeToLiveAttribute, streamViewType } = LEDGER_TABLE;
     // `Table` (AWS::DynamoDB::Table), not `TableV2` (AWS::DynamoDB::GlobalTable):
     // TableV2 cannot render a customer managed key in an environment-agnostic
     // stack (its replica SSE specification needs a concrete region), and the
@@ -579,6 +584,8 @@ export class ReleaseOrchestrator extends Construct {
       partitionKey: attribute(partitionKey),
       sortKey: attribute(sortKey),
       timeToLiveAttribute,
+      // The notifier reads the stream (functions/notifications/stream.ts).
+      stream: STREAM_VIEW_TYPES[streamViewType],
       // Release traffic is a few writes per step, in bursts: on-demand costs
       // nothing while idle and never throttles a rollback.
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
