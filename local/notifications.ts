@@ -225,8 +225,13 @@ export class LocalStreamNotifier {
 
   public constructor(private readonly options: StreamNotifierOptions) {}
 
-  /** Starts polling. */
-  public start(): void {
+  /**
+   * Takes the starting positions, then starts polling: once this resolves,
+   * every later change is notified (from `LATEST`, a change made while the
+   * position was still being taken would be missed).
+   */
+  public async start(): Promise<void> {
+    await this.discover();
     this.schedule(0);
   }
 

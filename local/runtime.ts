@@ -279,7 +279,7 @@ export class LocalRuntime {
         sinks: [runtime.releaseEvents.sink(), ...(options.slack === undefined ? [] : [new SlackReleaseEvents(options.slack, config)])],
         onError: (error) => runtime.notificationErrors.push(error),
       });
-      runtime.streamNotifier.start();
+      await runtime.streamNotifier.start();
     }
     return runtime;
   }

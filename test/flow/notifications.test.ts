@@ -4,8 +4,11 @@
  * functions/notifications/stream.ts and EventBridge adapter the Notifier
  * function runs, to the in-memory bus and the local Slack stub.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Release } from '../../functions/ledger/records.js';
+import { ledgerCreateTableInput } from '../../functions/ledger/table.js';
+import { localDynamoClient } from '../../local/ledger-table.js';
 import { startLocalSlackApprovals, type LocalSlackApprovals } from '../../local/approval-server.js';
 import type { LocalReleaseEvent } from '../../local/notifications.js';
 import type { LocalRuntime } from '../../local/runtime.js';
@@ -163,5 +166,32 @@ describe('release notifications on the local runtime', () => {
     const posted = await until(() => (slack.stub.messages.length >= 3 ? slack.stub.messages : undefined));
     expect(posted.map((m) => m.text)).toEqual(['checkout v2 release started in prod (was v1)', 'checkout v2 promoted in prod (was v1)', 'checkout v2 release succeeded in prod (was v1)']);
     expect(runtime.notificationErrors).toEqual([expect.objectContaining({ name: 'SlackApiError', message: expect.stringContaining('service_unavailable') as string })]);
+  });
+
+  it('a ledger kept from before the stream gets one, and a later run notifies only the changes made since it started', async () => {
+    const client = localDynamoClient(inject('dynamodbEndpoint'));
+    const tableName = `rollgate-kept-ledger-${Math.random().toString(36).slice(2, 10)}`;
+    const { StreamSpecification, ...withoutStream } = ledgerCreateTableInput(tableName);
+    expect(StreamSpecification).toBeDefined();
+    await client.send(new CreateTableCommand(withoutStream));
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+
+    const first = await notifyingRuntime({ tableName, overrides: { taskTimeoutOverrides: { Bake: 20 } } });
+    expect((await first.startRelease(releaseInput('v2', { plan: ONE_STEP })).result).status).toBe('SUCCEEDED');
+    expect((await eventsUntil(first, 'Release Succeeded')).map((e) => [e.detailType, e.detail.version])).toEqual([
+      ['Release Started', 'v2'],
+      ['Release Promoted', 'v2'],
+      ['Release Succeeded', 'v2'],
+    ]);
+    await first.close();
+
+    const second = await notifyingRuntime({ tableName, overrides: { taskTimeoutOverrides: { Bake: 20 } } });
+    expect((await second.startRelease(releaseInput('v3', { plan: ONE_STEP })).result).status).toBe('SUCCEEDED');
+    expect((await eventsUntil(second, 'Release Succeeded')).map((e) => [e.detailType, e.detail.version, e.detail.previousVersion])).toEqual([
+      ['Release Started', 'v3', 'v2'],
+      ['Release Promoted', 'v3', 'v2'],
+      ['Release Succeeded', 'v3', 'v2'],
+    ]);
+    expect([...first.notificationErrors, ...second.notificationErrors]).toEqual([]);
   });
 });
