@@ -12,8 +12,8 @@
  */
 import { adapterMethods, type AwsAdapterName, type PortMethod } from '../functions/adapters/aws/grants.js';
 
-/** How a function is started: by the state machine, by EventBridge, or by an HTTP API (the approval endpoint's, the control API's). */
-export type FunctionRole = 'task' | 'event' | 'http';
+/** How a function is started: by the state machine, by EventBridge, by an HTTP API (the approval endpoint's, the control API's), or by the ledger's stream. */
+export type FunctionRole = 'task' | 'event' | 'http' | 'stream';
 
 /** One Lambda function of the orchestrator. */
 export interface FunctionSpec {
@@ -23,7 +23,7 @@ export interface FunctionSpec {
   readonly entry: string;
   /** What it does, for the function's description. */
   readonly description: string;
-  /** `task`: a Task state of the release ASL; `event`: an EventBridge target; `http`: behind the approval API or the control API. */
+  /** `task`: a Task state of the release ASL; `event`: an EventBridge target; `http`: behind the approval API or the control API; `stream`: the ledger stream's event source mapping. */
   readonly kind: FunctionRole;
   /** The ASL placeholder its ARN substitutes (Task-state functions only). */
   readonly substitution?: string;
@@ -121,5 +121,17 @@ export const CONTROL_FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
+/**
+ * The Notifier, fed by the ledger table's stream (functions/handlers/notify.ts):
+ * release notifications as EventBridge events on the default bus and, with a
+ * Slack app, messages in the service's channel (its bot token read once per
+ * container; without `slack` the grant renders to nothing). It reads the
+ * stream, never the table: no ledger grants.
+ */
+export const STREAM_FUNCTIONS: readonly FunctionSpec[] = [
+  // A batch is at most 10 records, each at most one PutEvents and one Slack post.
+  { id: 'Notifier', entry: 'notify', kind: 'stream', uses: ['ReleaseEvents.publish', 'SlackBotToken.get'], ledger: false, timeoutSeconds: 60, description: 'Release notifications from the ledger stream: EventBridge events and Slack messages' },
+];
+
 /** Every function the orchestrator can deploy (which of them it does depends on the configuration: see ReleaseOrchestrator). */
-export const ALL_FUNCTIONS: readonly FunctionSpec[] = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS, ...CONTROL_FUNCTIONS];
+export const ALL_FUNCTIONS: readonly FunctionSpec[] = [...TASK_FUNCTIONS, ...EVENT_FUNCTIONS, ...APPROVAL_FUNCTIONS, ...CONTROL_FUNCTIONS, ...STREAM_FUNCTIONS];

@@ -14,6 +14,7 @@ import { CLOUDWATCH_ALARMS_IAM } from '../functions/adapters/aws/cloudwatch-alar
 import { CLOUDWATCH_METRICS_IAM } from '../functions/adapters/aws/cloudwatch-metrics.js';
 import { ECS_FLEET_IAM } from '../functions/adapters/aws/ecs-fleet.js';
 import { ECS_MIGRATOR_IAM } from '../functions/adapters/aws/ecs-migrator.js';
+import { EVENTBRIDGE_IAM } from '../functions/adapters/aws/eventbridge.js';
 import { SECRETS_MANAGER_SECRET_IAM } from '../functions/adapters/aws/secrets-manager.js';
 import { SFN_CALLBACKS_IAM } from '../functions/adapters/aws/sfn-callbacks.js';
 import { SFN_EXECUTIONS_IAM } from '../functions/adapters/aws/sfn-executions.js';
@@ -35,6 +36,20 @@ export const LEDGER_ACTIONS: readonly string[] = [
   'dynamodb:UpdateItem',
 ];
 
+/**
+ * What a function on the ledger's stream holds for its event source mapping,
+ * which polls with the function's role: CDK's stream read grant (ListStreams
+ * on `*`, the rest on the stream's ARN).
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
+ */
+export const STREAM_READ_ACTIONS: readonly string[] = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+
+/** What it holds to send a batch it gave up on to its SQS on-failure destination (CDK's send grant on that queue). */
+export const ON_FAILURE_ACTIONS: readonly string[] = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+
+/** The event bus the Notifier puts release events on: the account's default bus (functions/handlers/notify.ts names none). */
+export const RELEASE_EVENT_BUS = 'default';
+
 /** Each adapter's grants, typed by its scope (the registry in functions/adapters/aws/grants.ts forgets the scope type). */
 const AWS_ADAPTER_GRANTS = {
   EcsFleet: ECS_FLEET_IAM,
@@ -48,6 +63,7 @@ const AWS_ADAPTER_GRANTS = {
   SlackBotTokenSecret: SECRETS_MANAGER_SECRET_IAM,
   SlackSigningSecret: SECRETS_MANAGER_SECRET_IAM,
   CloudWatchMetrics: CLOUDWATCH_METRICS_IAM,
+  EventBridgeReleaseEvents: EVENTBRIDGE_IAM,
 } as const satisfies Record<AwsAdapterName, readonly IamGrant<never>[]>;
 
 /** A grant with the scopes it is rendered for. */
@@ -106,6 +122,9 @@ function scopedGrants(adapter: AwsAdapterName, config: RollgateConfig, stateMach
     // approval step (the configuration refuses it) and the endpoint and sweeper are not deployed: nothing to grant.
     case 'SlackBotTokenSecret':
       return scoped(AWS_ADAPTER_GRANTS.SlackBotTokenSecret, config.slack === undefined ? [] : [{ secretName: config.slack.botTokenSecretName }]);
+    // Release notifications go to the account's default bus, where teams' rules route them.
+    case 'EventBridgeReleaseEvents':
+      return scoped(AWS_ADAPTER_GRANTS.EventBridgeReleaseEvents, [{ eventBusName: RELEASE_EVENT_BUS }]);
     case 'SlackSigningSecret':
       return scoped(AWS_ADAPTER_GRANTS.SlackSigningSecret, config.slack === undefined ? [] : [{ secretName: config.slack.signingSecretName }]);
   }

@@ -18,6 +18,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -26,11 +27,11 @@ import { Construct } from 'constructs';
 import { RollgateConfigSchema, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../functions/errors.js';
 import { bundledConfigDefine, ENV } from '../functions/handlers/environment.js';
-import { LEDGER_TABLE, type LedgerKeyAttribute } from '../functions/ledger/table.js';
+import { LEDGER_TABLE, type LedgerKeyAttribute, type LedgerTableDefinition } from '../functions/ledger/table.js';
 import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
 import { ControlApi } from './control-api.js';
-import { APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, EVENT_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
+import { APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, EVENT_FUNCTIONS, STREAM_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
 import { LEDGER_ACTIONS, portMethodStatements } from './grants.js';
 
@@ -279,6 +280,13 @@ const EVENTBRIDGE_MAX_EVENT_AGE = Duration.hours(24);
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
  */
 const LAMBDA_MAX_ASYNC_RETRIES = 2;
+
+/**
+ * The Notifier's event source: at most 10 records a batch (what one PutEvents
+ * call takes), each failed batch retried 5 times before the dead-letter queue.
+ */
+const NOTIFIER_BATCH_SIZE = 10;
+const NOTIFIER_RETRY_ATTEMPTS = 5;
 const LAMBDA_MAX_EVENT_AGE = Duration.hours(6);
 
 /** DynamoDB table names: 3 to 255 characters of `[a-zA-Z0-9_.-]`. */
@@ -315,6 +323,11 @@ const DEFINE_LIMIT_BYTES = 128 * 1024;
 const ATTRIBUTE_TYPES = {
   S: dynamodb.AttributeType.STRING,
 } as const satisfies Record<LedgerKeyAttribute['type'], dynamodb.AttributeType>;
+
+/** The CDK stream view type of each one the shared ledger definition can name. */
+const STREAM_VIEW_TYPES = {
+  NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+} as const satisfies Record<LedgerTableDefinition['streamViewType'], dynamodb.StreamViewType>;
 
 function attribute(key: LedgerKeyAttribute): dynamodb.Attribute {
   return { name: key.name, type: ATTRIBUTE_TYPES[key.type] };
@@ -426,13 +439,13 @@ export class ReleaseOrchestrator extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the event rules and the event handlers; it has none of its own.',
+      reason: "This queue is the dead-letter queue of the event rules and the event handlers, and the Notifier's on-failure destination; it has none of its own.",
     });
     // SQS publishes its metrics every minute; an idle queue may stop publishing,
     // which is "no dead letters", hence missing data is not breaching.
     // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: 'rollgate: an event reached the dead-letter queue after every retry; a handler (alarm, reconciler, build trigger, sweeper) did not take it',
+      alarmDescription: 'rollgate: an event reached the dead-letter queue after every retry; a handler (alarm, reconciler, build trigger, sweeper) did not take it, or the Notifier gave up on a batch of ledger changes',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -469,6 +482,37 @@ export class ReleaseOrchestrator extends Construct {
     for (const spec of CONTROL_FUNCTIONS) this.addFunction(spec);
     this.controlApi = new ControlApi(this, 'ControlApi', { handler: this.requireFunction('ControlEndpoint'), ...controlOptions });
     this.createRules(eventOptions);
+    this.createNotifier();
+  }
+
+  /**
+   * The Notifier on the ledger's stream. A batch that fails is retried from
+   * its first failed record (the handler reports batch item failures),
+   * bisected when a whole invocation fails, five times; then the batch's
+   * description (shard and sequence numbers, not the records) goes to the
+   * dead-letter queue, whose alarm calls a person, and the stream moves on.
+   * https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+   */
+  private createNotifier(): void {
+    for (const spec of STREAM_FUNCTIONS) {
+      const fn = this.addFunction(spec);
+      fn.addEventSource(
+        new DynamoEventSource(this.ledgerTable, {
+          // A stream turned on for an existing ledger starts empty: nothing old is replayed.
+          startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+          batchSize: NOTIFIER_BATCH_SIZE,
+          bisectBatchOnError: true,
+          retryAttempts: NOTIFIER_RETRY_ATTEMPTS,
+          reportBatchItemFailures: true,
+          onFailure: new SqsDlq(this.deadLetterQueue),
+        }),
+      );
+      // CDK's stream read grant (what the event source mapping reads with) includes ListStreams, which takes no resource.
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `${spec.id}'s event source mapping reads the ledger stream; dynamodb:ListStreams supports no resource-level permission: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html`,
+      });
+    }
   }
 
   /**
@@ -568,7 +612,7 @@ export class ReleaseOrchestrator extends Construct {
   }
 
   private createLedger(ledger: LedgerTableOptions): dynamodb.Table {
-    const { partitionKey, sortKey, recentReleasesIndex, timeToLiveAttribute } = LEDGER_TABLE;
+    const { partitionKey, sortKey, recentReleasesIndex, timeToLiveAttribute, streamViewType } = LEDGER_TABLE;
     // `Table` (AWS::DynamoDB::Table), not `TableV2` (AWS::DynamoDB::GlobalTable):
     // TableV2 cannot render a customer managed key in an environment-agnostic
     // stack (its replica SSE specification needs a concrete region), and the
@@ -579,6 +623,8 @@ export class ReleaseOrchestrator extends Construct {
       partitionKey: attribute(partitionKey),
       sortKey: attribute(sortKey),
       timeToLiveAttribute,
+      // The notifier reads the stream (functions/notifications/stream.ts).
+      stream: STREAM_VIEW_TYPES[streamViewType],
       // Release traffic is a few writes per step, in bursts: on-demand costs
       // nothing while idle and never throttles a rollback.
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

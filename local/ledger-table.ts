@@ -2,8 +2,16 @@
  * The ledger on DynamoDB Local: a client with fake credentials that only ever
  * talks to the local endpoint, and the table created from the shared definition.
  */
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { ledgerCreateTableInput } from '../functions/ledger/table.js';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTableCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { RollgateError } from '../functions/errors.js';
+import { LEDGER_TABLE, ledgerCreateTableInput } from '../functions/ledger/table.js';
 
 /** A DynamoDB client for DynamoDB Local at `endpoint`; never reaches AWS. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
@@ -34,4 +42,28 @@ export async function openOrCreateLedgerTable(client: DynamoDBClient, tableName:
     await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
     return { created: false };
   }
+}
+
+/** The ledger table has no stream even after it was turned on. */
+export class LedgerStreamMissingError extends RollgateError {
+  public constructor(public readonly tableName: string) {
+    super(`the ledger table ${tableName} has no stream`);
+  }
+}
+
+/**
+ * The ARN of the ledger table's stream. A table kept from a run before the
+ * ledger had one gets it turned on here (UpdateTable), with the view type of
+ * the shared definition.
+ */
+export async function ledgerStreamArn(client: DynamoDBClient, tableName: string): Promise<string> {
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (table?.StreamSpecification?.StreamEnabled === true && table.LatestStreamArn !== undefined) return table.LatestStreamArn;
+  await client.send(
+    new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER_TABLE.streamViewType } }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  const { Table: updated } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (updated?.LatestStreamArn === undefined) throw new LedgerStreamMissingError(tableName);
+  return updated.LatestStreamArn;
 }

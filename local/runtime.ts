@@ -18,6 +18,7 @@ import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
 import { decide, type DecisionDeps } from '../functions/approval/decisions.js';
 import { SlackApproverDirectory, type ApproverDirectory } from '../functions/approval/policy.js';
 import type { SlackApi } from '../functions/adapters/slack/web-api.js';
+import { SlackReleaseEvents } from '../functions/notifications/slack.js';
 import { fourEyesFor } from '../functions/config.js';
 import { NO_SLACK } from '../functions/control/no-slack.js';
 import { abortRelease, promoteNow } from '../functions/steps/control.js';
@@ -38,7 +39,8 @@ import {
   type StateEntry,
 } from './engine/index.js';
 import { LocalExecutions } from './engine/local-executions.js';
-import { openOrCreateLedgerTable, localDynamoClient } from './ledger-table.js';
+import { ledgerStreamArn, openOrCreateLedgerTable, localDynamoClient } from './ledger-table.js';
+import { LocalReleaseEventBus, LocalStreamNotifier, LocalStreamsApi } from './notifications.js';
 import { SAMPLE_CONFIG } from './sample-config.js';
 import { SimulatedCloud, type SimulatedCloudOptions } from './sim/cloud.js';
 
@@ -121,6 +123,13 @@ export interface LocalRuntimeOptions {
    * refused (the policy fails closed), exactly as with Slack down.
    */
   readonly slack?: SlackApi;
+  /**
+   * Release notifications, as the Notifier function sends them on AWS: the
+   * ledger's stream is read (local/notifications.ts), every event is kept in
+   * {@link LocalRuntime.releaseEvents} and, with {@link slack}, posted to the
+   * service's channel. Stopped by {@link LocalRuntime.close}. @default false
+   */
+  readonly notifications?: boolean;
 }
 
 
@@ -145,6 +154,14 @@ export class LocalRuntime {
   public readonly reconcileErrors: unknown[] = [];
   private readonly pendingReconciles = new Set<Promise<void>>();
   private running = 0;
+  /**
+   * The rollgate events published (`source: rollgate`), with
+   * {@link LocalRuntimeOptions.notifications}; undefined without.
+   */
+  public readonly releaseEvents: LocalReleaseEventBus | undefined;
+  /** Errors of the notifier (a sink down, a stream read that failed); each is retried, as on AWS. */
+  public readonly notificationErrors: unknown[] = [];
+  private streamNotifier: LocalStreamNotifier | undefined;
 
   /**
    * Step handlers running now. A callback task's handler is still running for
@@ -202,6 +219,7 @@ export class LocalRuntime {
       // Decisions are returned or thrown to the caller; the log has nothing to add locally.
       log: () => undefined,
     };
+    this.releaseEvents = options.notifications === true ? new LocalReleaseEventBus() : undefined;
     for (const trigger of options.alarmAt ?? []) this.armAlarm(config, trigger);
     this.engine.onExecutionEnded((execution) => {
       // EventBridge: "Step Functions Execution Status Change" FAILED/TIMED_OUT/ABORTED → reconciler.
@@ -226,7 +244,7 @@ export class LocalRuntime {
     const config = parseConfig(options.config ?? SAMPLE_CONFIG);
     const client = localDynamoClient(options.dynamodbEndpoint);
     const tableName = options.tableName ?? `rollgate-ledger-${Math.random().toString(36).slice(2, 10)}`;
-    await openOrCreateLedgerTable(client, tableName);
+    const { created } = await openOrCreateLedgerTable(client, tableName);
     const ledgerClient = options.ledgerEndpoint === undefined ? client : localDynamoClient(options.ledgerEndpoint);
     const ledger = new Ledger({ client: ledgerDocumentClient(ledgerClient), tableName });
     const cloud = new SimulatedCloud(options.cloud);
@@ -249,7 +267,31 @@ export class LocalRuntime {
       cloud.seedFleet(fleet, options.stableVersions?.[key] ?? 'v1', service.traffic);
       await ledger.setStable({ service: service.service, environment: service.environment, version: options.stableVersions?.[key] ?? 'v1', fleet });
     }
+    if (runtime.releaseEvents !== undefined) {
+      // The stream is served where the table lives, not through a fault-injecting ledgerEndpoint.
+      const streamArn = await ledgerStreamArn(client, tableName);
+      runtime.streamNotifier = new LocalStreamNotifier({
+        api: new LocalStreamsApi(options.dynamodbEndpoint),
+        streamArn,
+        // A ledger kept from an earlier run had its changes notified then.
+        from: created ? 'TRIM_HORIZON' : 'LATEST',
+        // EventBridge first, as the Notifier function (functions/handlers/notify.ts).
+        sinks: [runtime.releaseEvents.sink(), ...(options.slack === undefined ? [] : [new SlackReleaseEvents(options.slack, config)])],
+        onError: (error) => runtime.notificationErrors.push(error),
+      });
+      await runtime.streamNotifier.start();
+    }
     return runtime;
+  }
+
+  /** Resolves once every ledger change made before the call was notified (at once without notifications). */
+  public async notificationsSettled(): Promise<void> {
+    await this.streamNotifier?.idle();
+  }
+
+  /** Stops the notifier's polling (with {@link LocalRuntimeOptions.notifications}); the ledger and engine are left as they are. */
+  public async close(): Promise<void> {
+    await this.streamNotifier?.close();
   }
 
   /** Starts a release: one execution of the release state machine. */

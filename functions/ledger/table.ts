@@ -1,6 +1,6 @@
 /**
  * The release ledger's table definition: the one place that says what the
- * table's keys, index and TTL attribute are. The CDK stack (infra/) builds the
+ * table's keys, index, TTL attribute and stream are. The CDK stack (infra/) builds the
  * table from it and the local runtime (local/) creates the same table in
  * DynamoDB Local from it, so the two can never drift apart.
  *
@@ -27,6 +27,12 @@ export interface LedgerTableDefinition {
   };
   /** Epoch-seconds attribute DynamoDB TTL deletes by; set on approvals only. */
   readonly timeToLiveAttribute: string;
+  /**
+   * What the table's stream carries. The notifier (functions/notifications/)
+   * reads it and needs both images: a release's status before and after tells
+   * a step's progress from a release that just ended.
+   */
+  readonly streamViewType: 'NEW_AND_OLD_IMAGES';
 }
 
 export const LEDGER_TABLE: LedgerTableDefinition = {
@@ -38,11 +44,12 @@ export const LEDGER_TABLE: LedgerTableDefinition = {
     sortKey: { name: 'gsi1sk', type: 'S' },
   },
   timeToLiveAttribute: 'ttl',
+  streamViewType: 'NEW_AND_OLD_IMAGES',
 };
 
 /**
- * The CreateTable request for the ledger (on-demand, same keys and index as the
- * deployed table). Used by the local runtime and the tests.
+ * The CreateTable request for the ledger (on-demand, same keys, index and
+ * stream as the deployed table). Used by the local runtime and the tests.
  */
 export function ledgerCreateTableInput(tableName: string): CreateTableCommandInput {
   const { partitionKey, sortKey, recentReleasesIndex: gsi } = LEDGER_TABLE;
@@ -67,5 +74,6 @@ export function ledgerCreateTableInput(tableName: string): CreateTableCommandInp
         Projection: { ProjectionType: 'ALL' },
       },
     ],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER_TABLE.streamViewType },
   };
 }

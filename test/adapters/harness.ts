@@ -12,6 +12,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -33,6 +34,7 @@ export function awsMocks() {
     cloudwatch: new CloudWatchClient(clientConfig),
     sfn: new SFNClient(clientConfig),
     secretsmanager: new SecretsManagerClient(clientConfig),
+    eventbridge: new EventBridgeClient(clientConfig),
   };
   return {
     clients,
@@ -42,6 +44,7 @@ export function awsMocks() {
     cloudwatch: mockClient(clients.cloudwatch),
     sfn: mockClient(clients.sfn),
     secretsmanager: mockClient(clients.secretsmanager),
+    eventbridge: mockClient(clients.eventbridge),
   };
 }
 export type AwsMocks = ReturnType<typeof awsMocks>;
@@ -54,6 +57,7 @@ export const IAM_PREFIX = {
   cloudwatch: 'cloudwatch',
   sfn: 'states',
   secretsmanager: 'secretsmanager',
+  eventbridge: 'events',
 } as const;
 
 /**

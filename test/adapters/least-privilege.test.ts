@@ -18,6 +18,7 @@ import { CloudWatchAlarms } from '../../functions/adapters/aws/cloudwatch-alarms
 import { CloudWatchMetrics } from '../../functions/adapters/aws/cloudwatch-metrics.js';
 import { EcsFleet, ECS_FLEET_IAM } from '../../functions/adapters/aws/ecs-fleet.js';
 import { EcsMigrator, ECS_MIGRATOR_IAM } from '../../functions/adapters/aws/ecs-migrator.js';
+import { EventBridgeReleaseEvents } from '../../functions/adapters/aws/eventbridge.js';
 import { actionsForUses, adapterMethods, AWS_ADAPTERS, type AwsAdapterName } from '../../functions/adapters/aws/grants.js';
 import { grantedActions } from '../../functions/adapters/aws/iam.js';
 import { SECRETS_MANAGER_SECRET_IAM, SlackBotTokenSecret, SlackSigningSecret } from '../../functions/adapters/aws/secrets-manager.js';
@@ -30,6 +31,7 @@ import { cloudWatchAlarmsScenarios } from './cloudwatch-alarms.scenarios.js';
 import { cloudWatchMetricsScenarios } from './cloudwatch-metrics.scenarios.js';
 import { ecsFleetScenarios } from './ecs-fleet.scenarios.js';
 import { ecsMigratorScenarios } from './ecs-migrator.scenarios.js';
+import { eventBridgeScenarios } from './eventbridge.scenarios.js';
 import { sfnCallbacksScenarios } from './sfn-callbacks.scenarios.js';
 import { sfnExecutionsScenarios } from './sfn-executions.scenarios.js';
 import { sfnReleaseStarterScenarios } from './sfn-release-starter.scenarios.js';
@@ -50,6 +52,7 @@ const ALL: readonly Scenario[] = [
   ...sfnReleaseStarterScenarios,
   ...slackBotTokenSecretScenarios,
   ...slackSigningSecretScenarios,
+  ...eventBridgeScenarios,
 ];
 
 /** The class of each adapter, whose port methods are instrumented. */
@@ -65,6 +68,7 @@ const CLASSES: Readonly<Record<AwsAdapterName, { readonly prototype: object }>> 
   SlackBotTokenSecret,
   SlackSigningSecret,
   CloudWatchMetrics,
+  EventBridgeReleaseEvents,
 };
 
 const ADAPTERS = Object.keys(AWS_ADAPTERS) as AwsAdapterName[];

@@ -61,6 +61,7 @@ describe('wiring', () => {
     'slack-secrets': ['SlackBotTokenSecret'],
     'slack-signing-secret': ['SlackSigningSecret'],
     'aws-fleets': ['EcsFleet', 'AsgFleet'],
+    eventbridge: ['EventBridgeReleaseEvents'],
   };
 
   it.each(ALL_FUNCTIONS.map((f) => [f.id, f] as const))('%s builds exactly the adapters it is granted', (_id, spec) => {

@@ -41,6 +41,7 @@ interface RenderedLedger {
     SSESpecification?: { SSEEnabled: boolean; SSEType?: string; KMSMasterKeyId?: unknown };
     PointInTimeRecoverySpecification?: { PointInTimeRecoveryEnabled: boolean };
     DeletionProtectionEnabled?: boolean;
+    StreamSpecification?: { StreamViewType: string };
   };
 }
 
@@ -104,6 +105,11 @@ describe('ledger table', () => {
       AttributeName: LEDGER_TABLE.timeToLiveAttribute,
       Enabled: true,
     });
+  });
+
+  it('has a stream of new and old images, as the local table does, for the notifier', () => {
+    expect(props.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(local.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: props.StreamSpecification?.StreamViewType });
   });
 
   it('bills on demand, as the local table does', () => {

@@ -10,7 +10,7 @@ import type { RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../../functions/errors.js';
 import { ENV } from '../../functions/handlers/environment.js';
 import { ALL_FUNCTIONS, APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from '../../infra/functions.js';
-import { LEDGER_ACTIONS } from '../../infra/grants.js';
+import { LEDGER_ACTIONS, ON_FAILURE_ACTIONS, STREAM_READ_ACTIONS } from '../../infra/grants.js';
 import { checkSubstitutions, RELEASE_ASL_PATH } from '../../infra/release-orchestrator.js';
 import { STEP_FUNCTIONS } from '../../local/runtime.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
@@ -115,6 +115,8 @@ describe('grants', () => {
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       ...(spec.kind === 'event' ? ['sqs:SendMessage'] : []),
+      // The ledger stream's event source mapping reads with the function's role and sends failed batches to the dead-letter queue (test/infra/notifications.test.ts).
+      ...(spec.kind === 'stream' ? [...STREAM_READ_ACTIONS, ...ON_FAILURE_ACTIONS] : []),
     ];
     expect(actionsOf(statements)).toEqual([...new Set(expected)].sort());
   });
@@ -475,10 +477,11 @@ describe('approval endpoint', () => {
     expect(actionsOf(statementsOfRole(roleOfFunction(id))).filter((a) => a.startsWith('secretsmanager:'))).toEqual(['secretsmanager:GetSecretValue']);
   });
 
-  it('lets the approval endpoint read both the bot-token and the signing secret, the control function the bot token, and no other function read either', () => {
+  it('lets the approval endpoint read both the bot-token and the signing secret, the control function and the Notifier the bot token, and no other function read either', () => {
     expect(readableSecrets('ApprovalEndpoint')).toEqual(['rollgate/slack-bot-token-??????', 'rollgate/slack-signing-??????']);
     expect(readableSecrets('ControlEndpoint')).toEqual(['rollgate/slack-bot-token-??????']);
-    for (const spec of ALL_FUNCTIONS.filter((f) => !['Approval', 'ApprovalSweeper', 'ApprovalEndpoint', 'ControlEndpoint'].includes(f.id))) expect(readableSecrets(spec.id), spec.id).toEqual([]);
+    expect(readableSecrets('Notifier')).toEqual(['rollgate/slack-bot-token-??????']);
+    for (const spec of ALL_FUNCTIONS.filter((f) => !['Approval', 'ApprovalSweeper', 'ApprovalEndpoint', 'ControlEndpoint', 'Notifier'].includes(f.id))) expect(readableSecrets(spec.id), spec.id).toEqual([]);
   });
 
   it("gives the endpoint 10 s (Slack wants an answer in 3) and the sweeper a minute, each with their adapters' grants", () => {

@@ -7,7 +7,9 @@
  * PutEvents can succeed as a call and still refuse some entries
  * (`FailedEntryCount`, an `ErrorCode` on each refused entry, in order): those
  * are sent once more, then a {@link ReleaseEventsNotPublishedError} makes the
- * stream deliver the record again.
+ * stream deliver the record again. A call that fails is a
+ * CloudProviderUnavailableError (throttled, EventBridge down) or a
+ * CloudProviderError (refused, e.g. AccessDenied), which the stream retries too.
  *
  * The adapter sends through {@link PutEvents}, the one call it makes, so it
  * carries no SDK client of its own: the handler passes
@@ -16,6 +18,7 @@
 import { NOTIFICATION_SOURCE, type Notification } from '../../domain/notifications.js';
 import { ReleaseEventsNotPublishedError } from '../../errors.js';
 import type { ReleaseEvents } from '../../ports.js';
+import { callAws } from './errors.js';
 import type { IamGrant, MethodActions, MethodsOf } from './iam.js';
 
 /** PutEvents takes at most 10 entries per call. */
@@ -96,7 +99,7 @@ export class EventBridgeReleaseEvents implements ReleaseEvents {
 
   /** Sends `chunk`; returns the entries EventBridge refused, with why. */
   private async send(chunk: readonly Notification[]): Promise<{ notification: Notification; failure: string }[]> {
-    const out = await this.putEvents({ Entries: putEventsEntries(chunk, this.eventBusName) });
+    const out = await callAws('EventBridge', 'PutEvents', () => this.putEvents({ Entries: putEventsEntries(chunk, this.eventBusName) }));
     if ((out.FailedEntryCount ?? 0) === 0) return [];
     // Entries come back in request order; a refused one has an ErrorCode instead of an EventId.
     return chunk.flatMap((notification, i) => {

@@ -4,13 +4,14 @@
  * calls, scoped by the grants) and the least-privilege tests.
  */
 import type { SlackBotToken, SlackSigningSecrets } from '../../approval/secrets.js';
-import type { AlarmSource, Callbacks, Executions, Fleet, Migrator, TrafficMetrics, TrafficRouter } from '../../ports.js';
+import type { AlarmSource, Callbacks, Executions, Fleet, Migrator, ReleaseEvents, TrafficMetrics, TrafficRouter } from '../../ports.js';
 import { ALB_ROUTER_IAM, ALB_ROUTER_METHODS } from './alb-router.js';
 import { ASG_FLEET_IAM, ASG_FLEET_METHODS } from './asg-fleet.js';
 import { CLOUDWATCH_ALARMS_IAM, CLOUDWATCH_ALARMS_METHODS } from './cloudwatch-alarms.js';
 import { CLOUDWATCH_METRICS_IAM, CLOUDWATCH_METRICS_METHODS } from './cloudwatch-metrics.js';
 import { ECS_FLEET_IAM, ECS_FLEET_METHODS } from './ecs-fleet.js';
 import { ECS_MIGRATOR_IAM, ECS_MIGRATOR_METHODS } from './ecs-migrator.js';
+import { EVENTBRIDGE_IAM, EVENTBRIDGE_METHODS } from './eventbridge.js';
 import type { IamGrant, MethodActions, MethodsOf } from './iam.js';
 import { SECRETS_MANAGER_SECRET_IAM, SLACK_BOT_TOKEN_SECRET_METHODS, SLACK_SIGNING_SECRET_METHODS } from './secrets-manager.js';
 import { SFN_CALLBACKS_IAM, SFN_CALLBACKS_METHODS } from './sfn-callbacks.js';
@@ -29,6 +30,7 @@ export interface AwsPorts {
   readonly SlackBotToken: SlackBotToken;
   readonly SlackSigningSecrets: SlackSigningSecrets;
   readonly TrafficMetrics: TrafficMetrics;
+  readonly ReleaseEvents: ReleaseEvents;
 }
 
 /** The name of a port with AWS adapters. */
@@ -63,6 +65,7 @@ export const AWS_ADAPTERS = {
   SlackBotTokenSecret: adapter('SlackBotToken', SECRETS_MANAGER_SECRET_IAM, SLACK_BOT_TOKEN_SECRET_METHODS),
   SlackSigningSecret: adapter('SlackSigningSecrets', SECRETS_MANAGER_SECRET_IAM, SLACK_SIGNING_SECRET_METHODS),
   CloudWatchMetrics: adapter('TrafficMetrics', CLOUDWATCH_METRICS_IAM, CLOUDWATCH_METRICS_METHODS),
+  EventBridgeReleaseEvents: adapter('ReleaseEvents', EVENTBRIDGE_IAM, EVENTBRIDGE_METHODS),
 } as const satisfies Record<string, AwsAdapter>;
 
 /** The name of an AWS adapter class that exports IAM grants. */
