@@ -59,6 +59,7 @@ export async function serve(options: ServeOptions, stopped: Promise<unknown>): P
   let control: RunningControlServer | undefined;
   let load: TrafficGenerator | undefined;
   let watching: NodeJS.Timeout | undefined;
+  let notifying: LocalRuntime | undefined;
   const http = new HttpCloud({
     versions: Object.fromEntries(Object.values(SCENARIOS).map((s) => [s.version, s.behaviour])),
     alarms: demoAlarms(),
@@ -81,7 +82,13 @@ export async function serve(options: ServeOptions, stopped: Promise<unknown>): P
       cloud: { versions, backend: http },
       overrides: OVERRIDES,
       notifier: ready.approvals.notifier,
+      // The release events the Notifier function sends to EventBridge on AWS, printed as they are published.
+      notifications: true,
     });
+    runtime.releaseEvents?.onEvent(({ detailType, detail }) => {
+      say(`   event ${detailType}: ${detail.service}/${detail.environment} ${detail.version}${detail.reason === null ? '' : ` (${detail.reason})`}`);
+    });
+    notifying = runtime;
     await http.attach({
       cloud: runtime.cloud,
       services: runtime.deps.config.services,
@@ -122,6 +129,8 @@ export async function serve(options: ServeOptions, stopped: Promise<unknown>): P
     await load?.stop();
     await http.close();
     await approvals?.close();
+    // The notifier polls DynamoDB Local's stream: stopped before it.
+    await notifying?.close();
     await dynamo?.stop();
   }
 }

@@ -150,6 +150,10 @@ describe('npm start -- --serve', () => {
     expect(status.code).toBe(0);
     expect(status.doc).toMatchObject({ stable: { version: 'v2' } });
     expect(status.doc.activeRelease).toBeNull();
+    // The release events, as the stack publishes them (EventBridge's on AWS), printed in order.
+    await until(() => first.output.includes('event Release Succeeded: checkout/prod v2'), 30_000, () => first.output);
+    const events = [...first.output.matchAll(/event (Release [A-Za-z ]+): checkout\/prod v2/g)].map((m) => m[1]);
+    expect(events).toEqual(['Release Started', 'Release Promoted', 'Release Succeeded']);
 
     expect(await interrupt(first)).toBe(0);
     expect(first.output).toContain('stopping the local stack');
