@@ -36,56 +36,13 @@ import { runScenario, startLoad, type ReleaseReport } from './demo/run-release.j
 import { BAKE_MS, DEMO_CONFIG, DEMO_APPROVER_ARN, DEMO_OPERATOR_ARN, OVERRIDES, PLAN, REQUESTS_PER_SECOND, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms, type ScenarioName } from './demo/scenarios.js';
 import { DemoTerminal } from './demo/terminal.js';
 import { LocalRuntime } from './runtime.js';
-import { serve } from './serve.js';
+import { serveUntilStopped } from './serve.js';
+import { STOP_EXIT_CODE, stopSignal, type StopReason } from './stop-signal.js';
 import type { VersionBehaviour } from './sim/cloud.js';
 import { HttpCloud } from './sim/http-cloud.js';
 import type { TrafficGenerator } from './sim/traffic.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** --serve runs until stopped; a timer must still have a bound (Node's is about 24.8 days). */
-const MAX_SERVE_MS = 2 ** 31 - 1;
-
-/** Why the demo stopped before its releases ended. */
-type StopReason = DemoStop['reason'];
-
-/** Exit status per way of stopping early: Ctrl-C and SIGTERM as shells report them, the time limit as a failure. */
-const STOP_EXIT_CODE: Readonly<Record<StopReason, number>> = { interrupted: 130, terminated: 143, 'time-limit': 1 };
-
-/**
- * Resolves when the demo must stop early: the first Ctrl-C (or SIGTERM), or
- * the time limit. A second signal exits at once, stopping DynamoDB Local first.
- */
-function stopSignal(timeLimitMs: number): { readonly stopped: Promise<StopReason>; readonly dispose: () => void } {
-  let resolveStop: (reason: StopReason) => void = () => undefined;
-  const stopped = new Promise<StopReason>((resolve) => {
-    resolveStop = resolve;
-  });
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    const reason: StopReason = signal === 'SIGINT' ? 'interrupted' : 'terminated';
-    if (signalled) {
-      void stopAllDynamoDbLocals().finally(() => process.exit(STOP_EXIT_CODE[reason]));
-      return;
-    }
-    signalled = true;
-    resolveStop(reason);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const limit = setTimeout(() => {
-    resolveStop('time-limit');
-  }, timeLimitMs);
-  limit.unref();
-  return {
-    stopped,
-    dispose: () => {
-      clearTimeout(limit);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
 
 /** What `work` resolves with, or the stop reason if the demo must stop first. */
 async function unlessStopped<T>(work: Promise<T>, stopped: Promise<StopReason>): Promise<{ done: T } | { stop: StopReason }> {
@@ -291,17 +248,7 @@ try {
 if (options.help) {
   console.log(USAGE);
 } else if (options.serve) {
-  const { stopped, dispose } = stopSignal(MAX_SERVE_MS);
-  serve(options.dataDir === undefined ? {} : { dataDir: options.dataDir }, stopped).then(
-    (code) => {
-      dispose();
-      process.exit(code);
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-      void stopAllDynamoDbLocals().finally(() => process.exit(1));
-    },
-  );
+  void serveUntilStopped(options.dataDir === undefined ? {} : { dataDir: options.dataDir }).then((code) => process.exit(code));
 } else {
   main(options).then(
     (code) => {

@@ -21,7 +21,8 @@ import { DemoApprovals } from './demo/approvals.js';
 import { DemoConsole } from './demo/console.js';
 import { startLoad } from './demo/run-release.js';
 import { DEMO_CONFIG, OVERRIDES, SCENARIOS, SERVICE, SERVICE_KEY, demoAlarms } from './demo/scenarios.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { startDynamoDbLocal, stopAllDynamoDbLocals, type DynamoDbLocal } from './dynamodb-local.js';
+import { stopSignal } from './stop-signal.js';
 import { LocalRuntime } from './runtime.js';
 import type { VersionBehaviour } from './sim/cloud.js';
 import { HttpCloud } from './sim/http-cloud.js';
@@ -154,4 +155,22 @@ function watchReleases(runtime: LocalRuntime, approvals: DemoApprovals, say: (li
       say(`   >>> ${newest.version} waits for approval ${approvalId}: open ${await approvals.linkFor(approvalId)} (or: npx rollgate --local approve ${approvalId})`);
     }
   };
+}
+
+/**
+ * {@link serve} until Ctrl-C or SIGTERM (a second one exits at once), for
+ * `npm start -- --serve` and `rollgate local`; resolves with the exit status,
+ * 1 when the stack could not start (the error printed, DynamoDB Local stopped).
+ */
+export async function serveUntilStopped(options: ServeOptions): Promise<number> {
+  const { stopped, dispose } = stopSignal();
+  try {
+    return await serve(options, stopped);
+  } catch (error) {
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+    await stopAllDynamoDbLocals();
+    return 1;
+  } finally {
+    dispose();
+  }
 }

@@ -1,8 +1,9 @@
 /**
- * `rollgate validate` and `rollgate onboard`: the existing commands
- * (cli/validate.ts, cli/onboard.ts, also `npm run validate|onboard`), given
- * their own arguments untouched. They are loaded only when named: onboard
- * brings the DynamoDB client, which no other command needs.
+ * `rollgate validate`, `rollgate onboard` and `rollgate local`: the existing
+ * commands (cli/validate.ts, cli/onboard.ts, also `npm run validate|onboard`;
+ * cli/local.ts, also `npm start -- --serve`), given their own arguments
+ * untouched. They are loaded only when named: onboard brings the DynamoDB
+ * client and local the whole local stack, which no other command needs.
  */
 
 /** A command whose arguments the CLI hands over as they are. */
@@ -28,4 +29,11 @@ export const onboardCommand: DelegatedCommand = {
   run: async (argv) => (await import('../onboard.js')).main(argv),
 };
 
-export const DELEGATED: readonly DelegatedCommand[] = [validateCommand, onboardCommand];
+export const localCommand: DelegatedCommand = {
+  name: 'local',
+  spec: 'local',
+  summary: 'Run the local stack until Ctrl-C, as npm start -- --serve does (rollgate local --help)',
+  run: async (argv, out, err) => (await import('../local.js')).main(argv, out, err),
+};
+
+export const DELEGATED: readonly DelegatedCommand[] = [validateCommand, onboardCommand, localCommand];

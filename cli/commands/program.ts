@@ -7,7 +7,7 @@
  * status 2); its own error text is not printed.
  */
 import { Command, CommanderError } from 'commander';
-import { validateCommand, onboardCommand } from './delegated.js';
+import { localCommand, onboardCommand, validateCommand } from './delegated.js';
 import { abort, decide, lock, promote, rollback, whoami } from './control.js';
 import { UsageError, type Context, type Outcome } from './context.js';
 import { get, history, release, status } from './releases.js';
@@ -200,6 +200,7 @@ export function parse(argv: readonly string[]): Invocation | undefined {
   // Listed for --help; run by cli/rollgate.ts before commander sees their arguments.
   program.command(validateCommand.spec).description(validateCommand.summary);
   program.command(onboardCommand.spec).description(onboardCommand.summary);
+  program.command(localCommand.spec).description(localCommand.summary);
 
   try {
     program.parse([...argv], { from: 'user' });

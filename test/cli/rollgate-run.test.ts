@@ -217,3 +217,23 @@ describe('rollgate --local', () => {
     expect(done).toEqual({ code: 1, stdout: '', stderr: `LocalServerNotRunningError: no local rollgate server is running (no live server in ${statePath}): start it with \`npm start -- --serve\`\n` });
   });
 });
+
+describe('rollgate local', () => {
+  it('prints its usage with --help (exit 0) and refuses a bad command line by flag (exit 2), starting nothing', async () => {
+    const help = await runInProcess(['local', '--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: rollgate local \[--data-dir <dir>\] \[--port <port>\]/);
+    for (const [argv, named] of [
+      [['local', '--port', 'abc'], '--port must be a port number (1-65535), got "abc"'],
+      [['local', '--port', '70000'], '--port must be a port number'],
+      [['local', '--data-dir', ' '], '--data-dir needs a directory'],
+      [['local', '--serve'], "Unknown option '--serve'"],
+      [['local', 'now'], "Unexpected argument 'now'"],
+    ] as const) {
+      const refused = await runInProcess(argv, {});
+      expect(refused.code, argv.join(' ')).toBe(2);
+      expect(refused.stderr, argv.join(' ')).toContain(named);
+      expect(refused.stdout).toBe('');
+    }
+  });
+});

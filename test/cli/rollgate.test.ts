@@ -90,7 +90,7 @@ describe('rollgate --help', () => {
     expect(onboardHelp.code).toBe(0);
     expect(onboardHelp.stdout).toMatch(/^usage: npm run onboard -- --table <name>/);
     expect(root.code).toBe(0);
-    for (const command of ['release', 'status', 'get', 'watch', 'promote', 'abort', 'approve', 'reject', 'rollback', 'history', 'versions', 'lock', 'whoami', 'validate', 'onboard']) {
+    for (const command of ['release', 'status', 'get', 'watch', 'promote', 'abort', 'approve', 'reject', 'rollback', 'history', 'versions', 'lock', 'whoami', 'validate', 'onboard', 'local']) {
       expect(root.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     expect(root.stdout).toContain('--json');

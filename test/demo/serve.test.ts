@@ -46,9 +46,15 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts `local/demo.ts --serve` and resolves once its state file names a live process and it has printed its ready lines. */
-async function startServer(): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/demo.ts', '--serve', '--data-dir', dataDir], {
+/** The two ways to run the stack: `npm start -- --serve` (local/demo.ts) and the package's bin, `rollgate local`. */
+const ENTRY_POINTS = {
+  'npm start -- --serve': ['--import', 'tsx', 'local/demo.ts', '--serve'],
+  'rollgate local': ['cli/bin/rollgate.js', 'local'],
+} as const;
+
+/** Starts the stack one way and resolves once its state file names a live process and it has printed its ready lines. */
+async function startServer(entry: keyof typeof ENTRY_POINTS): Promise<Server> {
+  const child = spawn(process.execPath, [...ENTRY_POINTS[entry], '--data-dir', dataDir], {
     cwd: ROOT,
     env: { ...process.env, FORCE_COLOR: '0', ROLLGATE_LOCAL_STATE: statePath },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -130,9 +136,9 @@ async function interrupt(server: Server): Promise<number | null> {
   return Promise.race([server.exited, sleep(60_000).then(() => Promise.reject(new Error(`the server did not exit on SIGINT:\n${server.output.slice(-3000)}`)))]);
 }
 
-describe('npm start -- --serve', () => {
-  it('the CLI ships v2 through it (release → watch → history, status); Ctrl-C exits 0 and removes the state file; a restart on the same --data-dir still has the release and the stable version', async () => {
-    const first = await startServer();
+describe('npm start -- --serve and rollgate local', () => {
+  it('the CLI ships v2 through npm start -- --serve (release → watch → history, status); Ctrl-C exits 0 and removes the state file; a restart as rollgate local on the same --data-dir still has the release and the stable version', async () => {
+    const first = await startServer('npm start -- --serve');
 
     const started = await rollgate('release', 'checkout', 'v2', '--reason', 'ship it through serve');
     expect(started.code, started.stderr).toBe(0);
@@ -164,7 +170,8 @@ describe('npm start -- --serve', () => {
     expect(none.code).toBe(1);
     expect(none.doc).toMatchObject({ error: { name: 'LocalServerNotRunningError' } });
 
-    const second = await startServer();
+    // Restarted the other way, on the same directory.
+    const second = await startServer('rollgate local');
     expect(second.output).toContain('v2 stable');
     const again = await rollgate('history', 'checkout');
     expect((again.doc.items as Release[]).map((r) => [r.releaseId, r.version, r.status, r.outcome])).toEqual([[releaseId, 'v2', 'SUCCEEDED', 'PROMOTED']]);
