@@ -318,7 +318,7 @@ export class ApprovalEndpoint {
     } catch (error) {
       const refused = outcomeOf(error);
       if (refused === undefined) throw error;
-      this.deps.log({ level: 'info', message: `Slack decision refused: ${refused.code}`, approvalId, userId, outcome });
+      this.deps.log({ level: 'info', message: `Slack decision refused: ${refused.code}`, approvalId, userId, outcome, error: errorName(error) });
       await tell(refused.text);
       return text(200, '', refused.code);
     }
