@@ -40,15 +40,15 @@ export interface ApprovalFacts extends ApprovalRequest {
 /** Where an approval stands. */
 export type ApprovalState =
   | { readonly kind: 'open' }
-  | { readonly kind: 'decided'; readonly outcome: 'APPROVED' | 'REJECTED'; readonly by: string; readonly at: string; readonly via: string | undefined }
+  | { readonly kind: 'decided'; readonly outcome: 'APPROVED' | 'REJECTED'; readonly by: string; readonly at: string; readonly via: string | undefined; readonly comment?: string }
   | { readonly kind: 'expired'; readonly at: string; readonly reason: string };
 
 /** The state an approval record is in. A decision that came after the task closed shows as expired. */
 export function stateOf(approval: Pick<Approval, 'decision' | 'expired'>): ApprovalState {
   if (approval.expired !== undefined) return { kind: 'expired', at: approval.expired.at, reason: approval.expired.reason };
   if (approval.decision !== undefined) {
-    const { outcome, by, at, via } = approval.decision;
-    return { kind: 'decided', outcome, by, at, via };
+    const { outcome, by, at, via, comment } = approval.decision;
+    return { kind: 'decided', outcome, by, at, via, ...(comment === undefined ? {} : { comment }) };
   }
   return { kind: 'open' };
 }
@@ -249,7 +249,9 @@ export function openMessage(facts: ApprovalFacts): { text: string; blocks: Slack
 export function closedMessage(facts: ApprovalFacts, state: Exclude<ApprovalState, { kind: 'open' }>): { text: string; blocks: SlackBlock[] } {
   const outcome =
     state.kind === 'decided'
-      ? `${state.outcome === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected'} by ${mentionUser(state.by)} ${slackDate(state.at)}${state.via === undefined ? '' : ` (via ${fitMrkdwn(state.via, 100)})`}`
+      ? `${state.outcome === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected'} by ${mentionUser(state.by)} ${slackDate(state.at)}${state.via === undefined ? '' : ` (via ${fitMrkdwn(state.via, 100)})`}` +
+        // The comment says what else the decision did ("aborted by …") or why.
+        (state.comment === undefined ? '' : `: ${fitMrkdwn(state.comment, 600)}`)
       : `:hourglass: No longer open since ${slackDate(state.at)}: ${fitMrkdwn(state.reason, BLOCK_KIT_LIMITS.sectionText - 150)}`;
   const headline =
     state.kind === 'decided' ? `${state.outcome === 'APPROVED' ? 'Approved' : 'Rejected'}: ${title(facts)}` : `Approval closed: ${title(facts)}`;

@@ -141,6 +141,7 @@ describe('Abort on the Slack approval message', () => {
     expect((await settledViolations(h.runtime)).found).toEqual([]);
     await until(() => (hasButtons(h.message) ? undefined : true));
     expect(h.message.text).toContain(`rejected by ${DANA}`);
+    expect(JSON.stringify(h.message.blocks)).toContain(`aborted by ${DANA}`);
   });
 
   it('by someone who is no approver: refused (not-an-approver), nothing changed', async () => {
