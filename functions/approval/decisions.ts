@@ -17,6 +17,7 @@ import {
   ApprovalRejectedError,
   InvalidInputError,
   PromotionNotAllowedError,
+  ReleaseAbortedError,
   ReleaseNotActiveError,
   TaskAlreadyClosedError,
 } from '../errors.js';
@@ -332,16 +333,25 @@ async function withPromoteFull(deps: DecisionDeps, recorded: Approval, release: 
  * For "Abort": the rejection is recorded (once), then the release is aborted
  * through the one abort (functions/steps/control.ts), which fails the
  * approval's task token with ReleaseAbortedError; the approval records that
- * its decision arrived. A release that already rolls back (an alarm got there
- * first) or whose token closed leaves the decision undelivered and the
- * approval expired, as any decision that came too late.
+ * its decision arrived. A release already marked ROLLING_BACK whose flow
+ * still waits on this approval (an earlier click's send failed) has its task
+ * failed now; one whose flow no longer waits here (an alarm got there first,
+ * or the token closed) leaves the decision undelivered and the approval
+ * expired, as any decision that came too late.
  */
 async function deliverAbort(deps: DecisionDeps, recorded: Approval, release: Release | undefined): Promise<Delivery> {
   const decision = recorded.decision;
   if (decision === undefined) throw new InvalidInputError('deliverAbort', 'decision', `approval ${recorded.approvalId} has no decision to deliver`);
+  const reason = decision.comment ?? `aborted by ${decision.by}`;
   const current = release === undefined ? undefined : await deps.ledger.getRelease(release);
-  const abortable = current !== undefined && BEFORE_PROMOTION.has(current.status) && current.waiting?.approvalId === recorded.approvalId;
-  const { resumed } = abortable ? await abortBeforePromotion(deps, current, decision.by, decision.comment ?? `aborted by ${decision.by}`) : { resumed: false };
+  const wait = current?.waiting?.approvalId === recorded.approvalId ? current.waiting : undefined;
+  let resumed = false;
+  if (current !== undefined && wait !== undefined && BEFORE_PROMOTION.has(current.status)) {
+    resumed = (await abortBeforePromotion(deps, current, decision.by, reason)).resumed;
+  } else if (current?.status === 'ROLLING_BACK' && wait !== undefined) {
+    // Marked by an earlier click (or an alarm) whose send failed: the flow still waits here, so stop it now.
+    resumed = await failTask(deps, wait.taskToken, reason);
+  }
   if (resumed) return { delivered: true, approval: await deps.ledger.markApprovalDelivered(recorded.approvalId) };
   const after = (await deps.ledger.getApproval(recorded.approvalId)) ?? recorded;
   if (after.deliveredAt !== undefined) return { delivered: true, approval: after };
@@ -352,6 +362,17 @@ async function deliverAbort(deps: DecisionDeps, recorded: Approval, release: Rel
 function commentOf(request: DecideRequest, by: string): { comment?: string } {
   if (request.action === 'abort') return { comment: `aborted by ${by}${request.comment === undefined ? '' : `: ${request.comment}`}` };
   return request.comment === undefined ? {} : { comment: request.comment };
+}
+
+/** Fails a waiting task with ReleaseAbortedError; false when its token no longer waits. */
+async function failTask(deps: Pick<DecisionDeps, 'callbacks'>, taskToken: string, reason: string): Promise<boolean> {
+  try {
+    await deps.callbacks.failure(taskToken, new ReleaseAbortedError('').name, reason);
+    return true;
+  } catch (error) {
+    if (error instanceof TaskAlreadyClosedError) return false;
+    throw error;
+  }
 }
 
 function refOfRelease(release: Release): ReleaseRef {

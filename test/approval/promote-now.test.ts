@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_PROMOTE_NOW, ACTION_REJECT } from '../../functions/approval/message.js';
 import type { ApprovalLogEntry } from '../../functions/approval/decisions.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
+import { CloudProviderUnavailableError } from '../../functions/errors.js';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, settledViolations, until } from '../flow/flow-fixture.js';
 import { ALICE, BOB, DANA, MALLORY, RELEASE_MANAGERS, click, expectStillWaiting, hasButtons, releaseAwaitingApproval, type ApprovalHarness, type HarnessOptions } from './approval-harness.js';
 
@@ -142,6 +143,30 @@ describe('Abort on the Slack approval message', () => {
     await until(() => (hasButtons(h.message) ? undefined : true));
     expect(h.message.text).toContain(`rejected by ${DANA}`);
     expect(JSON.stringify(h.message.blocks)).toContain(`aborted by ${DANA}`);
+  });
+
+  it('clicked again after its send to the flow failed: the release, already marked ROLLING_BACK, is stopped then, ending ABORTED', async () => {
+    let failures = 1;
+    const { h } = await harness({
+      callbacks: (engine) => ({
+        success: (token, output) => engine.success(token, output),
+        async failure(token, error, cause) {
+          if (failures-- > 0) throw new CloudProviderUnavailableError('states', 'SendTaskFailure', 'ThrottlingException', 'Rate exceeded');
+          await engine.failure(token, error, cause);
+        },
+        heartbeat: (token) => engine.heartbeat(token),
+      }),
+    });
+    expect(await click(h, 'abort', BOB)).toMatchObject({ status: 500 });
+    expect(await h.release()).toMatchObject({ status: 'ROLLING_BACK', rollbackCause: 'abort', waiting: { approvalId: h.approvalId } });
+    expect((await h.approval()).deliveredAt).toBeUndefined();
+    expect(h.execution.describe().status).toBe('RUNNING');
+
+    expect(await click(h, 'abort', BOB)).toMatchObject({ status: 200, outcome: 'aborted' });
+    expect(await h.execution.result).toMatchObject({ status: 'FAILED', error: 'ReleaseAborted' });
+    expect(await h.release()).toMatchObject({ status: 'ABORTED', statusReason: `aborted by ${BOB}` });
+    expect((await h.approval()).deliveredAt).toBeDefined();
+    expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
   });
 
   it('by someone who is no approver: refused (not-an-approver), nothing changed', async () => {

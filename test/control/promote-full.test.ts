@@ -111,5 +111,13 @@ describe('promote --full through the control API', () => {
     expect(await weightSteps(h, releaseId)).toEqual([0]);
     expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 0], [TG_GREEN, 100]]));
     expect(await h.runtime.ledger.getStable(CHECKOUT)).toMatchObject({ version: 'v2', releaseId });
+
+    // Finished: nothing left to promote (ReleaseNotActiveError, 409), nothing changed.
+    await h.runtime.settled();
+    const before = await snapshot(h, releaseId);
+    const late = await promote(h, ALICE, releaseId, { full: true });
+    expect(late.status).toBe(409);
+    expect(errorOf(late)).toMatchObject({ name: 'ReleaseNotActiveError', message: expect.stringContaining('SUCCEEDED, neither baking nor waiting for an approval') as string });
+    expect(await snapshot(h, releaseId)).toEqual(before);
   });
 });
