@@ -212,6 +212,7 @@ export async function deliverDecision(deps: Pick<DecisionDeps, 'ledger' | 'callb
  * @returns the approval (no token): decided, or without a decision when it was an endorsement.
  * @throws ApprovalNotFoundError
  * @throws NotAnApproverError / SelfApprovalError (nothing changes)
+ * @throws PromotionNotAllowedError `promote-full` by someone who may not approve every approval it passes (nothing changes)
  * @throws AlreadyDecidedError (nothing changes)
  * @throws AlreadyEndorsedError this user already approved, another must (nothing changes)
  * @throws ApprovalExpiredError / ApprovalNoLongerWaitingError (the approval is marked expired, the message updated)
@@ -237,7 +238,7 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
   }
   const { approversRequired } = await authorize(deps.directory, {
     approval,
-    ...(request.principalArn === undefined ? { userId: by } : { principalArn: request.principalArn }),
+    ...decider,
     outcome: request.outcome,
     startedBy: release?.trigger.startedBy,
     fourEyes: deps.fourEyes(approval),
