@@ -443,6 +443,25 @@ export class NotAnApproverError extends RollgateError {
   }
 }
 
+/**
+ * "Promote now" (a full promotion: the approval approved and every remaining
+ * plan step skipped) refused: the decider may not approve one of the approval
+ * steps it would skip (`stepIndex`, 0-based as the ledger counts), four-eyes
+ * refuses them, or nobody can tell that they did not start the release.
+ * Nothing changed: the ledger and traffic are as they were.
+ */
+export class PromotionNotAllowedError extends RollgateError {
+  public constructor(
+    public readonly by: string,
+    public readonly releaseId: string,
+    public readonly stepIndex: number | undefined,
+    public readonly why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${by} may not promote release ${releaseId} now${stepIndex === undefined ? '' : ` (plan step ${String(stepIndex)})`}: ${why}`, options);
+  }
+}
+
 /** Four-eyes: the release's author may not approve their own release. */
 export class SelfApprovalError extends RollgateError {
   public constructor(

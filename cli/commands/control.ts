@@ -6,15 +6,20 @@ import { ApprovalAnswer, LockAnswer, PageAnswer, read, ReleaseAnswer, StartAnswe
 
 const params = (t: Target) => ({ service: t.service, environment: t.environment });
 
-/** `rollgate promote`: skips the rest of the active release's current bake. */
-export async function promote(ctx: Context, o: Target & { readonly reason?: string }): Promise<Outcome> {
+/**
+ * `rollgate promote`: skips the rest of the active release's current bake;
+ * with `--full`, every remaining plan step too (the pending approval
+ * approved), under the approval policy of each approval it passes.
+ */
+export async function promote(ctx: Context, o: Target & { readonly full?: boolean; readonly reason?: string }): Promise<Outcome> {
   const active = await activeRelease(ctx, o, 'promote');
   const answer = await (await ctx.client()).call('promoteRelease', {
     params: { ...params(o), releaseId: active.releaseId },
-    body: o.reason === undefined ? {} : { reason: o.reason },
+    body: { ...(o.full === true ? { full: true } : {}), ...(o.reason === undefined ? {} : { reason: o.reason }) },
   });
   const r = read('promoteRelease', ReleaseAnswer, answer).release;
-  return done(answer, `promoted release ${r.releaseId} of ${r.service}/${r.environment} (${r.version}): ${r.status}`);
+  const how = o.full === true ? 'promoted release fully (remaining steps skipped)' : 'promoted release';
+  return done(answer, `${how} ${r.releaseId} of ${r.service}/${r.environment} (${r.version}): ${r.status}`);
 }
 
 /** `rollgate abort`: aborts the active release (traffic back to stable, new fleet removed). */

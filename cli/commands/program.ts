@@ -146,10 +146,11 @@ export function parse(argv: readonly string[]): Invocation | undefined {
     .option('--service <service>', "the release's service, when watching a release id")
     .option('--interval <seconds>', 'time between polls', '2');
 
-  command('promote <service>', 'Skip the rest of the active release\'s current bake', (a, v) => (ctx) =>
-    promote(ctx, { service: arg(a, 0), environment: str(v, 'env') ?? 'prod', reason: str(v, 'reason') }),
+  command('promote <service>', 'Skip the rest of the active release\'s current bake (--full: every remaining step)', (a, v) => (ctx) =>
+    promote(ctx, { service: arg(a, 0), environment: str(v, 'env') ?? 'prod', full: v.full === true, reason: str(v, 'reason') }),
   )
     .option('--env <environment>', ENV_HELP, 'prod')
+    .option('--full', 'promote fully: approve the pending approval and skip every remaining step (you must be allowed to approve each one)')
     .option('--reason <text>', 'why (goes in the audit log)');
 
   command('abort <service>', 'Abort the active release: traffic back to stable, new fleet removed', (a, v) => (ctx) =>

@@ -16,14 +16,20 @@ import {
   ApprovalNotFoundError,
   ApprovalRejectedError,
   InvalidInputError,
+  PromotionNotAllowedError,
+  ReleaseAbortedError,
+  ReleaseNotActiveError,
   TaskAlreadyClosedError,
 } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { Approval, Release } from '../ledger/records.js';
+import { approvalStepsAfter, PlanSchema } from '../domain/plan.js';
+import { BEFORE_PROMOTION } from '../domain/status.js';
+import { PROMOTE_FULL_EVENT, type Approval, type Release, type ReleaseRef } from '../ledger/records.js';
+import { abortBeforePromotion } from '../steps/control.js';
 import type { Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { approvalRequestOf, closedMessage, factsOf, openMessage, stateOf } from './message.js';
-import { authorize, deciderId, type ApproverDirectory, type Decider } from './policy.js';
+import { authorize, authorizeFullPromotion, deciderId, type ApproverDirectory, type Decider, type PassedApproval } from './policy.js';
 
 /** Whether four-eyes holds for an approval of this service+environment. */
 export type FourEyesPolicy = (approval: Pick<Approval, 'service' | 'environment'>) => boolean;
@@ -70,7 +76,20 @@ export type DecideRequest = {
   /** Where the decision came from, recorded with it: `slack`, `browser`, `api` (control API), `local` (the local runtime). */
   readonly via: 'slack' | 'browser' | 'api' | 'local';
   readonly comment?: string;
+  /**
+   * What the decision does beyond the approval, for the buttons that say so:
+   * `promote-full` ("Promote now", with `APPROVED`) approves and skips every
+   * remaining plan step, allowed only to a decider who may approve each
+   * approval it passes ({@link authorizeFullPromotion}); `abort` ("Abort",
+   * with `REJECTED`) aborts the release (functions/steps/control.ts
+   * `abortBeforePromotion`), allowed to whoever may reject.
+   * @default neither: the approval alone
+   */
+  readonly action?: DecisionAction;
 } & Decider;
+
+/** What a decision may do beyond the approval (see {@link DecideRequest.action}). */
+export type DecisionAction = 'promote-full' | 'abort';
 
 /** An approval, its release, and whether the release still waits on it. */
 export interface ApprovalContext {
@@ -193,18 +212,33 @@ export async function deliverDecision(deps: Pick<DecisionDeps, 'ledger' | 'callb
  * @returns the approval (no token): decided, or without a decision when it was an endorsement.
  * @throws ApprovalNotFoundError
  * @throws NotAnApproverError / SelfApprovalError (nothing changes)
+ * @throws PromotionNotAllowedError `promote-full` by someone who may not approve every approval it passes (nothing changes)
  * @throws AlreadyDecidedError (nothing changes)
  * @throws AlreadyEndorsedError this user already approved, another must (nothing changes)
  * @throws ApprovalExpiredError / ApprovalNoLongerWaitingError (the approval is marked expired, the message updated)
  * @throws SlackApiError the approver directory could not answer (nothing changes)
  */
 export async function decide(deps: DecisionDeps, request: DecideRequest): Promise<PublicApproval> {
+  const action = request.action;
+  if (action !== undefined && request.outcome !== (action === 'promote-full' ? 'APPROVED' : 'REJECTED')) {
+    throw new InvalidInputError('decide', 'outcome', `${action} goes with ${action === 'promote-full' ? 'APPROVED' : 'REJECTED'}`);
+  }
   const context = await loadApproval(deps.ledger, request.approvalId);
   const { approval, release } = context;
   const by = deciderId(request);
+  const decider: Decider = request.principalArn === undefined ? { userId: by } : { principalArn: request.principalArn };
+  if (action === 'promote-full' && release !== undefined) {
+    await authorizeFullPromotion(deps.directory, {
+      releaseId: release.releaseId,
+      passes: passedApprovals(approval, release, by),
+      ...decider,
+      startedBy: release.trigger.startedBy,
+      fourEyes: deps.fourEyes(approval),
+    });
+  }
   const { approversRequired } = await authorize(deps.directory, {
     approval,
-    ...(request.principalArn === undefined ? { userId: by } : { principalArn: request.principalArn }),
+    ...decider,
     outcome: request.outcome,
     startedBy: release?.trigger.startedBy,
     fourEyes: deps.fourEyes(approval),
@@ -229,7 +263,7 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
       by,
       via: request.via,
       quorum: approversRequired,
-      ...(request.comment === undefined ? {} : { comment: request.comment }),
+      ...commentOf(request, by),
     });
     if (recorded.decision === undefined) {
       deps.log({ level: 'info', message: 'approval endorsed; it needs another approver', approvalId: approval.approvalId, userId: by });
@@ -237,7 +271,7 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
       return publicApproval(recorded);
     }
   }
-  const delivery = await deliverDecision(deps, recorded);
+  const delivery = action === 'abort' ? await deliverAbort(deps, recorded, release) : await deliverDecision(deps, await withPromoteFull(deps, recorded, release, request));
   if (!delivery.delivered) {
     deps.log({ level: 'info', message: 'approval decided after its task closed', approvalId: approval.approvalId, userId: by });
     await refreshMessage(deps, approval.approvalId);
@@ -245,6 +279,105 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
   }
   deps.log({ level: 'info', message: 'approval decided', approvalId: approval.approvalId, userId: by, outcome: request.outcome });
   return publicApproval(delivery.approval);
+}
+
+/**
+ * The approvals "Promote now" passes: the pending one, then every approval
+ * step left in the plan after it. A plan that does not read passes nothing
+ * ahead but is refused: nobody can tell what it would skip.
+ */
+function passedApprovals(approval: Approval, release: Release, by: string): PassedApproval[] {
+  const plan = PlanSchema.safeParse(release.plan);
+  if (!plan.success) throw new PromotionNotAllowedError(by, release.releaseId, undefined, "the release's plan does not read, so what it would skip is unknown");
+  return [
+    { stepIndex: approval.stepIndex, approval },
+    ...approvalStepsAfter(plan.data, approval.stepIndex).map(({ index, step }) => ({
+      stepIndex: index,
+      approval: { approvalId: `${release.releaseId}/step-${String(index)}`, approvers: step.approvers },
+    })),
+  ];
+}
+
+/**
+ * For "Promote now": once the approval is recorded, and before the flow is
+ * resumed, marks the release for full promotion and records who asked, so
+ * the Advance the approval resumes hands over to Finalize. A release that
+ * has moved on meanwhile (an alarm rolled it back) is not marked: delivering
+ * the approval then finds its task closed. A mark that fails leaves the
+ * approval undelivered; clicking Promote now again marks and sends it.
+ */
+async function withPromoteFull(deps: DecisionDeps, recorded: Approval, release: Release | undefined, request: DecideRequest): Promise<Approval> {
+  if (request.action !== 'promote-full' || release === undefined || recorded.decision === undefined) return recorded;
+  // Who asked for the full promotion, as verified for this request (the policy checked them).
+  const by = deciderId(request);
+  try {
+    await deps.ledger.markPromoteFull({ ...refOfRelease(release), promoteFull: { by, via: request.via, stepIndex: recorded.stepIndex } });
+  } catch (error) {
+    if (error instanceof ReleaseNotActiveError) return recorded;
+    throw error;
+  }
+  const plan = PlanSchema.safeParse(release.plan);
+  const stepCount = plan.success ? plan.data.steps.length : recorded.stepIndex + 1;
+  const skipped = stepCount - recorded.stepIndex - 1;
+  await deps.ledger.appendEvent({
+    releaseId: release.releaseId,
+    eventId: `promote-full:${recorded.approvalId}`,
+    type: PROMOTE_FULL_EVENT,
+    actor: by,
+    message: `promote now by ${by} (via ${request.via}): approval at step ${String(recorded.stepIndex)} approved, the ${String(skipped)} remaining step(s) skipped`,
+    data: { stepIndex: recorded.stepIndex, skipped, via: request.via, approvalId: recorded.approvalId },
+  });
+  return recorded;
+}
+
+/**
+ * For "Abort": the rejection is recorded (once), then the release is aborted
+ * through the one abort (functions/steps/control.ts), which fails the
+ * approval's task token with ReleaseAbortedError; the approval records that
+ * its decision arrived. A release already marked ROLLING_BACK whose flow
+ * still waits on this approval (an earlier click's send failed) has its task
+ * failed now; one whose flow no longer waits here (an alarm got there first,
+ * or the token closed) leaves the decision undelivered and the approval
+ * expired, as any decision that came too late.
+ */
+async function deliverAbort(deps: DecisionDeps, recorded: Approval, release: Release | undefined): Promise<Delivery> {
+  const decision = recorded.decision;
+  if (decision === undefined) throw new InvalidInputError('deliverAbort', 'decision', `approval ${recorded.approvalId} has no decision to deliver`);
+  const reason = decision.comment ?? `aborted by ${decision.by}`;
+  const current = release === undefined ? undefined : await deps.ledger.getRelease(release);
+  const wait = current?.waiting?.approvalId === recorded.approvalId ? current.waiting : undefined;
+  let resumed = false;
+  if (current !== undefined && wait !== undefined && BEFORE_PROMOTION.has(current.status)) {
+    resumed = (await abortBeforePromotion(deps, current, decision.by, reason)).resumed;
+  } else if (current?.status === 'ROLLING_BACK' && wait !== undefined) {
+    // Marked by an earlier click (or an alarm) whose send failed: the flow still waits here, so stop it now.
+    resumed = await failTask(deps, wait.taskToken, reason);
+  }
+  if (resumed) return { delivered: true, approval: await deps.ledger.markApprovalDelivered(recorded.approvalId) };
+  const after = (await deps.ledger.getApproval(recorded.approvalId)) ?? recorded;
+  if (after.deliveredAt !== undefined) return { delivered: true, approval: after };
+  return { delivered: false, approval: await deps.ledger.markApprovalExpired({ approvalId: recorded.approvalId, reason: UNDELIVERED_REASON }) };
+}
+
+/** The comment recorded with a decision: an abort says who aborted (`aborted by <actor>`), then the decider's words. */
+function commentOf(request: DecideRequest, by: string): { comment?: string } {
+  if (request.action === 'abort') return { comment: `aborted by ${by}${request.comment === undefined ? '' : `: ${request.comment}`}` };
+  return request.comment === undefined ? {} : { comment: request.comment };
+}
+
+/** Fails a waiting task with ReleaseAbortedError; false when its token no longer waits. */
+async function failTask(deps: Pick<DecisionDeps, 'callbacks'>, taskToken: string, reason: string): Promise<boolean> {
+  try {
+    await deps.callbacks.failure(taskToken, new ReleaseAbortedError('').name, reason);
+    return true;
+  } catch (error) {
+    if (error instanceof TaskAlreadyClosedError) return false;
+    throw error;
+  }
+}
+
+function refOfRelease(release: Release): ReleaseRef {
+  return { service: release.service, environment: release.environment, releaseId: release.releaseId };
 }
 
 /** Shows who approved so far on the still-open Slack message (best effort: the decision does not depend on it). */

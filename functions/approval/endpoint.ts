@@ -4,7 +4,7 @@
  * handler for a Function URL or HTTP API (function-url.ts) and the local server
  * (local/approval-server.ts) both call {@link ApprovalEndpoint.handle}.
  *
- *   POST /slack/interactivity   block_actions: Approve, Reject, Open in browser
+ *   POST /slack/interactivity   block_actions: Approve, Reject, Promote now, Abort, Open in browser
  *   GET  /approvals/{id}?t=…    confirmation page; changes nothing
  *   POST /approvals/{id}        the page's form: link token + CSRF token
  *
@@ -27,6 +27,8 @@ import {
   ApprovalNotFoundError,
   InvalidInputError,
   NotAnApproverError,
+  PromotionNotAllowedError,
+  ReleaseNotActiveError,
   SelfApprovalError,
   SlackApiError,
 } from '../errors.js';
@@ -48,7 +50,8 @@ import {
 } from './decisions.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 import { csrfToken, newCsrfNonce, signApprovalLink, verifyApprovalLink, verifyCsrfToken } from './links.js';
-import { ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_REJECT, factsOf, stateOf } from './message.js';
+import { ACTION_ABORT, ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_PROMOTE_NOW, APPROVAL_ACTIONS, factsOf, stateOf } from './message.js';
+import { promoteFully } from './promotion.js';
 import { PAGE_HEADERS, confirmationPage, messagePage, outcomePage } from './pages.js';
 import { SlackApproverDirectory, authorize, type ApproverDirectory } from './policy.js';
 import type { SlackSecrets } from './secrets.js';
@@ -124,6 +127,11 @@ function outcomeOf(error: unknown): Outcome | undefined {
   if (error instanceof ApprovalNotFoundError) return { status: 404, code: 'not-found', text: 'There is no such approval (or it is long gone).' };
   if (error instanceof NotAnApproverError) return { status: 403, code: 'not-an-approver', text: 'You are not one of the approvers of this release.' };
   if (error instanceof SelfApprovalError) return { status: 403, code: 'self-approval', text: 'You authored this release, so you cannot approve it (four-eyes). Another approver must.' };
+  if (error instanceof PromotionNotAllowedError) {
+    const step = error.stepIndex === undefined ? '' : ` at step ${String(error.stepIndex + 1)}`;
+    return { status: 403, code: 'promotion-not-allowed', text: `You may not promote this release now: it would pass an approval${step} you may not give (${error.why}). Nothing changed.` };
+  }
+  if (error instanceof ReleaseNotActiveError) return { status: 409, code: 'not-active', text: `The release cannot do that now: ${error.message}.` };
   if (error instanceof AlreadyEndorsedError) {
     return { status: 409, code: 'already-approved', text: 'You already approved this release. Nobody knows who started it, so another approver must approve it too (four-eyes).' };
   }
@@ -279,7 +287,7 @@ export class ApprovalEndpoint {
     const team = payload.team?.id ?? payload.user.team_id;
     if (this.options.slackTeamId !== undefined && team !== this.options.slackTeamId) return text(403, 'wrong workspace', 'wrong-team');
 
-    const action = payload.actions?.find((a) => [ACTION_APPROVE, ACTION_REJECT, ACTION_OPEN_PAGE].includes(a.action_id));
+    const action = payload.actions?.find((a) => (APPROVAL_ACTIONS as readonly string[]).includes(a.action_id));
     if (action?.value === undefined) return text(200, '', 'ignored');
     const approvalId = action.value;
     const userId = payload.user.id;
@@ -295,22 +303,27 @@ export class ApprovalEndpoint {
 
     if (action.action_id === ACTION_OPEN_PAGE) return this.handOutLink(request, approvalId, userId, tell);
 
-    const outcome = action.action_id === ACTION_APPROVE ? 'APPROVED' : 'REJECTED';
+    const outcome = action.action_id === ACTION_APPROVE || action.action_id === ACTION_PROMOTE_NOW ? 'APPROVED' : 'REJECTED';
+    const done = action.action_id === ACTION_PROMOTE_NOW ? 'promoted' : action.action_id === ACTION_ABORT ? 'aborted' : outcome === 'APPROVED' ? 'approved' : 'rejected';
     try {
-      const decided = await decide(this.deps, { approvalId, outcome, userId, via: 'slack' });
-      if (decided.decision === undefined) {
+      // One decision path each: Promote now through promoteFully (as the control API's promote --full), Abort through decide's abort.
+      const decided =
+        action.action_id === ACTION_PROMOTE_NOW
+          ? (await promoteFully(this.deps, { approvalId, userId, via: 'slack' })).approval
+          : await decide(this.deps, { approvalId, outcome, userId, via: 'slack', ...(action.action_id === ACTION_ABORT ? { action: 'abort' as const } : {}) });
+      if (decided?.decision === undefined) {
         await tell(PENDING_TEXT);
         return text(200, '', 'approval-recorded');
       }
     } catch (error) {
       const refused = outcomeOf(error);
       if (refused === undefined) throw error;
-      this.deps.log({ level: 'info', message: `Slack decision refused: ${refused.code}`, approvalId, userId, outcome });
+      this.deps.log({ level: 'info', message: `Slack decision refused: ${refused.code}`, approvalId, userId, outcome, error: errorName(error) });
       await tell(refused.text);
       return text(200, '', refused.code);
     }
     await within(budget(), refreshMessage(this.deps, approvalId));
-    return text(200, '', outcome === 'APPROVED' ? 'approved' : 'rejected');
+    return text(200, '', done);
   }
 
   private async handOutLink(request: HttpRequest, approvalId: string, userId: string, tell: (message: string) => Promise<void>): Promise<HttpResponse> {

@@ -1,6 +1,7 @@
 /**
  * The Slack message of an approval (Block Kit) and the facts it shows. While
- * the approval is open the message has Approve, Reject and "Open in browser"
+ * the approval is open the message has Approve, Reject, "Promote now"
+ * (approve and skip the rest of the plan), Abort and "Open in browser"
  * buttons; once it is decided or has expired, chat.update replaces it with the
  * outcome and no buttons. Button values carry the opaque approval id only,
  * never the task token.
@@ -16,6 +17,12 @@ import { approversRequired } from './policy.js';
 export const ACTION_APPROVE = 'rollgate_approve';
 export const ACTION_REJECT = 'rollgate_reject';
 export const ACTION_OPEN_PAGE = 'rollgate_open_page';
+/** "Promote now": approve and skip every remaining plan step (functions/approval/promotion.ts). */
+export const ACTION_PROMOTE_NOW = 'rollgate_promote_now';
+/** "Abort": abort the release, traffic back to stable (functions/steps/control.ts). */
+export const ACTION_ABORT = 'rollgate_abort';
+/** Every button of an open approval message; Block Kit takes up to 25 elements in an actions block. */
+export const APPROVAL_ACTIONS = [ACTION_APPROVE, ACTION_REJECT, ACTION_PROMOTE_NOW, ACTION_ABORT, ACTION_OPEN_PAGE] as const;
 export const ACTIONS_BLOCK_ID = 'rollgate_approval';
 
 /** What an approval message and the approval page show: the request, plus what the endpoint looks up. */
@@ -33,15 +40,15 @@ export interface ApprovalFacts extends ApprovalRequest {
 /** Where an approval stands. */
 export type ApprovalState =
   | { readonly kind: 'open' }
-  | { readonly kind: 'decided'; readonly outcome: 'APPROVED' | 'REJECTED'; readonly by: string; readonly at: string; readonly via: string | undefined }
+  | { readonly kind: 'decided'; readonly outcome: 'APPROVED' | 'REJECTED'; readonly by: string; readonly at: string; readonly via: string | undefined; readonly comment?: string }
   | { readonly kind: 'expired'; readonly at: string; readonly reason: string };
 
 /** The state an approval record is in. A decision that came after the task closed shows as expired. */
 export function stateOf(approval: Pick<Approval, 'decision' | 'expired'>): ApprovalState {
   if (approval.expired !== undefined) return { kind: 'expired', at: approval.expired.at, reason: approval.expired.reason };
   if (approval.decision !== undefined) {
-    const { outcome, by, at, via } = approval.decision;
-    return { kind: 'decided', outcome, by, at, via };
+    const { outcome, by, at, via, comment } = approval.decision;
+    return { kind: 'decided', outcome, by, at, via, ...(comment === undefined ? {} : { comment }) };
   }
   return { kind: 'open' };
 }
@@ -200,7 +207,7 @@ function title(facts: ApprovalFacts): string {
   return `${facts.service}/${facts.environment} ${facts.version}`;
 }
 
-/** The message asking for a decision: details and the three buttons. */
+/** The message asking for a decision: details and the buttons (Approve, Reject, Promote now, Abort, Open in browser). */
 export function openMessage(facts: ApprovalFacts): { text: string; blocks: SlackBlock[] } {
   const at = `* at step ${String(facts.stepIndex + 1)}.`;
   const confirm = (verb: string) => ({
@@ -210,6 +217,14 @@ export function openMessage(facts: ApprovalFacts): { text: string; blocks: Slack
     deny: { type: 'plain_text', text: 'Cancel' },
   });
   const value = fitPlainText(facts.approvalId, BLOCK_KIT_LIMITS.buttonValue);
+  const rest = facts.stepCount === undefined ? 'every remaining step' : `the remaining ${String(Math.max(0, facts.stepCount - facts.stepIndex - 1))} step(s)`;
+  const skip = ` and skip ${rest}, straight to 100%?`;
+  const promoteConfirm = {
+    title: { type: 'plain_text', text: 'Promote this release now?' },
+    text: { type: 'mrkdwn', text: `Approve *${fitMrkdwn(title(facts), BLOCK_KIT_LIMITS.confirmText - 'Approve **'.length - skip.length)}*${skip}` },
+    confirm: { type: 'plain_text', text: 'Promote now' },
+    deny: { type: 'plain_text', text: 'Cancel' },
+  };
   return {
     text: fitMrkdwn(`Approval needed: ${title(facts)}`, BLOCK_KIT_LIMITS.fallbackText),
     blocks: [
@@ -221,6 +236,8 @@ export function openMessage(facts: ApprovalFacts): { text: string; blocks: Slack
         elements: [
           { type: 'button', action_id: ACTION_APPROVE, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value, confirm: confirm('Approve') },
           { type: 'button', action_id: ACTION_REJECT, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value, confirm: confirm('Reject') },
+          { type: 'button', action_id: ACTION_PROMOTE_NOW, text: { type: 'plain_text', text: 'Promote now' }, value, confirm: promoteConfirm },
+          { type: 'button', action_id: ACTION_ABORT, style: 'danger', text: { type: 'plain_text', text: 'Abort' }, value, confirm: confirm('Abort') },
           { type: 'button', action_id: ACTION_OPEN_PAGE, text: { type: 'plain_text', text: 'Open in browser' }, value },
         ],
       },
@@ -232,7 +249,9 @@ export function openMessage(facts: ApprovalFacts): { text: string; blocks: Slack
 export function closedMessage(facts: ApprovalFacts, state: Exclude<ApprovalState, { kind: 'open' }>): { text: string; blocks: SlackBlock[] } {
   const outcome =
     state.kind === 'decided'
-      ? `${state.outcome === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected'} by ${mentionUser(state.by)} ${slackDate(state.at)}${state.via === undefined ? '' : ` (via ${fitMrkdwn(state.via, 100)})`}`
+      ? `${state.outcome === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected'} by ${mentionUser(state.by)} ${slackDate(state.at)}${state.via === undefined ? '' : ` (via ${fitMrkdwn(state.via, 100)})`}` +
+        // The comment says what else the decision did ("aborted by …") or why.
+        (state.comment === undefined ? '' : `: ${fitMrkdwn(state.comment, 600)}`)
       : `:hourglass: No longer open since ${slackDate(state.at)}: ${fitMrkdwn(state.reason, BLOCK_KIT_LIMITS.sectionText - 150)}`;
   const headline =
     state.kind === 'decided' ? `${state.outcome === 'APPROVED' ? 'Approved' : 'Rejected'}: ${title(facts)}` : `Approval closed: ${title(facts)}`;

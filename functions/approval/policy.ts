@@ -11,7 +11,7 @@
  * release may reject it but never approve it; when nobody knows who started
  * it, an approval takes two distinct approvers.
  */
-import { NotAnApproverError, SelfApprovalError } from '../errors.js';
+import { NotAnApproverError, PromotionNotAllowedError, SelfApprovalError } from '../errors.js';
 import type { Approval } from '../ledger/records.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { comparableName, isStarter, personOfPrincipalArn, starterOf, type StartedBy } from '../domain/identity.js';
@@ -162,4 +162,58 @@ async function isSelf(directory: ApproverDirectory, decider: Decider, startedBy:
   if (starter.kind === 'name') return isStarter(starter, decider.principalArn, [name]);
   // A Slack starter: the caller is refused when their IAM name is one of the starter's Slack names.
   return isStarter({ kind: 'name', name }, starter.id, await directory.identities(starter.id));
+}
+
+/** An approval a full promotion would pass: the pending one, or an approval step still ahead in the plan. */
+export interface PassedApproval {
+  /** Its plan step (0-based, as the ledger counts). */
+  readonly stepIndex: number;
+  readonly approval: Pick<Approval, 'approvalId' | 'approvers'>;
+}
+
+/**
+ * Refuses a full promotion ("Promote now": approve, then skip every
+ * remaining plan step) unless the decider may approve each approval it
+ * passes — the pending one and every approval step left in the plan — by
+ * {@link authorize} with four-eyes as the service sets it. With four-eyes on
+ * and the starter unknown, each approval takes
+ * {@link UNKNOWN_STARTER_APPROVERS} distinct approvers, which one click
+ * cannot be: refused too. Reads only; changes nothing.
+ *
+ * @throws PromotionNotAllowedError naming the plan step and why (its `cause` is the policy's own refusal).
+ * @throws SlackApiError the directory could not answer: refused, try again.
+ */
+export async function authorizeFullPromotion(
+  directory: ApproverDirectory,
+  input: {
+    releaseId: string;
+    passes: readonly PassedApproval[];
+    startedBy: StartedBy | undefined;
+    fourEyes: boolean;
+  } & Decider,
+): Promise<void> {
+  const id = deciderId(input);
+  const decider: Decider = input.principalArn === undefined ? { userId: input.userId } : { principalArn: input.principalArn };
+  const first = input.passes[0];
+  if (first !== undefined && approversRequired(input.startedBy, input.fourEyes) > 1) {
+    throw new PromotionNotAllowedError(
+      id,
+      input.releaseId,
+      first.stepIndex,
+      `nobody knows who started this release, so four-eyes asks ${String(UNKNOWN_STARTER_APPROVERS)} different approvers: approve instead`,
+    );
+  }
+  for (const pass of input.passes) {
+    try {
+      await authorize(directory, { approval: pass.approval, ...decider, outcome: 'APPROVED', startedBy: input.startedBy, fourEyes: input.fourEyes });
+    } catch (error) {
+      if (error instanceof NotAnApproverError) {
+        throw new PromotionNotAllowedError(id, input.releaseId, pass.stepIndex, 'not one of the approvers of that approval step', { cause: error });
+      }
+      if (error instanceof SelfApprovalError) {
+        throw new PromotionNotAllowedError(id, input.releaseId, pass.stepIndex, 'whoever started the release may not approve it (four-eyes)', { cause: error });
+      }
+      throw error;
+    }
+  }
 }

@@ -27,6 +27,7 @@ import {
   NoStableVersionError,
   RollbackWindowClosedError,
   NotAnApproverError,
+  PromotionNotAllowedError,
   ReleaseInProgressError,
   ReleaseNotActiveError,
   ReleaseNotFoundError,
@@ -161,7 +162,7 @@ async function run(deps: ControlDeps, routeId: ControlRouteId, parsed: Parsed, c
     case 'getRelease':
       return { status: 200, body: await getRelease(deps, caller, release()) };
     case 'promoteRelease':
-      return withRelease(deps, release(), await promoteRelease(deps, caller, { ...release(), ...optional(reason, 'reason') }));
+      return withRelease(deps, release(), await promoteRelease(deps, caller, { ...release(), ...optional(typeof body.full === 'boolean' ? body.full : undefined, 'full'), ...optional(reason, 'reason') }));
     case 'abortRelease':
       return withRelease(deps, release(), await abortReleaseOp(deps, caller, { ...release(), reason: reason ?? '' }));
     case 'getApproval':
@@ -200,7 +201,7 @@ async function withRelease(deps: ControlDeps, ref: { service: string; environmen
 /** The HTTP status of a refusal. */
 export function statusOf(error: unknown): number {
   if (error instanceof InvalidInputError || error instanceof InvalidCursorError) return 400;
-  if (error instanceof NotAnApproverError || error instanceof SelfApprovalError) return 403;
+  if (error instanceof NotAnApproverError || error instanceof SelfApprovalError || error instanceof PromotionNotAllowedError) return 403;
   if (error instanceof MissingIdentityError || error instanceof SignatureMismatchError) return 403;
   if (error instanceof RouteNotFoundError || error instanceof ReleaseNotFoundError || error instanceof ApprovalNotFoundError || error instanceof UnknownServiceError) return 404;
   if (

@@ -9,11 +9,13 @@
  *
  * Decisions go through the one domain function each has, whoever asks:
  * approvals through functions/approval/decisions.ts `decide` (the allow-list
- * and four-eyes of Slack and the browser page), promote-now and abort through
- * functions/steps/control.ts. Nothing here returns a task token.
+ * and four-eyes of Slack and the browser page), full promotion through
+ * functions/approval/promotion.ts `promoteFully` (Slack's "Promote now"),
+ * promote-now and abort through functions/steps/control.ts. Nothing here returns a task token.
  */
 import { ulid } from 'ulid';
 import { decide, publicApproval, type DecisionDeps, type PublicApproval } from '../approval/decisions.js';
+import { promoteFully } from '../approval/promotion.js';
 import type { ReleaseStarter, StartOutcome } from '../adapters/aws/sfn-release-starter.js';
 import { findService, type RollgateConfig } from '../config.js';
 import { personOfPrincipalArn } from '../domain/identity.js';
@@ -401,9 +403,22 @@ export async function getReleaseTraffic(deps: Pick<ControlDeps, 'ledger' | 'conf
   };
 }
 
-/** `promoteRelease`: skips the rest of the current bake (functions/steps/control.ts promoteNow), the caller as the actor. */
-export function promoteRelease(deps: Pick<ControlDeps, 'steps'>, caller: ControlCaller, input: ReleaseRef & { reason?: string | undefined }): Promise<{ resumed: boolean }> {
-  return promoteNow.invoke(deps.steps, { ...refOnly(input), by: caller.principalArn, ...(input.reason === undefined ? {} : { reason: input.reason }) });
+/**
+ * `promoteRelease`: skips the rest of the current bake (functions/steps/control.ts
+ * promoteNow), the caller as the actor. With `full`, a full promotion through
+ * the one path Slack's "Promote now" takes (functions/approval/promotion.ts
+ * promoteFully): the pending approval (if any) approved and every remaining
+ * step skipped, refused with PromotionNotAllowedError unless the caller is
+ * an allowed principal of each approval it passes, four-eyes included.
+ */
+export async function promoteRelease(
+  deps: Pick<ControlDeps, 'steps' | 'decisions'>,
+  caller: ControlCaller,
+  input: ReleaseRef & { full?: boolean | undefined; reason?: string | undefined },
+): Promise<{ resumed: boolean; full?: true; approval?: PublicApproval }> {
+  const reason = input.reason === undefined ? {} : { reason: input.reason };
+  if (input.full === true) return promoteFully(deps.decisions, { release: refOnly(input), principalArn: caller.principalArn, via: 'api', ...reason });
+  return promoteNow.invoke(deps.steps, { ...refOnly(input), by: caller.principalArn, ...reason });
 }
 
 /** `abortRelease`: traffic back to stable, new fleet removed (functions/steps/control.ts abortRelease), the caller as the actor. */

@@ -57,7 +57,7 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   { id: 'startRelease', method: 'POST', path: `${SERVICE}/releases`, access: 'operate', summary: 'Starts a release of a version' },
   { id: 'getStatus', method: 'GET', path: `${SERVICE}/status`, access: 'read', summary: 'The stable version and fleet, the active release and the lock' },
   { id: 'getRelease', method: 'GET', path: RELEASE, access: 'read', summary: 'One release: status, step, weights, alarms, pending approval, events' },
-  { id: 'promoteRelease', method: 'POST', path: `${RELEASE}/promote`, access: 'operate', summary: 'Skips the rest of the current bake' },
+  { id: 'promoteRelease', method: 'POST', path: `${RELEASE}/promote`, access: 'operate', summary: 'Skips the rest of the current bake; with full, every remaining step (approval policy applies)' },
   { id: 'abortRelease', method: 'POST', path: `${RELEASE}/abort`, access: 'operate', summary: 'Aborts the release: traffic back to stable, new fleet removed' },
   { id: 'rollbackRelease', method: 'POST', path: `${RELEASE}/rollback`, access: 'operate', summary: 'Puts traffic back on the previous fleet while it is still warm' },
   { id: 'rollbackToVersion', method: 'POST', path: `${SERVICE}/rollback`, access: 'operate', summary: 'Releases an earlier version with the expedited rollback plan' },
@@ -124,7 +124,11 @@ export const CONTROL_BODIES = {
     reason: ReasonSchema.optional(),
     commit: z.string().min(1).max(128).optional(),
   }),
-  promoteRelease: z.strictObject({ reason: ReasonSchema.optional() }),
+  promoteRelease: z.strictObject({
+    /** Promote fully: skip every remaining plan step, under the approval policy of each approval it passes. @default false: the rest of the current bake only */
+    full: z.boolean().optional(),
+    reason: ReasonSchema.optional(),
+  }),
   abortRelease: z.strictObject({ reason: ReasonSchema }),
   rollbackRelease: z.strictObject({ reason: ReasonSchema }),
   rollbackToVersion: z.strictObject({ to: VersionSchema.optional(), reason: ReasonSchema }),

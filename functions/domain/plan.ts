@@ -120,3 +120,8 @@ export function approverNames(step: ApprovalStep): string {
 export function stepName(step: PlanStep): string {
   return step.type === 'traffic' ? `traffic ${step.weight}%` : 'approval';
 }
+
+/** The approval steps of a plan after step `index`, with their indexes: what a full promotion from there would pass. */
+export function approvalStepsAfter(plan: Plan, index: number): { readonly index: number; readonly step: ApprovalStep }[] {
+  return plan.steps.flatMap((step, i) => (i > index && step.type === 'approval' ? [{ index: i, step }] : []));
+}

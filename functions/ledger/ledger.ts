@@ -72,6 +72,7 @@ import {
   FleetRefSchema,
   LockSchema,
   OpenApprovalMessageSchema,
+  PromoteFullSchema,
   SlackMessageRefSchema,
   NameSchema,
   ReasonSchema,
@@ -213,6 +214,9 @@ const ClaimRetirementInput = z.object({ ...ReleaseRefShape, stepIndex: z.number(
 export const RETIRE_STEP = 'retire';
 /** The step Finalize records once it has put all traffic on the new fleet, before making it the primary. */
 export const PROMOTE_STEP = 'promote';
+
+const MarkPromoteFullInput = z.object({ ...ReleaseRefShape, promoteFull: PromoteFullSchema.omit({ at: true }) });
+export type MarkPromoteFullInput = z.input<typeof MarkPromoteFullInput>;
 
 const RecordFleetInput = z.object({ ...ReleaseRefShape, fleet: FleetRefSchema });
 export type RecordFleetInput = z.input<typeof RecordFleetInput>;
@@ -657,6 +661,20 @@ export class Ledger {
   public async claimRetirement(raw: ReleaseRef & { stepIndex: number }): Promise<Release> {
     const input = parseInput(ClaimRetirementInput, raw, 'claimRetirement');
     return this.updateActiveRelease(input, 'SET currentStep = :step, updatedAt = :at', { ':step': { index: input.stepIndex, name: RETIRE_STEP } }, ['FINALIZING']);
+  }
+
+  /**
+   * Marks a release for full promotion (functions/approval/promotion.ts): its
+   * next Advance skips the remaining plan steps and hands over to Finalize.
+   * Only while it shifts or waits for an approval; marking it again keeps
+   * the last request (a retried click).
+   *
+   * @throws ReleaseNotActiveError the release is no longer SHIFTING or AWAITING_APPROVAL
+   */
+  public async markPromoteFull(raw: MarkPromoteFullInput): Promise<Release> {
+    const input = parseInput(MarkPromoteFullInput, raw, 'markPromoteFull');
+    const promoteFull = { ...input.promoteFull, at: this.now().toISOString() };
+    return this.updateActiveRelease(input, 'SET promoteFull = :promoteFull, updatedAt = :at', { ':promoteFull': promoteFull }, ['SHIFTING', 'AWAITING_APPROVAL']);
   }
 
   /** Records the release's new fleet once it exists, so a rollback or the reconciler can remove it. */

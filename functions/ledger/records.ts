@@ -103,6 +103,18 @@ export const WaitSchema = z.strictObject({
 });
 export type Wait = z.infer<typeof WaitSchema>;
 
+/** A full promotion asked for: by whom (verified: Slack user id or IAM principal ARN), via which entry point, at which plan step. */
+export const PromoteFullSchema = z.strictObject({
+  by: TextSchema(MAX_PRINCIPAL_LENGTH),
+  via: z.enum(['slack', 'browser', 'api', 'local']),
+  at: z.string(),
+  stepIndex: z.number().int().min(0),
+});
+export type PromoteFull = z.infer<typeof PromoteFullSchema>;
+
+/** The audit event a full promotion records (with the verified actor). */
+export const PROMOTE_FULL_EVENT = 'PROMOTE_FULL';
+
 export const ReleaseSchema = z.object({
   releaseId: ReleaseIdSchema,
   service: NameSchema,
@@ -128,6 +140,12 @@ export const ReleaseSchema = z.object({
   currentStep: StepSchema.optional(),
   weights: WeightsSchema.optional(),
   waiting: WaitSchema.optional(),
+  /**
+   * Set by "Promote now" (functions/approval/promotion.ts `promoteFully`):
+   * the remaining plan steps are skipped and the next Advance hands over to
+   * Finalize. Who asked (verified), how, and at which plan step.
+   */
+  promoteFull: PromoteFullSchema.optional(),
   outcome: z.string().optional(),
   reason: z.string().optional(),
   finishedAt: z.string().optional(),

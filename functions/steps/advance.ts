@@ -3,7 +3,8 @@
  * that timed out baked clean only if nothing fires now); then it takes the
  * next plan step: a traffic step sets the weights, reads them back, records
  * them and asks for a bake; an approval step asks for a decision; past the
- * last step it hands over to Finalize.
+ * last step, or once the release is marked for full promotion ("Promote
+ * now"), it hands over to Finalize.
  */
 import { z } from 'zod';
 import { stepName, weightsFor } from '../domain/plan.js';
@@ -70,6 +71,20 @@ export const advance = defineStep({
         type: 'BAKED',
         message: `step ${String(cursor.stepIndex)} baked with no alarm`,
       });
+    }
+
+    // "Promote now" (functions/approval/promotion.ts): the remaining steps are skipped, straight to Finalize.
+    if (current.promoteFull !== undefined) {
+      const skipped = release.plan.steps.length - cursor.next;
+      await deps.ledger.appendEvent({
+        releaseId: release.releaseId,
+        eventId: 'steps-skipped',
+        type: 'STEPS_SKIPPED',
+        actor: current.promoteFull.by,
+        message: `${String(skipped)} remaining plan step(s) skipped: promote now by ${current.promoteFull.by}`,
+        data: { from: cursor.next, skipped },
+      });
+      return { next: release.plan.steps.length, action: 'finalize' };
     }
 
     const index = cursor.next;

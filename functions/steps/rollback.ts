@@ -56,7 +56,7 @@ const MARK_ATTEMPTS = 3;
  * @throws ReleaseNotActiveError the release is in a status `from` does not allow (e.g. FINALIZING for an abort)
  */
 export async function markRollingBack(
-  deps: StepDeps,
+  deps: Pick<StepDeps, 'ledger'>,
   release: Release,
   request: RollbackRequest,
   actor: string,

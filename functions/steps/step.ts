@@ -133,7 +133,7 @@ export function trafficMoved(release: Release): boolean {
   return (release.weights?.canary ?? 0) > 0 || release.currentStep !== undefined;
 }
 
-export async function requireRelease(deps: StepDeps, ref: ReleaseRef): Promise<Release> {
+export async function requireRelease(deps: Pick<StepDeps, 'ledger'>, ref: ReleaseRef): Promise<Release> {
   const release = await deps.ledger.getRelease(ref);
   if (release === undefined) throw new ReleaseNotFoundError(ref.releaseId);
   return release;

@@ -7,7 +7,7 @@
 import { afterEach } from 'vitest';
 import type { ApprovalEndpointOptions } from '../../functions/approval/endpoint.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
-import { ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_REJECT } from '../../functions/approval/message.js';
+import { ACTION_ABORT, ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_PROMOTE_NOW, ACTION_REJECT } from '../../functions/approval/message.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
 import type { Approval, Release } from '../../functions/ledger/records.js';
 import type { Callbacks } from '../../functions/ports.js';
@@ -63,6 +63,8 @@ export interface HarnessOptions {
   readonly sweepIntervalMs?: number;
   /** The release's trigger. @default author `dana`, started by Slack user {@link DANA} */
   readonly trigger?: Record<string, unknown>;
+  /** The release's plan. @default {@link APPROVAL_PLAN} */
+  readonly plan?: PlanInput;
   /** Wraps the engine's callbacks the endpoint resumes the flow with (e.g. to fail SendTaskSuccess once). */
   readonly callbacks?: (engine: Callbacks) => Callbacks;
 }
@@ -86,7 +88,7 @@ export async function releaseAwaitingApproval(options: HarnessOptions = {}): Pro
   const runtime = await newRuntime({ ...options.runtime, notifier: approvals.notifier });
   const callbacks = options.callbacks?.(runtime.engine.callbacks) ?? runtime.engine.callbacks;
   const server = await approvals.serve({ ledger: runtime.ledger, callbacks, config: runtime.deps.config });
-  const execution = runtime.startRelease(releaseInput('v2', { plan: APPROVAL_PLAN, trigger: options.trigger ?? DANAS_TRIGGER }));
+  const execution = runtime.startRelease(releaseInput('v2', { plan: options.plan ?? APPROVAL_PLAN, trigger: options.trigger ?? DANAS_TRIGGER }));
   const message = await until(() => approvals.stub.messages[0]);
   const approvalId = approvalIdOf(message);
   // The message is recorded on the approval right after it is posted.
@@ -128,7 +130,15 @@ export function hasButtons(message: { blocks: unknown[] }): boolean {
   return message.blocks.some((b) => (b as { type?: string }).type === 'actions');
 }
 
-export type ClickAction = 'approve' | 'reject' | 'open';
+export type ClickAction = 'approve' | 'reject' | 'promote' | 'abort' | 'open';
+
+const ACTION_IDS: Readonly<Record<ClickAction, string>> = {
+  approve: ACTION_APPROVE,
+  reject: ACTION_REJECT,
+  promote: ACTION_PROMOTE_NOW,
+  abort: ACTION_ABORT,
+  open: ACTION_OPEN_PAGE,
+};
 
 /** The body Slack posts for a button click (form-encoded `payload`). */
 export function clickBody(h: ApprovalHarness, action: ClickAction, userId: string, approvalId = h.approvalId): string {
@@ -139,7 +149,7 @@ export function clickBody(h: ApprovalHarness, action: ClickAction, userId: strin
       channel: h.message.channel,
       messageTs: h.message.ts,
       messageText: h.message.text,
-      actionId: action === 'approve' ? ACTION_APPROVE : action === 'reject' ? ACTION_REJECT : ACTION_OPEN_PAGE,
+      actionId: ACTION_IDS[action],
       value: approvalId,
     },
     h.nowSeconds(),
