@@ -4,23 +4,14 @@ import { EventBridgeReleaseEvents } from '../../functions/adapters/aws/eventbrid
 import { notificationsFor, type Notification } from '../../functions/domain/notifications.js';
 import { scenarios, type AwsMocks } from './harness.js';
 import { awsError } from './fixtures.js';
+import { RELEASE_ID, release, rolledBackDetail } from '../notifications/fixture.js';
 
-const RELEASE_ID = '01M8VJ5WDQETQ912ZCSFC5766N';
-
+/** The release's alarm rollback, as the ledger's stream yields it. */
 function rolledBack(): Notification {
-  const base = {
-    releaseId: RELEASE_ID,
-    service: 'checkout',
-    environment: 'prod',
-    version: 'v2',
-    previousVersion: 'v1',
-    createdAt: '2026-12-02T10:00:00.000Z',
-    updatedAt: '2026-12-02T10:05:00.000Z',
-  };
   const [notification] = notificationsFor({
     item: 'release',
-    before: { ...base, status: 'ROLLING_BACK' },
-    after: { ...base, status: 'ROLLED_BACK', outcome: 'ALARM', reason: 'checkout-prod-5xx in ALARM', executionArn: 'arn:aws:states:us-east-1:111122223333:execution:release:x', finishedAt: '2026-12-02T10:06:00.000Z' },
+    before: release('ROLLING_BACK'),
+    after: release('ROLLED_BACK', { outcome: 'ALARM', reason: 'checkout-prod-5xx in ALARM', finishedAt: '2026-12-02T10:06:00.000Z' }),
   });
   if (notification === undefined) throw new Error('no fixture notification');
   return notification;
@@ -40,20 +31,7 @@ export const eventBridgeScenarios = scenarios('EventBridgeReleaseEvents', {
     expect(calls[0]?.args[0].input).toEqual({
       Entries: [{ Source: 'rollgate', DetailType: 'Release Rolled Back', Detail: JSON.stringify(notification.detail), Time: new Date('2026-12-02T10:06:00.000Z') }],
     });
-    expect(JSON.parse(calls[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}')).toEqual({
-      schemaVersion: 1,
-      eventId: `${RELEASE_ID}:release-rolled-back`,
-      service: 'checkout',
-      environment: 'prod',
-      releaseId: RELEASE_ID,
-      version: 'v2',
-      previousVersion: 'v1',
-      status: 'ROLLED_BACK',
-      outcome: 'ALARM',
-      reason: 'checkout-prod-5xx in ALARM',
-      executionArn: 'arn:aws:states:us-east-1:111122223333:execution:release:x',
-      time: '2026-12-02T10:06:00.000Z',
-    });
+    expect(JSON.parse(calls[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}')).toEqual(rolledBackDetail());
   },
 
   'publish on a named bus names it on every entry': async (aws) => {

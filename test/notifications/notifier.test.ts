@@ -1,4 +1,3 @@
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EventBridgeReleaseEvents, putEventsEntries, type PutEvents, type PutEventsEntry, type PutEventsResult } from '../../functions/adapters/aws/eventbridge.js';
@@ -8,27 +7,10 @@ import type { RollgateConfig } from '../../functions/config.js';
 import { notificationsFor, type Notification } from '../../functions/domain/notifications.js';
 import { notificationChannel, notificationMessage, SlackReleaseEvents } from '../../functions/notifications/slack.js';
 import { notify, notificationsOfRecord } from '../../functions/notifications/stream.js';
-import type { Release, Stable } from '../../functions/ledger/records.js';
+import type { Stable } from '../../functions/ledger/records.js';
 import type { ReleaseEvents } from '../../functions/ports.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK } from '../../local/sample-config.js';
-
-const RELEASE_ID = '01M8VJ5WDQETQ912ZCSFC5766N';
-const PK = 'SVC#checkout#prod';
-
-function release(status: Release['status'], extra: Partial<Release> = {}): Release {
-  return {
-    releaseId: RELEASE_ID,
-    service: 'checkout',
-    environment: 'prod',
-    version: 'v2',
-    previousVersion: 'v1',
-    trigger: { source: 'cli' },
-    status,
-    createdAt: '2026-12-02T10:00:00.000Z',
-    updatedAt: '2026-12-02T10:05:00.000Z',
-    ...extra,
-  };
-}
+import { PK, RELEASE_ID, release, streamRecord } from './fixture.js';
 
 const STABLE_V1: Stable = { service: 'checkout', environment: 'prod', version: 'v1', fleet: { kind: 'ecs-task-set', id: 'ts-1', targetGroup: 'tg-blue' }, updatedAt: '2026-12-01T00:00:00.000Z' };
 const STABLE_V2: Stable = {
@@ -41,21 +23,14 @@ const STABLE_V2: Stable = {
 };
 
 let sequence = 0;
-function streamRecord(sk: string, before: object | undefined, after: object | undefined): DynamoDBRecord {
-  sequence += 1;
-  const image = (item: object | undefined) => (item === undefined ? undefined : (marshall({ pk: PK, sk, ...item }, { removeUndefinedValues: true }) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage']));
-  return {
-    eventID: `e${String(sequence)}`,
-    eventName: before === undefined ? 'INSERT' : after === undefined ? 'REMOVE' : 'MODIFY',
-    dynamodb: { Keys: { pk: { S: PK }, sk: { S: sk } }, OldImage: image(before), NewImage: image(after), SequenceNumber: String(sequence).padStart(21, '0') },
-  };
-}
+/** The next stream record of the item `sk`. */
+const record = (sk: string, before: object | undefined, after: object | undefined): DynamoDBRecord => streamRecord(++sequence, sk, before, after);
 
-const started = streamRecord(`REL#${RELEASE_ID}`, undefined, release('PENDING'));
-const progress = streamRecord(`REL#${RELEASE_ID}`, release('PENDING'), release('DEPLOYING'));
-const promoted = streamRecord('STABLE', STABLE_V1, STABLE_V2);
-const succeeded = streamRecord(`REL#${RELEASE_ID}`, release('FINALIZING'), release('SUCCEEDED', { outcome: 'PROMOTED', reason: 'v2 promoted after 3 plan steps' }));
-const eventItem = streamRecord('EVT#2026-12-02T10:00:00.000Z#x', undefined, { type: 'STARTED' });
+const started = record(`REL#${RELEASE_ID}`, undefined, release('PENDING'));
+const progress = record(`REL#${RELEASE_ID}`, release('PENDING'), release('DEPLOYING'));
+const promoted = record('STABLE', STABLE_V1, STABLE_V2);
+const succeeded = record(`REL#${RELEASE_ID}`, release('FINALIZING'), release('SUCCEEDED', { outcome: 'PROMOTED', reason: 'v2 promoted after 3 plan steps' }));
+const eventItem = record('EVT#2026-12-02T10:00:00.000Z#x', undefined, { type: 'STARTED' });
 
 class RecordingSink implements ReleaseEvents {
   public readonly published: Notification[] = [];
@@ -80,7 +55,7 @@ describe('stream records to notifications', () => {
   });
 
   it('a malformed release image fails the record naming the item', () => {
-    const broken = streamRecord(`REL#${RELEASE_ID}`, undefined, { releaseId: 'not-a-ulid' });
+    const broken = record(`REL#${RELEASE_ID}`, undefined, { releaseId: 'not-a-ulid' });
     expect(() => notificationsOfRecord(broken)).toThrow(expect.objectContaining({ name: 'CorruptRecordError', message: expect.stringContaining(`${PK} REL#${RELEASE_ID}`) as string }) as Error);
   });
 

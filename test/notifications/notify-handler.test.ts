@@ -7,7 +7,6 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,37 +14,9 @@ import type { RollgateConfigInput } from '../../functions/config.js';
 import { ENV } from '../../functions/handlers/environment.js';
 import type { Release } from '../../functions/ledger/records.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK } from '../../local/sample-config.js';
+import { RELEASE_ID, release, rolledBackDetail, streamRecord } from './fixture.js';
 
-const RELEASE_ID = '01M8VJ5WDQETQ912ZCSFC5766N';
-const PK = 'SVC#checkout#prod';
-const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:release:x';
-
-function release(status: Release['status'], extra: Partial<Release> = {}): Release {
-  return {
-    releaseId: RELEASE_ID,
-    service: 'checkout',
-    environment: 'prod',
-    version: 'v2',
-    previousVersion: 'v1',
-    trigger: { source: 'cli' },
-    status,
-    executionArn: EXECUTION,
-    createdAt: '2026-12-02T10:00:00.000Z',
-    updatedAt: '2026-12-02T10:05:00.000Z',
-    ...extra,
-  };
-}
-
-function record(sequence: number, before: Release | undefined, after: Release): DynamoDBRecord {
-  const image = (item: Release | undefined) =>
-    item === undefined ? undefined : (marshall({ pk: PK, sk: `REL#${RELEASE_ID}`, ...item }, { removeUndefinedValues: true }) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage']);
-  return {
-    eventID: `e${String(sequence)}`,
-    eventName: before === undefined ? 'INSERT' : 'MODIFY',
-    eventSource: 'aws:dynamodb',
-    dynamodb: { Keys: { pk: { S: PK }, sk: { S: `REL#${RELEASE_ID}` } }, OldImage: image(before), NewImage: image(after), SequenceNumber: String(sequence).padStart(21, '0'), StreamViewType: 'NEW_AND_OLD_IMAGES' },
-  };
-}
+const record = (sequence: number, before: Release | undefined, after: Release): DynamoDBRecord => streamRecord(sequence, `REL#${RELEASE_ID}`, before, after);
 
 const STARTED = record(1, undefined, release('PENDING'));
 const PROGRESS = record(2, release('PENDING'), release('DEPLOYING'));
@@ -102,20 +73,7 @@ describe('Notifier handler', () => {
       ['rollgate', 'Release Rolled Back'],
     ]);
     expect(entries.every((e) => e?.EventBusName === undefined)).toBe(true);
-    expect(JSON.parse(entries[1]?.Detail ?? '{}')).toEqual({
-      schemaVersion: 1,
-      eventId: `${RELEASE_ID}:release-rolled-back`,
-      service: 'checkout',
-      environment: 'prod',
-      releaseId: RELEASE_ID,
-      version: 'v2',
-      previousVersion: 'v1',
-      status: 'ROLLED_BACK',
-      outcome: 'ALARM',
-      reason: 'checkout-prod-5xx in ALARM',
-      executionArn: EXECUTION,
-      time: '2026-12-02T10:06:00.000Z',
-    });
+    expect(JSON.parse(entries[1]?.Detail ?? '{}')).toEqual(rolledBackDetail());
     expect(slackCalls).toEqual([]);
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toEqual([]);
   });
