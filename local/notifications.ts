@@ -206,6 +206,8 @@ interface ShardCursor {
   /** A record that failed: read again from it. */
   retryAt: string | undefined;
   attempts: number;
+  /** Reads of the shard that failed in a row (an expired or trimmed iterator, DynamoDB Local busy). */
+  readFailures: number;
   closed: boolean;
 }
 
@@ -279,7 +281,7 @@ export class LocalStreamNotifier {
       if (parent !== undefined && this.cursors.get(parent)?.closed === false) continue;
       read += await this.read(shardId, cursor);
     }
-    if (read > 0 || [...this.cursors.values()].some((c) => c.retryAt !== undefined)) return;
+    if (read > 0 || [...this.cursors.values()].some((c) => c.retryAt !== undefined || c.readFailures > 0)) return;
     for (const waiter of this.idleWaiters.filter((w) => w.since < round)) {
       this.idleWaiters.splice(this.idleWaiters.indexOf(waiter), 1);
       waiter.resolve();
@@ -291,7 +293,7 @@ export class LocalStreamNotifier {
     for (const shard of await this.options.api.shards(this.options.streamArn)) {
       if (this.cursors.has(shard.ShardId)) continue;
       this.parents.set(shard.ShardId, shard.ParentShardId);
-      const cursor: ShardCursor = { iterator: undefined, checkpoint: undefined, retryAt: undefined, attempts: 0, closed: false };
+      const cursor: ShardCursor = { iterator: undefined, checkpoint: undefined, retryAt: undefined, attempts: 0, readFailures: 0, closed: false };
       this.cursors.set(shard.ShardId, cursor);
       // Only the shards there at the start begin at `from`: a shard found later holds changes made since, all new.
       if (!first || this.options.from === 'TRIM_HORIZON') continue;
@@ -316,10 +318,16 @@ export class LocalStreamNotifier {
     try {
       ({ records, next } = await this.options.api.records(await this.iteratorOf(shardId, cursor), BATCH_SIZE));
     } catch (error) {
-      // An expired or trimmed iterator: fetched again from the checkpoint next round.
+      // An expired or trimmed iterator: fetched again from the checkpoint next round. As Lambda's
+      // event source mapping, a read that fails now and then is retried quietly; one that keeps
+      // failing is reported.
       cursor.iterator = undefined;
+      cursor.readFailures += 1;
+      if (cursor.readFailures < MAX_RETRIES) return 0;
+      cursor.readFailures = 0;
       throw error;
     }
+    cursor.readFailures = 0;
     cursor.retryAt = undefined;
     if (records.length > 0) {
       const out = await notify({ sinks: this.options.sinks, onError: (error) => { this.options.onError(error); } }, { Records: records });

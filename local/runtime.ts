@@ -244,7 +244,7 @@ export class LocalRuntime {
     const config = parseConfig(options.config ?? SAMPLE_CONFIG);
     const client = localDynamoClient(options.dynamodbEndpoint);
     const tableName = options.tableName ?? `rollgate-ledger-${Math.random().toString(36).slice(2, 10)}`;
-    const { created } = await openOrCreateLedgerTable(client, tableName);
+    const { created } = await openOrCreateLedgerTable(client, tableName, { stream: options.notifications === true });
     const ledgerClient = options.ledgerEndpoint === undefined ? client : localDynamoClient(options.ledgerEndpoint);
     const ledger = new Ledger({ client: ledgerDocumentClient(ledgerClient), tableName });
     const cloud = new SimulatedCloud(options.cloud);

@@ -2,10 +2,14 @@
 import type { ReleaseDetail, ReleaseView } from '../commands/responses.js';
 import { duration, fields, time, weights } from './text.js';
 
-/** `step 2 (canary-25)`, or undefined before the first step. */
+/**
+ * `step 1 (canary-25)`, or undefined before the first step. Counted from 0,
+ * as the plan's array, the ledger's messages ("in ALARM at step 0") and the
+ * errors ("plan step 3") count them.
+ */
 export function stepOf(release: ReleaseView): string | undefined {
   const step = release.currentStep;
-  return step === undefined ? undefined : `${String(step.index + 1)} (${step.name})`;
+  return step === undefined ? undefined : `${String(step.index)} (${step.name})`;
 }
 
 /** Who started it: the verified principal, else the trigger's source. */

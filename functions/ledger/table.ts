@@ -49,9 +49,10 @@ export const LEDGER_TABLE: LedgerTableDefinition = {
 
 /**
  * The CreateTable request for the ledger (on-demand, same keys, index and
- * stream as the deployed table). Used by the local runtime and the tests.
+ * stream as the deployed table; `stream: false` leaves the stream out). Used
+ * by the local runtime and the tests.
  */
-export function ledgerCreateTableInput(tableName: string): CreateTableCommandInput {
+export function ledgerCreateTableInput(tableName: string, options: { readonly stream?: boolean } = {}): CreateTableCommandInput {
   const { partitionKey, sortKey, recentReleasesIndex: gsi } = LEDGER_TABLE;
   return {
     TableName: tableName,
@@ -74,6 +75,6 @@ export function ledgerCreateTableInput(tableName: string): CreateTableCommandInp
         Projection: { ProjectionType: 'ALL' },
       },
     ],
-    StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER_TABLE.streamViewType },
+    ...(options.stream === false ? {} : { StreamSpecification: { StreamEnabled: true, StreamViewType: LEDGER_TABLE.streamViewType } }),
   };
 }

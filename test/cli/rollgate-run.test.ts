@@ -75,7 +75,7 @@ describe('rollgate watch on a terminal', () => {
       [
         `release ${RELEASE_ID}  checkout/prod  v41 -> v42`,
         'status:   SHIFTING',
-        'step:     1 (canary-10)',
+        'step:     0 (canary-10)',
         'weights:  stable 90% / canary 10%',
         'bake:     2m05s left',
         'alarms:   checkout-5xx OK',

@@ -151,7 +151,7 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
     expect(lines).toContain('stable:  v41 on ecs-svc/111 since 2026-12-01 10:00:00');
     expect(lines).toContain(`lock:    held by ${RELEASE_ID} (lease until 2026-12-02 15:00:00)`);
     expect(lines).toContain('status:    AWAITING_APPROVAL');
-    expect(lines).toContain('step:      2 (canary-25)');
+    expect(lines).toContain('step:      1 (canary-25)');
     expect(lines).toContain('weights:   stable 75% / canary 25%');
     expect(lines).toContain(`approval:  waiting: rollgate approve ${APPROVAL_ID}`);
     expect(lines).toContain('alarms:    checkout-5xx OK, checkout-p99 INSUFFICIENT_DATA');
@@ -261,8 +261,8 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
     const lines = succeeded.stdout.trimEnd().split('\n').map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}/, ''));
     expect(lines).toEqual([
       `DEPLOYING${shown}`,
-      `SHIFTING  step 1 (canary-10)  stable 90% / canary 10%${shown}`,
-      `AWAITING_APPROVAL  step 2 (approve)  stable 90% / canary 10%  approval ${APPROVAL_ID}${shown}`,
+      `SHIFTING  step 0 (canary-10)  stable 90% / canary 10%${shown}`,
+      `AWAITING_APPROVAL  step 1 (approve)  stable 90% / canary 10%  approval ${APPROVAL_ID}${shown}`,
       `SUCCEEDED  stable 0% / canary 100%${shown}`,
       `${RELEASE_ID} SUCCEEDED: promoted`,
     ]);

@@ -70,7 +70,7 @@ export function releaseInput(version: string, overrides: Record<string, unknown>
 export { STEP_FUNCTIONS };
 
 /** Resolves once `check` returns something other than undefined (polling every 5 ms), or fails after `ms`. */
-export async function until<T>(check: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
+export async function until<T>(check: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();

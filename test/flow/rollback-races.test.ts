@@ -138,6 +138,7 @@ async function violations(runtime: LocalRuntime, ended: string, rolledBack: Roll
 }
 
 describe('a rollback on request at a random moment of a release', () => {
-  // The rounds are not all alike: rollbacks before promotion, during the termination wait, and too late for a release that shipped.
-  raceBatches({ rounds: ROUNDS, firstSeed: FIRST_SEED, parallel: PARALLEL, perTest: ROUNDS_PER_TEST, minKinds: 3, roundOf, describe: describeRound, run: runRound });
+  // The rounds are not all alike: rollbacks before promotion, during the termination wait, and too late for a release that shipped;
+  // on a loaded machine the flow outruns the early rollbacks, so at least two of those (each has its deterministic test in rollback-to.test.ts).
+  raceBatches({ rounds: ROUNDS, firstSeed: FIRST_SEED, parallel: PARALLEL, perTest: ROUNDS_PER_TEST, minKinds: 2, roundOf, describe: describeRound, run: runRound });
 });
