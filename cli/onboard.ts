@@ -24,7 +24,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { awsClientConfig } from '../functions/adapters/aws/errors.js';
+import { awsClientConfig } from '../functions/adapters/aws/client-config.js';
 import { findService, parseConfig, type RollgateConfig, type ServiceConfig } from '../functions/config.js';
 import { versionProblem } from '../functions/domain/version.js';
 import { InvalidInputError, RollgateError } from '../functions/errors.js';

@@ -6,7 +6,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { advance } from '../steps/advance.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 

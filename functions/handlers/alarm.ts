@@ -8,7 +8,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import { alarmHandler } from '../steps/alarm.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';

@@ -5,7 +5,7 @@
  * Dependencies are built once per container, at cold start; both Slack secrets (bot token, signing) are read then too, and cached.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import { ApprovalEndpoint } from '../approval/endpoint.js';
 import { createApprovalFunctionUrlHandler } from '../approval/function-url.js';

@@ -8,7 +8,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import type { Context } from 'aws-lambda';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import type { SweepResult } from '../approval/decisions.js';
 import { SlackApprovalNotifier } from '../approval/slack-notifier.js';

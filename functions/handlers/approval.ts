@@ -5,7 +5,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SlackApprovalNotifier } from '../approval/slack-notifier.js';
 import { approvalChannel, fourEyesFor } from '../config.js';
 import { approval } from '../steps/wait.js';

@@ -8,7 +8,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AsgFleet } from '../adapters/aws/asg-fleet.js';
 import { EcsFleet } from '../adapters/aws/ecs-fleet.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import type { RollgateConfig } from '../config.js';
 import type { Fleet } from '../ports.js';
 import type { StepDeps } from '../steps/step.js';

@@ -6,7 +6,7 @@
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnReleaseStarter, type StartOutcome } from '../adapters/aws/sfn-release-starter.js';
 import { releasesFor } from './build-events.js';
 import { configFromEnvironment, ENV, readEnvironment } from './environment.js';

@@ -4,7 +4,7 @@
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EcsMigrator } from '../adapters/aws/ecs-migrator.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { checkMigration } from '../steps/migration.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 

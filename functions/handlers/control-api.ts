@@ -17,7 +17,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import { CloudWatchMetrics } from '../adapters/aws/cloudwatch-metrics.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import { SfnExecutions } from '../adapters/aws/sfn-executions.js';
 import { SfnReleaseStarter } from '../adapters/aws/sfn-release-starter.js';

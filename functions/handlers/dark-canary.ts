@@ -4,7 +4,7 @@
  */
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { HttpSmokeChecker } from '../adapters/http/smoke-checker.js';
 import { darkCanary } from '../steps/dark-canary.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';

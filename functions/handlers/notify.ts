@@ -8,7 +8,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { EventBridgeReleaseEvents } from '../adapters/aws/eventbridge.js';
 import { errorName } from '../approval/decisions.js';
 import { SlackReleaseEvents } from '../notifications/slack.js';

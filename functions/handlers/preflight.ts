@@ -4,7 +4,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { preflight } from '../steps/preflight.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 

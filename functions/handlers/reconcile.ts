@@ -5,7 +5,7 @@
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnExecutions } from '../adapters/aws/sfn-executions.js';
 import { reconcile } from '../steps/reconcile.js';
 import { awsFleets } from './aws-fleets.js';

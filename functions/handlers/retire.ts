@@ -3,7 +3,7 @@
  * Dependencies are built once per container, at cold start.
  */
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { retire } from '../steps/finalize.js';
 import { awsFleets } from './aws-fleets.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';

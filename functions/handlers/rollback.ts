@@ -6,7 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { EcsMigrator } from '../adapters/aws/ecs-migrator.js';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { rollback } from '../steps/rollback.js';
 import { awsFleets } from './aws-fleets.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';

@@ -12,7 +12,7 @@
  * and fails with the error, rather than the whole function failing to start.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { awsClientConfig } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SlackBotTokenSecret } from '../adapters/aws/secrets-manager.js';
 import { SlackWebApi } from '../adapters/slack/web-api.js';
 import { errorName } from '../approval/decisions.js';

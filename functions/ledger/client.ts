@@ -6,7 +6,8 @@
  */
 import { TransactionCanceledException, type DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsClientConfig, toDomainError } from '../adapters/aws/errors.js';
+import { toDomainError } from '../adapters/aws/errors.js';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { CloudProviderUnavailableError, LedgerUnavailableError, type RollgateError } from '../errors.js';
 
 /**

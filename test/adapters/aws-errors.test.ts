@@ -1,7 +1,8 @@
 import { ECSServiceException, TaskSetNotFoundException } from '@aws-sdk/client-ecs';
 import { SFNServiceException } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { awsClientConfig, callAws, toDomainError } from '../../functions/adapters/aws/errors.js';
+import { callAws, toDomainError } from '../../functions/adapters/aws/errors.js';
+import { awsClientConfig } from '../../functions/adapters/aws/client-config.js';
 import { CloudProviderError, FleetNotFoundError, TrafficConfigError } from '../../functions/errors.js';
 
 describe('AWS SDK errors become named rollgate errors', () => {

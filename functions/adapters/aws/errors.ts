@@ -1,17 +1,9 @@
 /**
  * One translation from AWS SDK v3 errors to rollgate's named errors, shared by
- * every AWS adapter, plus the client configuration that retries the transient
- * ones before an adapter ever sees them.
+ * every AWS adapter (the SDK's own retries of transient ones are in
+ * ./client-config.ts).
  */
 import { CloudProviderError, CloudProviderUnavailableError, RollgateError } from '../../errors.js';
-
-/**
- * Client configuration for every AWS SDK client the handlers build at module
- * scope: throttling, 5xx and network errors are retried with backoff by the
- * SDK itself, with client-side rate limiting in 'adaptive' mode.
- * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
- */
-export const awsClientConfig = { maxAttempts: 5, retryMode: 'adaptive' } as const;
 
 /** What an SDK v3 service exception carries (a `ServiceException` from smithy). */
 export interface AwsServiceError {
