@@ -7,6 +7,7 @@
  * router while a canary (v3, 5xx on 20 %) takes half the traffic; watch
  * shows what the router saw, per version.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Release } from '../../functions/ledger/records.js';
 import type { LocalRuntime } from '../../local/runtime.js';
@@ -52,6 +53,11 @@ describe('rollgate --local versions and watch traffic, with real requests throug
       const current: Release | undefined = (await runtime.ledger.listReleases(CHECKOUT)).items[0];
       return current?.waiting?.kind === 'BAKE' && current.weights?.canary === 50 && runtime.stepsRunning === 0 ? current : undefined;
     }, 30_000);
+
+    // The control API counts a release's traffic from its first whole period on (the blue and green target
+    // groups served the release before it in the partial one): the requests go after that period began.
+    const firstWholePeriod = Math.ceil(Date.parse(baking.createdAt) / 1000) * 1000;
+    if (Date.now() < firstWholePeriod) await sleep(firstWholePeriod - Date.now());
 
     const statuses: (number | null)[] = [];
     for (let i = 0; i < REQUESTS; i++) statuses.push((await httpGet(`${http.routerUrl('checkout/prod')}/`, {}, 5_000)).status);
