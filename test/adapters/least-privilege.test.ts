@@ -264,10 +264,12 @@ describe('least privilege of the AWS adapters, per port method', () => {
     // RunInstances: only from a tagged launch template, and the launched resources only through a launch template.
     expect(conditionsOf('ec2:RunInstances')).toEqual([resourceTag, { ArnLike: { 'ec2:LaunchTemplate': 'arn:aws:ec2:us-east-1:111122223333:launch-template/*' } }]);
     expect(conditionsOf('ecs:RunTask')).toEqual([{ ArnLike: { 'ecs:cluster': 'arn:aws:ecs:us-east-1:111122223333:cluster/*' }, ...requestTag }]);
+    // A role's tags are its iam:ResourceTag (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html).
+    const roleTag = { Null: { 'iam:ResourceTag/rollgate:service': 'false' } };
     expect(conditionsOf('iam:PassRole')).toEqual([
-      { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTag },
-      { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, ...resourceTag },
-      { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTag },
+      { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...roleTag },
+      { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, ...roleTag },
+      { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...roleTag },
     ]);
   });
 

@@ -101,7 +101,7 @@ export const ASG_FLEET_IAM: readonly IamGrant<AsgFleetIamScope>[] = [
     actions: ['iam:PassRole'],
     checkedDuring: ['autoscaling:CreateAutoScalingGroup'],
     resources: (s, e) => (s.passesRoles ? [`arn:${e.partition}:iam::${e.account}:role/*`] : []),
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, ...resourceTagged() }),
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, ...resourceTagged(`iam:ResourceTag/${SERVICE_TAG}`) }),
     why: `a launch template with an instance profile passes its role (${SAR.launchTemplates}); only roles tagged ${SERVICE_TAG}, only to EC2: ${SAR.iam} ${SAR.iamTags}`,
   },
 ];

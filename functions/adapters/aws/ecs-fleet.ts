@@ -78,7 +78,7 @@ export const ECS_FLEET_IAM: readonly IamGrant<EcsFleetIamScope>[] = [
     actions: ['iam:PassRole'],
     checkedDuring: ['ecs:RegisterTaskDefinition', 'ecs:CreateTaskSet'],
     resources: (s, e) => (s.passesRoles ? [`arn:${e.partition}:iam::${e.account}:role/*`] : []),
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTagged() }),
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTagged(`iam:ResourceTag/${SERVICE_TAG}`) }),
     why: `a task definition with task/execution roles passes them to ECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html); only roles tagged ${SERVICE_TAG}, only to ECS tasks: ${SAR.iam} ${SAR.iamTags}`,
   },
   {

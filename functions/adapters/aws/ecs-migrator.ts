@@ -72,7 +72,7 @@ export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
     actions: ['iam:PassRole'],
     checkedDuring: ['ecs:RegisterTaskDefinition', 'ecs:RunTask'],
     resources: (s, e) => (s.passesRoles ? [`arn:${e.partition}:iam::${e.account}:role/*`] : []),
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTagged() }),
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTagged(`iam:ResourceTag/${SERVICE_TAG}`) }),
     why: `running a task definition with task/execution roles passes them to ECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html); only roles tagged ${SERVICE_TAG}, only to ECS tasks: ${SAR.iam} ${SAR.iamTags}`,
   },
 ];

@@ -96,7 +96,7 @@ export function serviceTag(service: string): { Key: string; Value: string } {
 
 /**
  * The resource carries {@link SERVICE_TAG}, with any value: `aws:ResourceTag/rollgate:service`
- * (or a service's own key, `autoscaling:ResourceTag/...`) is not null.
+ * (or a service's own key, `autoscaling:ResourceTag/...`, `iam:ResourceTag/...` for a role) is not null.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
  */
 export function resourceTagged(key = `aws:ResourceTag/${SERVICE_TAG}`): IamConditions {
