@@ -30,7 +30,8 @@ import { versionProblem } from '../functions/domain/version.js';
 import { InvalidInputError, RollgateError } from '../functions/errors.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
 import { Ledger } from '../functions/ledger/ledger.js';
-import type { FleetRef, Stable } from '../functions/ledger/records.js';
+import type { FleetRef } from '../functions/domain/fleet.js';
+import type { Stable } from '../functions/domain/stable.js';
 import { SAMPLE_CONFIG } from '../local/sample-config.js';
 
 export const USAGE = `usage: npm run onboard -- --table <name> --service <name> --environment <name> --version <version>

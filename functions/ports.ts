@@ -7,7 +7,8 @@
  * repeated with the same input converges on the same state and never makes a
  * second fleet, task, rule or migration.
  */
-import type { FleetRef, Weights } from './ledger/records.js';
+import type { FleetRef } from './domain/fleet.js';
+import type { Weights } from './domain/weights.js';
 import type { Notification } from './domain/notifications.js';
 
 export type { FleetRef, Weights };
@@ -286,4 +287,12 @@ export interface TrafficMetrics {
 export interface ReleaseEvents {
   /** Delivers every notification, or throws (a retryable error) so the caller retries them all. */
   publish(notifications: readonly Notification[]): Promise<void>;
+}
+
+// ───────────────────────────── Ledger ─────────────────────────────
+
+/** One page of a listing; pass `cursor` back to get the next page. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor?: string;
 }

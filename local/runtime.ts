@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
 import { Ledger } from '../functions/ledger/ledger.js';
-import type { FleetRef } from '../functions/ledger/records.js';
+import type { FleetRef } from '../functions/domain/fleet.js';
 import type { AlarmSource, Notifier } from '../functions/ports.js';
 import { advance } from '../functions/steps/advance.js';
 import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';

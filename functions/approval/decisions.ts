@@ -24,7 +24,8 @@ import {
 import type { Ledger } from '../ledger/ledger.js';
 import { approvalStepsAfter, PlanSchema } from '../domain/plan.js';
 import { BEFORE_PROMOTION } from '../domain/status.js';
-import { PROMOTE_FULL_EVENT, type Approval, type Release, type ReleaseRef } from '../ledger/records.js';
+import { PROMOTE_FULL_EVENT, type Release, type ReleaseRef } from '../domain/release.js';
+import type { Approval } from '../domain/approval.js';
 import { abortBeforePromotion } from '../steps/control.js';
 import type { Callbacks, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';

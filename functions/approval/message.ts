@@ -9,7 +9,8 @@
  */
 import { cutBetweenGraphemes } from '../domain/text.js';
 import { PlanSchema } from '../domain/plan.js';
-import type { Approval, Release } from '../ledger/records.js';
+import type { Approval } from '../domain/approval.js';
+import type { Release } from '../domain/release.js';
 import type { SlackBlock } from '../adapters/slack/web-api.js';
 import type { ApprovalRequest } from '../ports.js';
 import { approversRequired } from './policy.js';

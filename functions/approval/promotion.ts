@@ -17,7 +17,7 @@
  */
 import { PlanSchema, approvalStepsAfter } from '../domain/plan.js';
 import { PromotionNotAllowedError, ReleaseNotActiveError, ReleaseNotFoundError, TaskAlreadyClosedError } from '../errors.js';
-import { PROMOTE_FULL_EVENT, type ReleaseRef } from '../ledger/records.js';
+import { PROMOTE_FULL_EVENT, type ReleaseRef } from '../domain/release.js';
 import { decide, type DecideRequest, type DecisionDeps, type PublicApproval } from './decisions.js';
 import { authorizeFullPromotion, deciderId, type Decider } from './policy.js';
 

@@ -64,42 +64,40 @@ import {
 } from '../errors.js';
 import { MAX_REASON_LENGTH } from '../domain/text.js';
 import { parseInput } from '../validation.js';
+import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema } from '../domain/fields.js';
+import { FleetRefSchema } from '../domain/fleet.js';
+import { WeightsSchema } from '../domain/weights.js';
+import { PlanSchema } from '../domain/plan.js';
 import {
-  ActorSchema,
-  ApprovalSchema,
-  ApproversSchema,
-  DecisionSchema,
-  FleetRefSchema,
   LockSchema,
-  OpenApprovalMessageSchema,
   PromoteFullSchema,
-  SlackMessageRefSchema,
-  NameSchema,
-  ReasonSchema,
-  ReleaseEventSchema,
-  ReleaseIdSchema,
   ReleaseRefShape,
   ReleaseSchema,
   ReleaseStatusSchema,
   RollbackCauseSchema,
-  StableSchema,
   StepSchema,
   TerminalStatusSchema,
   TriggerSchema,
-  VersionSchema,
   WaitSchema,
-  WeightsSchema,
+  RETIRE_STEP,
+  type Lock,
+  type Release,
+  type ReleaseRef,
+} from '../domain/release.js';
+import { ReleaseEventSchema, type ReleaseEvent } from '../domain/release-event.js';
+import { StableSchema, stableVersionOf, type Stable } from '../domain/stable.js';
+import {
+  ApprovalSchema,
+  ApproversSchema,
+  DecisionSchema,
+  OpenApprovalMessageSchema,
+  SlackMessageRefSchema,
   type Approval,
   type Decision,
   type Endorsement,
-  type Lock,
   type OpenApprovalMessage,
-  type Page,
-  type Release,
-  type ReleaseEvent,
-  type ReleaseRef,
-  type Stable,
-} from './records.js';
+} from '../domain/approval.js';
+import type { Page } from '../ports.js';
 import { LEDGER_TABLE } from './table.js';
 
 const PK = LEDGER_TABLE.partitionKey.name;
@@ -147,7 +145,7 @@ const StartReleaseInput = z.strictObject({
   version: VersionSchema,
   previousVersion: VersionSchema.optional(),
   trigger: TriggerSchema,
-  plan: z.unknown().optional(),
+  plan: PlanSchema.optional(),
   executionArn: z.string().min(1).max(2048).optional(),
   stableFleet: FleetRefSchema.optional(),
   canaryTargetGroup: z.string().min(1).max(2048).optional(),
@@ -210,10 +208,6 @@ export type ProgressInput = z.input<typeof ProgressInput>;
 
 const ClaimRetirementInput = z.object({ ...ReleaseRefShape, stepIndex: z.number().int().min(0) });
 
-/** The current step's name once Retire has claimed a release (see {@link Ledger.claimRetirement}). */
-export const RETIRE_STEP = 'retire';
-/** The step Finalize records once it has put all traffic on the new fleet, before making it the primary. */
-export const PROMOTE_STEP = 'promote';
 
 const MarkPromoteFullInput = z.object({ ...ReleaseRefShape, promoteFull: PromoteFullSchema.omit({ at: true }) });
 export type MarkPromoteFullInput = z.input<typeof MarkPromoteFullInput>;
@@ -1417,11 +1411,6 @@ export class Ledger {
       `${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
     );
   }
-}
-
-/** The version, fleet and release of a stable record, without its history. */
-function stableVersionOf(stable: { version: string; fleet: Stable['fleet']; releaseId?: string | undefined }): NonNullable<Stable['previous']> {
-  return { version: stable.version, fleet: stable.fleet, ...(stable.releaseId === undefined ? {} : { releaseId: stable.releaseId }) };
 }
 
 /** The update of a status change: the reason replaces the last one, the cause is set with ROLLING_BACK. */

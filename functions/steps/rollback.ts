@@ -14,8 +14,8 @@ import { ACTIVE_STATUSES, isTerminalStatus, type ReleaseStatus } from '../domain
 import { storableReason } from '../domain/text.js';
 import { rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../domain/verdict.js';
 import { FleetNotFoundError, LockNotOwnedError, NoLiveFleetError, ReleaseNotActiveError, StaleStatusError } from '../errors.js';
-import { PROMOTE_STEP } from '../ledger/ledger.js';
-import type { FleetRef, Release } from '../ledger/records.js';
+import type { FleetRef } from '../domain/fleet.js';
+import { PROMOTE_STEP, type Release } from '../domain/release.js';
 import type { Fleet, FleetTarget } from '../ports.js';
 import { setAndVerifyWeights } from './advance.js';
 import { stopMigration } from './migration.js';

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
 import { Ledger } from '../../functions/ledger/ledger.js';
-import type { Approval, Release } from '../../functions/ledger/records.js';
+import type { Approval } from '../../functions/domain/approval.js';
+import type { Release } from '../../functions/domain/release.js';
 import { localDynamoClient } from '../../local/ledger-table.js';
 import { inject } from 'vitest';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, until } from '../flow/flow-fixture.js';

@@ -24,7 +24,7 @@ import { ACTION_APPROVE } from '../../functions/approval/message.js';
 import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, ENV } from '../../functions/handlers/environment.js';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
 import { Ledger } from '../../functions/ledger/ledger.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { ALL_FUNCTIONS } from '../../infra/functions.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
 import { CHECKOUT_SERVICE, SAMPLE_SLACK } from '../../local/sample-config.js';

@@ -5,7 +5,7 @@ import {
   ApprovalNotFoundError,
 } from '../../functions/errors.js';
 import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { ManualClock, newLedger, startInput } from './ledger-fixture.js';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAeMOCK-task-token';

@@ -17,7 +17,7 @@ import {
   WaitTokenMismatchError,
 } from '../../functions/errors.js';
 import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { newLedger, startInput } from './ledger-fixture.js';
 
 /** The cause a transition to ROLLING_BACK must carry. */
