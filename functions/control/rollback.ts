@@ -43,7 +43,7 @@ import {
   StaleStatusError,
   TaskAlreadyClosedError,
 } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Ledger } from '../ports.js';
 import { MAX_PRINCIPAL_LENGTH, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema } from '../domain/fields.js';
 import { RETIRE_STEP, type Release } from '../domain/release.js';
 import { setAndVerifyWeights } from '../steps/advance.js';

@@ -10,7 +10,6 @@ import { findService } from '../config.js';
 import { PlanSchema } from '../domain/plan.js';
 import type { ActiveStatus, ReleaseStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, ReleaseNotFoundError, RollbackRequestedError, StaleStatusError } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
 import { FleetRefSchema } from '../domain/fleet.js';
 import type { Release, ReleaseRef } from '../domain/release.js';
 import type {
@@ -19,6 +18,7 @@ import type {
   Executions,
   Fleet,
   FleetTarget,
+  Ledger,
   Migrator,
   Notifier,
   SmokeChecker,

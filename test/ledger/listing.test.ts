@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCursorError } from '../../functions/errors.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Page } from '../../functions/ports.js';
+import type { Ledger, Page } from '../../functions/ports.js';
 import type { Release } from '../../functions/domain/release.js';
 import { newLedger, startInput } from './ledger-fixture.js';
 

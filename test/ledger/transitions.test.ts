@@ -16,7 +16,7 @@ import {
   StaleStatusError,
   WaitTokenMismatchError,
 } from '../../functions/errors.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
+import type { Ledger } from '../../functions/ports.js';
 import type { Release } from '../../functions/domain/release.js';
 import { newLedger, startInput } from './ledger-fixture.js';
 
