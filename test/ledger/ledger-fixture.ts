@@ -28,13 +28,13 @@ export interface LedgerFixture {
   readonly clock: ManualClock | undefined;
 }
 
-const client = localDynamoClient(inject('dynamodbEndpoint'));
-export const documentClient = ledgerDocumentClient(client);
+export const localClient = localDynamoClient(inject('dynamodbEndpoint'));
+export const documentClient = ledgerDocumentClient(localClient);
 
 /** Creates a new ledger table; pass a ManualClock to control time. */
 export async function newLedger(clock?: ManualClock): Promise<LedgerFixture> {
   const tableName = `ledger-${randomUUID()}`;
-  await createLedgerTable(client, tableName);
+  await createLedgerTable(localClient, tableName);
   return {
     ledger: new DynamoDbLedger({ client: documentClient, tableName, ...(clock === undefined ? {} : { now: clock.now }) }),
     tableName,
