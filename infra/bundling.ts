@@ -61,14 +61,14 @@ export function nodejsBundling(options: BundleOptions = {}): nodejs.BundlingOpti
 }
 
 /**
- * The esbuild build of `entry` into `outfile` that {@link nodejsBundling}
- * makes CDK run, for the bench and the tests (which add `metafile` or
- * `write` as they need).
+ * The esbuild options that {@link nodejsBundling} makes CDK run, for the
+ * bench and the tests, which add the entry points and where the output goes
+ * (CDK: one entry point, `--outfile=<asset>/index.mjs`). A build of several
+ * entry points without `splitting` bundles each as a build of its own would.
+ * https://esbuild.github.io/api/#entry-points
  */
-export function esbuildOptions(entry: string, outfile: string, options: BundleOptions = {}): BuildOptions {
+export function esbuildOptions(options: BundleOptions = {}): BuildOptions {
   return {
-    entryPoints: [entry],
-    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -83,4 +83,19 @@ export function esbuildOptions(entry: string, outfile: string, options: BundleOp
     ...(options.define === undefined ? {} : { define: { ...options.define } }),
     logLevel: 'warning',
   };
+}
+
+/** The `@aws-sdk/client-*` packages among a bundle's inputs (its esbuild metafile output's `inputs`), sorted. */
+export function sdkClientsIn(inputs: Readonly<Record<string, unknown>>): string[] {
+  return packagesIn(inputs).filter((name) => name.startsWith('@aws-sdk/client-'));
+}
+
+/** The npm packages among a bundle's inputs, sorted: each input path's last `node_modules/<package>`. */
+export function packagesIn(inputs: Readonly<Record<string, unknown>>): string[] {
+  const names = new Set<string>();
+  for (const path of Object.keys(inputs)) {
+    const match = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+    if (match?.[1] !== undefined) names.add(match[1]);
+  }
+  return [...names].sort();
 }
