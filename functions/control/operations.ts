@@ -31,7 +31,7 @@ import type { Lock, Release, ReleaseEvent, ReleaseRef, Stable } from '../ledger/
 import type { AlarmSource, Callbacks, ExecutionStatus, Executions, TrafficMetrics, TrafficPeriod } from '../ports.js';
 import { abortRelease, promoteNow } from '../steps/control.js';
 import type { StepDeps } from '../steps/step.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInput } from '../validation.js';
 import { LockHeldError, LockNotHeldError } from './errors.js';
 

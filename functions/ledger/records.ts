@@ -4,7 +4,7 @@
  * what comes back from the table, so a malformed item fails loudly with the
  * field that is wrong instead of travelling on.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { STARTER_KINDS } from '../domain/identity.js';
 import { RELEASE_STATUSES, TERMINAL_STATUSES } from '../domain/status.js';
 import { MAX_REASON_LENGTH } from '../domain/text.js';
