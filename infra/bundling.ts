@@ -32,6 +32,15 @@ export const BUNDLE_TARGET = 'node22';
  */
 export const BUNDLE_MAIN_FIELDS: readonly string[] = ['module', 'main'];
 
+/**
+ * The `NODE_OPTIONS` every function runs with: stack traces through the
+ * bundles' source maps point at functions/*.ts. Node reads a bundle's map
+ * when it loads the bundle, so the map is part of the cold import the bench
+ * measures.
+ * https://nodejs.org/api/cli.html#--enable-source-maps
+ */
+export const BUNDLE_NODE_OPTIONS = '--enable-source-maps';
+
 /** What a bundle is built with beyond the shared options. */
 export interface BundleOptions {
   /**

@@ -30,7 +30,7 @@ import { bundledConfigDefine, ENV } from '../functions/handlers/environment.js';
 import { LEDGER_TABLE, type LedgerKeyAttribute, type LedgerTableDefinition } from '../functions/ledger/table.js';
 import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
-import { nodejsBundling } from './bundling.js';
+import { BUNDLE_NODE_OPTIONS, nodejsBundling } from './bundling.js';
 import { ControlApi } from './control-api.js';
 import { APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, EVENT_FUNCTIONS, STREAM_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
@@ -530,8 +530,7 @@ export class ReleaseOrchestrator extends Construct {
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: 'rollgate',
       POWERTOOLS_LOG_LEVEL: this.functionOptions.logLevel,
-      // Stack traces through the bundles' source maps point at functions/*.ts.
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: BUNDLE_NODE_OPTIONS,
       ...(spec.ledger ? { [ENV.ledgerTable]: this.ledgerTable.tableName } : {}),
       ...(spec.needsStateMachineArn === true ? { [ENV.stateMachineArn]: this.stateMachineArnForGrants } : {}),
       ...extraEnvironment,
