@@ -148,6 +148,9 @@ const StartReleaseInput = z.strictObject({
   previousVersion: VersionSchema.optional(),
   trigger: TriggerSchema,
   plan: z.unknown().optional(),
+  /** The service configuration the release is frozen on (Release.serviceConfig). */
+  serviceConfig: z.record(z.string(), z.unknown()).optional(),
+  configRevision: z.number().int().min(0).optional(),
   executionArn: z.string().min(1).max(2048).optional(),
   stableFleet: FleetRefSchema.optional(),
   canaryTargetGroup: z.string().min(1).max(2048).optional(),
@@ -368,6 +371,8 @@ export class Ledger {
         previousVersion: input.previousVersion,
         trigger: input.trigger,
         plan: input.plan,
+        serviceConfig: input.serviceConfig,
+        configRevision: input.configRevision,
         executionArn: input.executionArn,
         stableFleet: input.stableFleet,
         canaryTargetGroup: input.canaryTargetGroup,

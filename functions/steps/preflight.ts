@@ -113,6 +113,9 @@ export const preflight = defineStep({
       previousVersion: stable.version,
       trigger: input.trigger,
       plan,
+      // Frozen: every later step, and the alarm handler, reconciler and control API, act on this copy.
+      serviceConfig: service,
+      ...(deps.configRevision === undefined ? {} : { configRevision: deps.configRevision }),
       executionArn,
       stableFleet: stable.fleet,
       canaryTargetGroup: canaryTargetGroupArn,
@@ -156,6 +159,8 @@ export const preflight = defineStep({
         hasMigration: service.migration !== undefined,
         hasDarkCanary: plan.darkCanary !== undefined,
         pollSeconds: service.healthGate.intervalSeconds,
+        serviceConfig: service,
+        ...(deps.configRevision === undefined ? {} : { configRevision: deps.configRevision }),
       },
       cursor: { next: 0, action: 'start' },
     };
