@@ -310,7 +310,8 @@ describe('Lambda bundles', () => {
     } finally {
       rmSync(otherOutdir, { recursive: true, force: true });
     }
-  });
+    // A second synth with real bundling: esbuild runs once more per function.
+  }, 300_000);
 });
 
 /**
