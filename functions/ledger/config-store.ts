@@ -105,6 +105,12 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/** `config` with `service` added, or replacing the one of the same service+environment (in its place). */
+export function withService(config: RollgateConfig, service: ServiceConfig): RollgateConfig {
+  const same = (s: ServiceConfig) => s.service === service.service && s.environment === service.environment;
+  return { ...config, services: config.services.some(same) ? config.services.map((s) => (same(s) ? service : s)) : [...config.services, service] };
+}
+
 export class ConfigStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
@@ -157,15 +163,22 @@ export class ConfigStore {
    * revision — conditional on the revision read. Nothing changed, nothing
    * written (a redeploy of the same file is a no-op).
    *
+   * `expectedRevision` makes the publish conditional on the revision the
+   * caller composed `raw` from (0: nothing published yet), so a change made
+   * in between is refused rather than undone.
+   *
    * @throws InvalidInputError `raw` is not a valid configuration.
    * @throws ConfigRevisionConflictError another publish got in first.
    */
-  public async publish(raw: RollgateConfigInput, actor: string): Promise<PublishResult> {
+  public async publish(raw: RollgateConfigInput, actor: string, options: { readonly expectedRevision?: number } = {}): Promise<PublishResult> {
     const config = parseInput(RollgateConfigSchema, raw, 'config');
     const items = await this.queryAll();
     const globalItem = items.find((item) => item.sk === GLOBAL_SK);
     // Not validated: a publish must be able to replace an item that no longer validates.
     const revision = typeof globalItem?.revision === 'number' ? globalItem.revision : undefined;
+    if (options.expectedRevision !== undefined && options.expectedRevision !== (revision ?? 0)) {
+      throw new ConfigRevisionConflictError(options.expectedRevision, 'publish');
+    }
     const stored = new Map(items.filter((item) => item.sk !== GLOBAL_SK).map((item) => [item.sk, canonicalJson(item.config)]));
 
     const at = this.now().toISOString();
@@ -233,9 +246,8 @@ export class ConfigStore {
    */
   public async putService(raw: ServiceConfigInput, actor: string): Promise<PublishResult> {
     const service = parseInput(ServiceConfigSchema, raw, 'service config');
-    const { config } = await this.load();
-    const others = config.services.filter((s) => s.service !== service.service || s.environment !== service.environment);
-    return this.publish({ ...config, services: [...others, service] }, actor);
+    const { revision, config } = await this.load();
+    return this.publish(withService(config, service), actor, { expectedRevision: revision });
   }
 
   private onRevision(revision: number | undefined): { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } {
