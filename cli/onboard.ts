@@ -141,7 +141,7 @@ export function parseOnboardArgs(argv: readonly string[], readConfig: (path: str
   const version = String(values.version);
   const problem = versionProblem(service.fleet.kind, version);
   if (problem !== undefined) throw usage('--version', problem);
-  const { services: _services, ...settings } = config;
+  const settings: Omit<RollgateConfig, 'services'> = config.slack === undefined ? {} : { slack: config.slack };
   return { tableName, service, settings, version, fleet, replace: values.replace === true };
 }
 

@@ -217,8 +217,9 @@ export interface ReleaseOrchestratorProps {
    * The onboarded services (functions/config.ts): their fleets, listeners,
    * alarms, migrations, plans and build triggers. Validated here, at synth;
    * the grants and event rules are scoped to exactly these resources, and
-   * every function's bundle carries it. With `slack`, the approval endpoint
-   * and sweeper are deployed too.
+   * a deploy publishes it as ledger items (infra/config-publisher.ts), which
+   * every function reads; no bundle carries it. With `slack`, the approval
+   * endpoint and sweeper are deployed too.
    */
   readonly config: RollgateConfigInput;
 
@@ -480,7 +481,10 @@ export class ReleaseOrchestrator extends Construct {
 
     // The configuration is data: an asset the publisher writes to the ledger, never part of a bundle.
     const functions = Object.values(this.functionsById);
-    this.configPublisher = new ConfigPublisher(this, 'Config', { config: this.config, table: this.ledgerTable, handler: this.addFunction(CONFIG_PUBLISHER_FUNCTION),
+    this.configPublisher = new ConfigPublisher(this, 'Config', {
+      config: this.config,
+      table: this.ledgerTable,
+      handler: this.addFunction(CONFIG_PUBLISHER_FUNCTION),
       logRetention: this.functionOptions.logRetention,
     });
     // Every function starts after the configuration it reads is published (a first deploy, a new function).

@@ -153,7 +153,7 @@ describe('grants', () => {
     const asset = stack.orchestrator.configPublisher.asset;
     expect(stack.resolve(statements)).toEqual(
       expect.arrayContaining([
-        { Effect: 'Allow', Action: 's3:GetObject', Resource: stack.resolve(asset.bucket.arnForObjects(asset.s3ObjectKey)) },
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: stack.resolve(asset.bucket.arnForObjects(asset.s3ObjectKey)) as unknown },
         { Effect: 'Allow', Action: [...CONFIG_WRITE_ACTIONS], Resource: { 'Fn::GetAtt': [table, 'Arn'] }, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } } },
       ]),
     );
@@ -166,7 +166,7 @@ describe('grants', () => {
   it('publishes the configuration asset on deploy with a custom resource keyed by its hash, before any function starts', () => {
     const asset = stack.orchestrator.configPublisher.asset;
     const [[id, resource] = ['', undefined]] = ofType('Custom::RollgateConfig');
-    expect(stack.resolve(resource?.Properties)).toMatchObject({ Bucket: stack.resolve(asset.s3BucketName), Key: stack.resolve(asset.s3ObjectKey), Hash: asset.assetHash });
+    expect(stack.resolve(resource?.Properties)).toMatchObject({ Bucket: stack.resolve(asset.s3BucketName) as unknown, Key: stack.resolve(asset.s3ObjectKey) as unknown, Hash: asset.assetHash });
     for (const spec of ALL_FUNCTIONS) expect(resources.Resources[functionId(spec.id)]?.DependsOn, spec.id).toEqual(expect.arrayContaining([id]));
   });
 
@@ -262,7 +262,7 @@ describe('state machine', () => {
     ]);
     expect(invoked.sort()).toEqual(expected.sort());
     // No other role may invoke a function, but the custom-resources Provider's framework its ConfigPublisher.
-    const framework = logicalId(stack.orchestrator.configPublisher.node.findChild('Provider').node.findChild('framework-onEvent').node.findChild('ServiceRole') as never);
+    const framework = logicalId(stack.orchestrator.configPublisher.node.findChild('Provider').node.findChild('framework-onEvent').node.findChild('ServiceRole'));
     const publisher = functionId(CONFIG_PUBLISHER_FUNCTION.id);
     const frameworkInvokes = statementsOfRole(framework).filter((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
     expect(frameworkInvokes.flatMap((s) => s.Resource as unknown[])).toEqual([{ 'Fn::GetAtt': [publisher, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [publisher, 'Arn'] }, ':*']] }]);

@@ -141,6 +141,21 @@ describe('ConfigStore.putService', () => {
     expect(await storedItem(tableName, serviceSk('svc-0000', 'prod'))).toMatchObject({ revision: 1 });
   });
 
+  it('refuses a putService overtaken between its read and its write (ConfigRevisionConflictError), leaving the other change in place', async () => {
+    const { store, tableName } = await newStore();
+    await store.publish(configOf(2), 'first');
+    const overtaken = new ConfigStore({ client: documentClient, tableName });
+    // The other publish lands after putService read revision 1: its read-compose-write must not undo it.
+    const original = overtaken.load.bind(overtaken);
+    overtaken.load = async () => {
+      const read = await original();
+      await store.publish(configOf(3), 'other');
+      return read;
+    };
+    await expect(overtaken.putService(numberedService(7), 'onboard')).rejects.toMatchObject({ name: 'ConfigRevisionConflictError', expected: 1 });
+    expect(await store.load()).toEqual({ revision: 2, config: configOf(3) });
+  });
+
   it('refuses an invalid service, naming the field, and writes nothing', async () => {
     const { store } = await newStore();
     await store.publish(configOf(1), 'first');
