@@ -2,8 +2,9 @@
  * Lambda bundle figures: each function's entry point bundled the way it is
  * deployed (esbuild, minified, ESM, platform node), its size, and how long a
  * fresh Node process takes to import it (module scope included: clients built,
- * configuration validated, the approval functions' Slack secret read from a
- * loopback stand-in for Secrets Manager) — the code part of a cold start.
+ * the configuration read from the ledger's CONFIG items on DynamoDB Local and
+ * validated, the approval functions' Slack secret read from a loopback
+ * stand-in for Secrets Manager) — the code part of a cold start.
  * Every other AWS endpoint points at a closed loopback port: nothing leaves
  * the machine.
  *
@@ -18,6 +19,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { ledgerDocumentClient } from '../functions/ledger/client.js';
+import { ConfigStore } from '../functions/ledger/config-store.js';
+import { createLedgerTable, localDynamoClient } from '../local/ledger-table.js';
 import { SAMPLE_CONFIG } from '../local/sample-config.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -62,7 +66,7 @@ async function secretsManagerStandIn(): Promise<{ url: string; server: Server }>
 }
 
 /** Imports `file` in a new node process and reports the milliseconds the import took. */
-function coldImport(file: string, secretsManagerUrl: string): Promise<number> {
+function coldImport(file: string, secretsManagerUrl: string, ledger: { readonly endpoint: string; readonly tableName: string }): Promise<number> {
   const script = `const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, file], {
@@ -76,8 +80,8 @@ function coldImport(file: string, secretsManagerUrl: string): Promise<number> {
         AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ROLLGATE_LEDGER_TABLE: 'rollgate-ledger',
-        ROLLGATE_CONFIG: JSON.stringify(SAMPLE_CONFIG),
+        AWS_ENDPOINT_URL_DYNAMODB: ledger.endpoint,
+        ROLLGATE_LEDGER_TABLE: ledger.tableName,
         ROLLGATE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:rollgate-release',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,7 +100,12 @@ function coldImport(file: string, secretsManagerUrl: string): Promise<number> {
   });
 }
 
-export async function benchBundles(): Promise<BundleFigure[]> {
+/** `dynamodbEndpoint`: the DynamoDB Local the configuration is published in, as the functions read it. */
+export async function benchBundles(dynamodbEndpoint: string): Promise<BundleFigure[]> {
+  const tableName = `rollgate-bench-bundles-${Math.random().toString(36).slice(2, 10)}`;
+  const client = localDynamoClient(dynamodbEndpoint);
+  await createLedgerTable(client, tableName);
+  await new ConfigStore({ client: ledgerDocumentClient(client), tableName }).publish(SAMPLE_CONFIG, 'bench');
   const outdir = await mkdtemp(join(tmpdir(), 'rollgate-bundles-'));
   const secretsManager = await secretsManagerStandIn();
   try {
@@ -121,7 +130,7 @@ export async function benchBundles(): Promise<BundleFigure[]> {
       let importError: string | undefined;
       for (let i = 0; i < IMPORT_RUNS && importError === undefined; i++) {
         try {
-          runs.push(await coldImport(outfile, secretsManager.url));
+          runs.push(await coldImport(outfile, secretsManager.url, { endpoint: dynamodbEndpoint, tableName }));
         } catch (error) {
           importError = error instanceof Error ? error.message : String(error);
         }

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
         `canary plan ${spread(bad.canaryPlan.failed)}, all at once ${spread(bad.allAtOncePlan.failed)}, ratio ${String(bad.canaryToAllAtOnceRatio)}`,
     );
 
-    const bundles = await benchBundles();
+    const bundles = await benchBundles(dynamo.endpoint);
     console.log('Lambda bundles (esbuild, minified, ESM, platform node; import in a fresh node process, median of 3)');
     for (const b of bundles) {
       console.log(`  ${b.entry.padEnd(36)} ${`${(b.minifiedBytes / 1024).toFixed(1)} KiB`.padStart(10)}  ${b.coldImportMs === null ? `import failed: ${b.importError ?? ''}` : `${String(b.coldImportMs)} ms`}`);
