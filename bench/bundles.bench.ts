@@ -3,7 +3,8 @@
  * the options the stack deploys with (infra/bundling.ts), its size, the AWS
  * SDK clients it carries (from esbuild's metafile), and how long a fresh Node
  * process takes to import it (module scope included, and its source map, which the functions' NODE_OPTIONS make Node read: clients built,
- * configuration validated, the approval functions' Slack secrets read from a
+ * the configuration read from the ledger's CONFIG items on DynamoDB Local by
+ * the functions that read it at init, the approval functions' Slack secrets read from a
  * loopback stand-in for Secrets Manager) — the code part of a cold start.
  * Every other AWS endpoint points at a closed loopback port: nothing leaves
  * the machine. The configuration is the 2-service sample
@@ -25,6 +26,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { BUNDLE_NODE_OPTIONS, esbuildOptions, sdkClientsIn } from '../infra/bundling.js';
 import { ALL_FUNCTIONS } from '../infra/functions.js';
+import { ledgerDocumentClient } from '../functions/ledger/client.js';
+import { ConfigStore } from '../functions/ledger/config-store.js';
+import { createLedgerTable, localDynamoClient } from '../local/ledger-table.js';
 import { SAMPLE_CONFIG } from '../local/sample-config.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -88,7 +92,7 @@ async function secretsManagerStandIn(): Promise<{ url: string; server: Server }>
 }
 
 /** Imports `file` in a new node process (with the functions' NODE_OPTIONS unless `sourceMaps` is false) and reports the milliseconds the import took. */
-function coldImport(file: string, secretsManagerUrl: string, sourceMaps: boolean): Promise<number> {
+function coldImport(file: string, secretsManagerUrl: string, ledger: BenchLedger, sourceMaps: boolean): Promise<number> {
   const script = `const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, file], {
@@ -104,8 +108,8 @@ function coldImport(file: string, secretsManagerUrl: string, sourceMaps: boolean
         AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ROLLGATE_LEDGER_TABLE: 'rollgate-ledger',
-        ROLLGATE_CONFIG: JSON.stringify(SAMPLE_CONFIG),
+        AWS_ENDPOINT_URL_DYNAMODB: ledger.endpoint,
+        ROLLGATE_LEDGER_TABLE: ledger.tableName,
         ROLLGATE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:rollgate-release',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -125,11 +129,11 @@ function coldImport(file: string, secretsManagerUrl: string, sourceMaps: boolean
 }
 
 /** `runs` fresh-process imports of `file`, one after another, sorted; or the first failure's message. */
-async function importRuns(file: string, runs: number, secretsManagerUrl: string, sourceMaps = true): Promise<number[] | string> {
+async function importRuns(file: string, runs: number, secretsManagerUrl: string, ledger: BenchLedger, sourceMaps = true): Promise<number[] | string> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     try {
-      times.push(await coldImport(file, secretsManagerUrl, sourceMaps));
+      times.push(await coldImport(file, secretsManagerUrl, ledger, sourceMaps));
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
@@ -140,8 +144,29 @@ async function importRuns(file: string, runs: number, secretsManagerUrl: string,
 const round = (ms: number) => Math.round(ms * 10) / 10;
 const medianOf = (sorted: readonly number[]) => sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 
-/** Bundles every function as the stack does, then imports each in fresh processes. */
-export async function benchBundles(): Promise<BundleBench> {
+/** Where the imported functions find the ledger, and the configuration in it. */
+interface BenchLedger {
+  readonly endpoint: string;
+  readonly tableName: string;
+}
+
+/** A table on `dynamodbEndpoint` with the sample configuration published in it, as `cdk deploy` publishes it. */
+async function benchLedger(dynamodbEndpoint: string): Promise<BenchLedger> {
+  const tableName = `rollgate-bench-bundles-${Math.random().toString(36).slice(2, 10)}`;
+  const client = localDynamoClient(dynamodbEndpoint);
+  await createLedgerTable(client, tableName);
+  await new ConfigStore({ client: ledgerDocumentClient(client), tableName }).publish(SAMPLE_CONFIG, 'bench');
+  client.destroy();
+  return { endpoint: dynamodbEndpoint, tableName };
+}
+
+/**
+ * Bundles every function as the stack does, then imports each in fresh
+ * processes; `dynamodbEndpoint` is the DynamoDB Local the configuration is
+ * published in, for the functions that read it at init.
+ */
+export async function benchBundles(dynamodbEndpoint: string): Promise<BundleBench> {
+  const ledger = await benchLedger(dynamodbEndpoint);
   const outdir = await mkdtemp(join(tmpdir(), 'rollgate-bundles-'));
   const secretsManager = await secretsManagerStandIn();
   try {
@@ -160,7 +185,7 @@ export async function benchBundles(): Promise<BundleBench> {
     for (const spec of ALL_FUNCTIONS) {
       const file = join(outdir, `${spec.entry}.mjs`);
       const inputs = outputs.find(([path]) => path.endsWith(`/${spec.entry}.mjs`))?.[1].inputs ?? {};
-      const runs = await importRuns(file, spec.id === ALARM_FUNCTION ? ALARM_IMPORT_RUNS : IMPORT_RUNS, secretsManager.url);
+      const runs = await importRuns(file, spec.id === ALARM_FUNCTION ? ALARM_IMPORT_RUNS : IMPORT_RUNS, secretsManager.url, ledger);
       figures.push({
         id: spec.id,
         entry: `functions/handlers/${spec.entry}.ts`,
@@ -171,7 +196,7 @@ export async function benchBundles(): Promise<BundleBench> {
       });
       if (spec.id === ALARM_FUNCTION && typeof runs !== 'string') {
         const medianMs = round(medianOf(runs));
-        const withoutSourceMaps = await importRuns(file, ALARM_IMPORT_RUNS, secretsManager.url, false);
+        const withoutSourceMaps = await importRuns(file, ALARM_IMPORT_RUNS, secretsManager.url, ledger, false);
         alarm = {
           function: ALARM_FUNCTION,
           runs: runs.length,
@@ -218,7 +243,10 @@ async function writeResults(figures: BundleBench): Promise<void> {
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const figures = await benchBundles();
+  const { installSignalCleanup, startDynamoDbLocal } = await import('../local/dynamodb-local.js');
+  installSignalCleanup();
+  const dynamo = await startDynamoDbLocal();
+  const figures = await benchBundles(dynamo.endpoint).finally(() => dynamo.stop());
   for (const line of bundleLines(figures)) console.log(line);
   await writeResults(figures);
   console.log(`wrote ${RESULTS}`);

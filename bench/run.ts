@@ -39,7 +39,7 @@ async function main(): Promise<void> {
         `canary plan ${spread(bad.canaryPlan.failed)}, all at once ${spread(bad.allAtOncePlan.failed)}, ratio ${String(bad.canaryToAllAtOnceRatio)}`,
     );
 
-    const { bundles, alarmColdImport } = await benchBundles();
+    const { bundles, alarmColdImport } = await benchBundles(dynamo.endpoint);
     for (const line of bundleLines({ bundles, alarmColdImport })) console.log(line);
 
     const out = fileURLToPath(new URL('results.json', import.meta.url));

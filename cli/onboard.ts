@@ -1,14 +1,21 @@
 /**
- * `npm run onboard`: records a service's first stable version in the ledger —
- * the fleet and target group taking its traffic today — so its first release
- * has something to canary against and to roll back to.
+ * `npm run onboard` (and `rollgate onboard`): onboards a service as data.
+ * It publishes the service's configuration (from `--config`, validated) as
+ * its ledger item — no function is rebuilt or redeployed, every function
+ * reads it within 30 s — and records its first stable version — the fleet
+ * and target group taking its traffic today — so its first release has
+ * something to canary against and to roll back to. (Its IAM permissions are
+ * the stack's: a service whose resources the stack's grants do not cover
+ * needs `cdk deploy`.)
  *
  *   npm run onboard -- --table <LedgerTableName output> --service checkout --environment prod \
  *     --version v41 --target-group <arn of the blue group> --fleet ecs-svc/1234567890123456789
  *
- * The service must be in the configuration the stack was deployed with
- * (`--config services.json`, as given to `cdk deploy -c rollgate:config=…`;
- * without it, the checked-in sample). The target group must be one of the
+ * The service is read from `--config services.json` (without it, the
+ * checked-in sample) and published alongside the services already in the
+ * ledger, conditional on the revision read; on a ledger with no
+ * configuration yet, the file's Slack app is published with it. Add it to
+ * the file `cdk deploy` uses too, or the next deploy removes it again. The target group must be one of the
  * service's pair, and the fleet one rollgate may later retire: a task set of
  * its ECS service (`ecs-svc/…`) or an Auto Scaling group named
  * `<groupNamePrefix>-…`. A service already onboarded is refused unless
@@ -29,6 +36,7 @@ import { findService, parseConfig, type RollgateConfig, type ServiceConfig } fro
 import { versionProblem } from '../functions/domain/version.js';
 import { InvalidInputError, RollgateError } from '../functions/errors.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
+import { ConfigStore, withService } from '../functions/ledger/config-store.js';
 import { DynamoDbLedger } from '../functions/ledger/dynamodb-ledger.js';
 import type { Ledger } from '../functions/ports.js';
 import type { FleetRef } from '../functions/domain/fleet.js';
@@ -44,7 +52,7 @@ export const USAGE = `usage: npm run onboard -- --table <name> --service <name> 
   --version       the version running now (ECS: image tag or sha256 digest; Auto Scaling group: launch template version number)
   --target-group  the target group of the pair that takes the traffic now
   --fleet         what serves it: the ECS task set id (ecs-svc/…) or the Auto Scaling group name
-  --config        the configuration the stack was deployed with (default: the checked-in sample)
+  --config        the configuration file the service is read from (default: the checked-in sample)
   --replace       overwrite the stable version already recorded (no release may be running)
   --help          this text`;
 
@@ -55,6 +63,8 @@ export class OnboardUsageError extends RollgateError {}
 export interface OnboardRequest {
   readonly tableName: string;
   readonly service: ServiceConfig;
+  /** The rest of `--config` (its Slack app), published with the service into a ledger that has no configuration yet. */
+  readonly settings: Omit<RollgateConfig, 'services'>;
   readonly version: string;
   readonly fleet: FleetRef;
   readonly replace: boolean;
@@ -133,11 +143,25 @@ export function parseOnboardArgs(argv: readonly string[], readConfig: (path: str
   const version = String(values.version);
   const problem = versionProblem(service.fleet.kind, version);
   if (problem !== undefined) throw usage('--version', problem);
-  return { tableName, service, version, fleet, replace: values.replace === true };
+  const settings: Omit<RollgateConfig, 'services'> = config.slack === undefined ? {} : { slack: config.slack };
+  return { tableName, service, settings, version, fleet, replace: values.replace === true };
 }
 
-/** Records the stable version; refuses to overwrite one unless `replace`. */
-export async function onboard(ledger: Ledger, request: OnboardRequest): Promise<Stable> {
+/** What onboarding did. */
+export interface Onboarded {
+  readonly stable: Stable;
+  /** The configuration revision the service's item was published in. */
+  readonly revision: number;
+}
+
+/**
+ * Publishes the service's configuration item and records its stable version;
+ * refuses to overwrite a stable version unless `replace`. Everything that
+ * can refuse is checked before anything is written: the configuration with
+ * the service in it is validated, and the stable version (refused while a
+ * release holds the lock) is recorded before the item is published.
+ */
+export async function onboard(ledger: Ledger, store: ConfigStore, request: OnboardRequest): Promise<Onboarded> {
   const ref = { service: request.service.service, environment: request.service.environment };
   const existing = await ledger.getStable(ref);
   if (existing !== undefined && !request.replace) {
@@ -146,9 +170,22 @@ export async function onboard(ledger: Ledger, request: OnboardRequest): Promise<
       `${ref.service}/${ref.environment} is already onboarded (stable ${existing.version} on ${existing.fleet.id}, since ${existing.updatedAt}); pass --replace to overwrite it`,
     );
   }
+  const head = await store.head();
+  const current = head === undefined ? { revision: 0, config: undefined } : await store.load();
+  let next: RollgateConfig;
+  try {
+    next = parseConfig(current.config === undefined ? { ...request.settings, services: [request.service] } : withService(current.config, request.service));
+  } catch (error) {
+    throw usage('--config', `${ref.service}/${ref.environment} cannot join the published configuration: ${error instanceof Error ? error.message : String(error)}`);
+  }
   // Refused (LockNotOwnedError) while a release holds the lock.
-  return ledger.setStable({ ...ref, version: request.version, fleet: request.fleet });
+  const stable = await ledger.setStable({ ...ref, version: request.version, fleet: request.fleet });
+  const { revision } = await store.publish(next, ONBOARD_ACTOR, { expectedRevision: current.revision });
+  return { stable, revision };
 }
+
+/** Who the configuration items say wrote them. */
+const ONBOARD_ACTOR = 'rollgate onboard';
 
 function readJson(path: string): unknown {
   return JSON.parse(readFileSync(resolve(path), 'utf8'));
@@ -167,10 +204,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const ledger = new DynamoDbLedger({ client: ledgerDocumentClient(new DynamoDBClient(awsClientConfig)), tableName: request.tableName });
+  const client = ledgerDocumentClient(new DynamoDBClient(awsClientConfig));
+  const ledger = new DynamoDbLedger({ client, tableName: request.tableName });
   try {
-    const stable = await onboard(ledger, request);
-    process.stderr.write(`${stable.service}/${stable.environment}: stable version ${stable.version} on ${stable.fleet.id} (${stable.fleet.targetGroup})\n`);
+    const { stable, revision } = await onboard(ledger, new ConfigStore({ client, tableName: request.tableName }), request);
+    process.stderr.write(`${stable.service}/${stable.environment}: configuration published (revision ${String(revision)}); stable version ${stable.version} on ${stable.fleet.id} (${stable.fleet.targetGroup})\n`);
     process.stdout.write(`${JSON.stringify(stable, null, 2)}\n`);
     return 0;
   } catch (error) {

@@ -536,3 +536,34 @@ export class ReleaseEventsNotPublishedError extends RollgateError {
     super(`EventBridge did not publish ${String(eventIds.length)} release event(s) (${eventIds.join(', ')}): ${failures.join('; ')}`);
   }
 }
+
+// ───────────────────────────── Service configuration (ledger items) ─────────────────────────────
+
+/**
+ * Another publish of the configuration got in first: the stored revision is
+ * no longer the one this publish read and diffed against. Nothing of this
+ * publish was written (the revision check is part of every transaction it
+ * sends); read again and publish again.
+ */
+export class ConfigRevisionConflictError extends RollgateError {
+  public constructor(
+    /** The revision this publish read. */
+    public readonly expected: number,
+    /** What publish was doing when it found out. */
+    public readonly operation: string,
+  ) {
+    super(`${operation}: the configuration changed since revision ${String(expected)} was read; read it again and publish again`);
+  }
+}
+
+/**
+ * The configuration is being published in more than one transaction (more
+ * changed items than one transaction takes) and is not whole yet, or the
+ * ledger holds no configuration at all. Retryable: a reader that holds an
+ * earlier revision keeps using it meanwhile.
+ */
+export class ConfigNotReadyError extends RollgateError {
+  public constructor(public readonly reason: string) {
+    super(`the service configuration cannot be read: ${reason}`);
+  }
+}

@@ -12,8 +12,8 @@
  */
 import { adapterMethods, type AwsAdapterName, type PortMethod } from '../functions/adapters/aws/grants.js';
 
-/** How a function is started: by the state machine, by EventBridge, by an HTTP API (the approval endpoint's, the control API's), or by the ledger's stream. */
-export type FunctionRole = 'task' | 'event' | 'http' | 'stream';
+/** How a function is started: by the state machine, by EventBridge, by an HTTP API (the approval endpoint's, the control API's), by the ledger's stream, or by CloudFormation (a custom resource: the ConfigPublisher). */
+export type FunctionRole = 'task' | 'event' | 'http' | 'stream' | 'deploy';
 
 /** One Lambda function of the orchestrator. */
 export interface FunctionSpec {
@@ -29,7 +29,7 @@ export interface FunctionSpec {
   readonly substitution?: string;
   /** The port methods (with AWS adapters) its code calls; it is granted exactly their actions. */
   readonly uses: readonly PortMethod[];
-  /** Whether it reads and writes the ledger. */
+  /** Whether it reads and writes the ledger; every function reads the configuration items (CONFIG) of it. */
   readonly ledger: boolean;
   /** Whether it starts executions of the state machine (needs its ARN in the environment). */
   readonly needsStateMachineArn?: boolean;

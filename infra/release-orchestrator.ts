@@ -26,13 +26,14 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RollgateConfigSchema, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../functions/errors.js';
-import { bundledConfigDefine, ENV } from '../functions/handlers/environment.js';
+import { ENV } from '../functions/handlers/environment.js';
 import { LEDGER_TABLE, type LedgerKeyAttribute, type LedgerTableDefinition } from '../functions/ledger/table.js';
 import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
 import { BUNDLE_NODE_OPTIONS, nodejsBundling } from './bundling.js';
 import { ControlApi } from './control-api.js';
 import { APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, EVENT_FUNCTIONS, STREAM_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
+import { CONFIG_PUBLISHER_FUNCTION, CONFIG_READ_ACTIONS, ConfigPublisher, configItemsStatement } from './config-publisher.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
 import { LEDGER_ACTIONS, portMethodStatements } from './grants.js';
 
@@ -217,8 +218,9 @@ export interface ReleaseOrchestratorProps {
    * The onboarded services (functions/config.ts): their fleets, listeners,
    * alarms, migrations, plans and build triggers. Validated here, at synth;
    * the grants and event rules are scoped to exactly these resources, and
-   * every function's bundle carries it. With `slack`, the approval endpoint
-   * and sweeper are deployed too.
+   * a deploy publishes it as ledger items (infra/config-publisher.ts), which
+   * every function reads; no bundle carries it. With `slack`, the approval
+   * endpoint and sweeper are deployed too.
    */
   readonly config: RollgateConfigInput;
 
@@ -313,13 +315,6 @@ const ENVIRONMENT_LIMIT_BYTES = 4096;
 /** What an unresolved token (the table name) is counted as against that limit: the longest table name. */
 const TOKEN_BYTES = 255;
 
-/**
- * The longest single command-line argument Linux passes to a process,
- * terminating NUL included (MAX_ARG_STRLEN, 32 pages of 4 KiB): the bound on
- * the configuration's `--define` argument to esbuild.
- */
-const DEFINE_LIMIT_BYTES = 128 * 1024;
-
 /** The CDK attribute type of each key type the shared ledger definition can use. */
 const ATTRIBUTE_TYPES = {
   S: dynamodb.AttributeType.STRING,
@@ -396,8 +391,9 @@ export class ReleaseOrchestrator extends Construct {
   /** The validated configuration. */
   public readonly config: RollgateConfig;
 
-  /** The esbuild `define` that compiles the configuration into every bundle. */
-  private readonly configDefine: Readonly<Record<string, string>>;
+  /** Publishes {@link config} as ledger items on deploy (infra/config-publisher.ts). */
+  public readonly configPublisher: ConfigPublisher;
+
   private readonly functionOptions: Required<FunctionOptions>;
   private readonly stateMachineArnForGrants: string;
   private readonly functionsById: Record<string, nodejs.NodejsFunction> = {};
@@ -407,7 +403,6 @@ export class ReleaseOrchestrator extends Construct {
     const ledger = props.ledger ?? {};
     this.validateLedgerOptions(ledger);
     this.config = this.validateConfig(props.config);
-    this.configDefine = this.bundledConfig(this.config);
     this.functionOptions = this.validateFunctionOptions(props.functions ?? {});
     const eventOptions = this.validateEventOptions(props.events ?? {});
     const approvalOptions = this.validateApprovalOptions(props.approvals ?? {});
@@ -477,6 +472,17 @@ export class ReleaseOrchestrator extends Construct {
     this.controlApi = new ControlApi(this, 'ControlApi', { handler: this.requireFunction('ControlEndpoint'), ...controlOptions });
     this.createRules(eventOptions);
     this.createNotifier();
+
+    // The configuration is data: an asset the publisher writes to the ledger, never part of a bundle.
+    const functions = Object.values(this.functionsById);
+    this.configPublisher = new ConfigPublisher(this, 'Config', {
+      config: this.config,
+      table: this.ledgerTable,
+      handler: this.addFunction(CONFIG_PUBLISHER_FUNCTION),
+      logRetention: this.functionOptions.logRetention,
+    });
+    // Every function starts after the configuration it reads is published (a first deploy, a new function).
+    for (const fn of functions) fn.node.addDependency(this.configPublisher.resource);
   }
 
   /**
@@ -531,7 +537,8 @@ export class ReleaseOrchestrator extends Construct {
       POWERTOOLS_SERVICE_NAME: 'rollgate',
       POWERTOOLS_LOG_LEVEL: this.functionOptions.logLevel,
       NODE_OPTIONS: BUNDLE_NODE_OPTIONS,
-      ...(spec.ledger ? { [ENV.ledgerTable]: this.ledgerTable.tableName } : {}),
+      // Every function reads the service configuration from the ledger's CONFIG items.
+      [ENV.ledgerTable]: this.ledgerTable.tableName,
       ...(spec.needsStateMachineArn === true ? { [ENV.stateMachineArn]: this.stateMachineArnForGrants } : {}),
       ...extraEnvironment,
     };
@@ -552,11 +559,17 @@ export class ReleaseOrchestrator extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment,
       ...(spec.kind === 'event' ? { deadLetterQueue: this.deadLetterQueue } : {}),
-      // The configuration, which Lambda's 4 KB environment cannot hold (functions/handlers/environment.ts).
-      bundling: nodejsBundling({ define: this.configDefine }),
+      bundling: nodejsBundling({}),
     });
     logGroup.grantWrite(role);
     const explained: ExplainedStatement[] = [];
+    if (!spec.ledger) {
+      // The configuration items only: no release, lock or approval of the ledger.
+      const configItems = configItemsStatement(this.ledgerTable, CONFIG_READ_ACTIONS);
+      role.addToPrincipalPolicy(configItems);
+      explained.push({ statement: configItems, reason: `${spec.id} reads the service configuration (ledger items with partition key CONFIG)` });
+      this.ledgerTable.encryptionKey?.grantDecrypt(role);
+    }
     if (spec.ledger) {
       const ledgerItems = new iam.PolicyStatement({
         actions: [...LEDGER_ACTIONS],
@@ -868,26 +881,6 @@ export class ReleaseOrchestrator extends Construct {
       throw this.invalidProp('stateMachine.stateMachineName', `is required: the default <stack name>-release (${name}) is not a valid state machine name`);
     }
     return name;
-  }
-
-  /**
-   * The `define` that compiles `config` into the bundles. CDK hands it to
-   * esbuild as one command-line argument, which Linux caps at 128 KiB
-   * (MAX_ARG_STRLEN): say so at synth rather than fail in the middle of
-   * bundling with E2BIG. At about 2 KB of base64 a service, that is room for
-   * some sixty services.
-   */
-  private bundledConfig(config: RollgateConfig): Record<string, string> {
-    const define = bundledConfigDefine(config);
-    // One argument per define; with its terminating NUL it must fit the limit.
-    const bytes = Math.max(...Object.entries(define).map(([key, value]) => Buffer.byteLength(`--define:${key}=${value}`) + 1));
-    if (bytes > DEFINE_LIMIT_BYTES) {
-      throw this.invalidProp(
-        'config',
-        `is ${String(bytes)} bytes once encoded for the bundles, over the ${String(DEFINE_LIMIT_BYTES)} bytes esbuild's command line takes in one argument; split the services across two stacks`,
-      );
-    }
-    return define;
   }
 
   /** Lambda refuses an environment over 4 KB at deploy time; say so at synth, naming the function. */

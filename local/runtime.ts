@@ -5,11 +5,19 @@
  * ports. Out-of-band handlers are wired the way EventBridge wires them in AWS:
  * alarm events go to the alarm handler, an execution that ends FAILED,
  * TIMED_OUT or ABORTED reaches the reconciler.
+ *
+ * The configuration takes the Lambda functions' path: the runtime publishes
+ * it into the ledger's CONFIG items at start (as `cdk deploy` does), and
+ * every step and handler reads it through a {@link ConfigSource}, checking
+ * the revision on each invocation (no cache lifetime locally, so a publish is
+ * seen at once and tests need no waiting).
  */
 import './node-compat.js';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
+import { ConfigSource, liveConfig } from '../functions/ledger/config-source.js';
+import { ConfigStore, type PublishResult } from '../functions/ledger/config-store.js';
 import { DynamoDbLedger } from '../functions/ledger/dynamodb-ledger.js';
 import type { FleetRef } from '../functions/domain/fleet.js';
 import type { AlarmSource, Ledger, Notifier } from '../functions/ports.js';
@@ -96,7 +104,7 @@ export interface LocalRuntimeOptions {
   readonly alarms?: (cloud: SimulatedCloud) => AlarmSource;
   /** @default a fresh `rollgate-ledger-<random>` table */
   readonly tableName?: string;
-  /** @default the sample configuration */
+  /** Published into the ledger at start, replacing what a kept ledger held. @default the sample configuration */
   readonly config?: RollgateConfigInput;
   readonly cloud?: SimulatedCloudOptions;
   /** Time compression, in ms by state name. */
@@ -172,6 +180,11 @@ export class LocalRuntime {
     return this.running;
   }
 
+  /**
+   * The steps' dependencies; `config` is a live view of the configuration
+   * published last. Each invocation the runtime makes gets the snapshot it
+   * read instead ({@link stepDeps}).
+   */
   public readonly deps: StepDeps;
   /**
    * What deciding an approval needs: the same {@link decide} Slack, the
@@ -181,7 +194,8 @@ export class LocalRuntime {
   public readonly decisionDeps: DecisionDeps;
 
   private constructor(
-    config: RollgateConfig,
+    private readonly configSource: ConfigSource,
+    private readonly configStore: ConfigStore,
     public readonly ledger: Ledger,
     public readonly cloud: SimulatedCloud,
     private readonly options: LocalRuntimeOptions,
@@ -194,6 +208,7 @@ export class LocalRuntime {
     }
     this.engine = new LocalStepFunctions({ handlers, ...(options.overrides === undefined ? {} : { overrides: options.overrides }) });
     this.stateMachineArn = this.engine.createStateMachine({ name: 'rollgate-release', definition: RELEASE_ASL, substitutions }).stateMachineArn;
+    const config = liveConfig(configSource);
     this.deps = {
       config,
       ledger,
@@ -247,8 +262,13 @@ export class LocalRuntime {
     const { created } = await openOrCreateLedgerTable(client, tableName, { stream: options.notifications === true });
     const ledgerClient = options.ledgerEndpoint === undefined ? client : localDynamoClient(options.ledgerEndpoint);
     const ledger = new DynamoDbLedger({ client: ledgerDocumentClient(ledgerClient), tableName });
+    // Around a fault-injecting ledgerEndpoint: it simulates the ledger's outages, which a function's 30 s configuration cache mostly rides out on AWS.
+    const configStore = new ConfigStore({ client: ledgerDocumentClient(client), tableName });
+    await configStore.publish(config, 'rollgate-local');
+    const configSource = new ConfigSource(configStore, { ttlMs: 0 });
+    await configSource.get();
     const cloud = new SimulatedCloud(options.cloud);
-    const runtime = new LocalRuntime(config, ledger, cloud, options);
+    const runtime = new LocalRuntime(configSource, configStore, ledger, cloud, options);
 
     for (const service of config.services) {
       const key = `${service.service}/${service.environment}`;
@@ -294,6 +314,23 @@ export class LocalRuntime {
     await this.streamNotifier?.close();
   }
 
+  /**
+   * Publishes `config` into the ledger, as `cdk deploy` or `rollgate onboard`
+   * would: the next invocation of every step and handler reads it; a release
+   * under way goes on with the service configuration it froze.
+   */
+  public async publishConfig(config: RollgateConfigInput, actor = 'rollgate-local'): Promise<PublishResult> {
+    const result = await this.configStore.publish(config, actor);
+    await this.configSource.get();
+    return result;
+  }
+
+  /** The steps' dependencies with the configuration of now, as a Lambda invocation reads it. */
+  public async stepDeps(): Promise<StepDeps> {
+    const { config, revision } = await this.configSource.get();
+    return { ...this.deps, config, configRevision: revision };
+  }
+
   /** Starts a release: one execution of the release state machine. */
   public startRelease(input: ReleaseInput, options: { name?: string; onState?: (entry: StateEntry) => void } = {}): LocalExecution {
     return this.engine.startExecution({ stateMachineArn: this.stateMachineArn, input, ...options });
@@ -303,13 +340,13 @@ export class LocalRuntime {
    * Delivers a "CloudWatch Alarm State Change" event to ALARM, as EventBridge would.
    * `reason` is CloudWatch's stateReason (local/sim/alarm-evaluator.ts writes one like CloudWatch's).
    */
-  public deliverAlarm(
+  public async deliverAlarm(
     alarmName: string,
     eventId = `alarm-${alarmName}-${String(Date.now())}`,
     reason = 'Threshold Crossed (local simulation)',
   ): Promise<AlarmOutcome[]> {
     const time = new Date().toISOString();
-    return alarmHandler.invoke(this.deps, {
+    return alarmHandler.invoke(await this.stepDeps(), {
       version: '0',
       id: eventId,
       'detail-type': 'CloudWatch Alarm State Change',
@@ -341,17 +378,17 @@ export class LocalRuntime {
     return { approval, resumed: approval.deliveredAt !== undefined };
   }
 
-  public promoteNow(ref: { service: string; environment: string; releaseId: string }, by: string) {
-    return promoteNow.invoke(this.deps, { ...refOnly(ref), by });
+  public async promoteNow(ref: { service: string; environment: string; releaseId: string }, by: string) {
+    return promoteNow.invoke(await this.stepDeps(), { ...refOnly(ref), by });
   }
 
-  public abort(ref: { service: string; environment: string; releaseId: string }, by: string, reason?: string) {
-    return abortRelease.invoke(this.deps, { ...refOnly(ref), by, ...(reason === undefined ? {} : { reason }) });
+  public async abort(ref: { service: string; environment: string; releaseId: string }, by: string, reason?: string) {
+    return abortRelease.invoke(await this.stepDeps(), { ...refOnly(ref), by, ...(reason === undefined ? {} : { reason }) });
   }
 
   /** Runs the reconciler now (it also runs whenever an execution ends other than SUCCEEDED). */
   public async reconcile(): Promise<ReconcileOutcome[]> {
-    const outcomes = await reconcile.invoke(this.deps, { source: 'local' });
+    const outcomes = await reconcile.invoke(await this.stepDeps(), { source: 'local' });
     this.reconciled.push(...outcomes);
     return outcomes;
   }
@@ -414,7 +451,7 @@ export class LocalRuntime {
     if (fault?.when === 'before' && count <= fault.times) throw throttle();
     this.running += 1;
     try {
-      const result = await step.invoke(this.deps, step === bake ? this.bakeAsTheEngineTimesIt(event) : event);
+      const result = await step.invoke(await this.stepDeps(), step === bake ? this.bakeAsTheEngineTimesIt(event) : event);
       if (fault?.when === 'after' && count <= fault.times) throw throttle();
       return result;
     } finally {

@@ -31,7 +31,7 @@ import type { ReleaseEvent } from '../domain/release-event.js';
 import type { Stable } from '../domain/stable.js';
 import type { AlarmSource, Callbacks, Executions, ExecutionStatus, Ledger, TrafficMetrics, TrafficPeriod } from '../ports.js';
 import { abortRelease, promoteNow } from '../steps/control.js';
-import type { StepDeps } from '../steps/step.js';
+import { serviceOf, type StepDeps } from '../steps/step.js';
 import * as z from 'zod';
 import { parseInput } from '../validation.js';
 import { LockHeldError, LockNotHeldError } from './errors.js';
@@ -312,7 +312,8 @@ async function requireRelease(ledger: Ledger, ref: ReleaseRef): Promise<Release>
 /** `getRelease`: status, current step, weights, the service's alarms, the pending approval and the events. */
 export async function getRelease(deps: Pick<ControlDeps, 'ledger' | 'config' | 'alarms'>, _caller: ControlCaller, input: ReleaseRef): Promise<ReleaseDetail> {
   const release = await requireRelease(deps.ledger, input);
-  const service = deps.config.services.find((s) => s.service === input.service && s.environment === input.environment);
+  // The alarms the release runs on: those it froze at preflight.
+  const service = release.serviceConfig === undefined ? deps.config.services.find((s) => s.service === input.service && s.environment === input.environment) : serviceOf(deps, release);
   const names = service?.alarms ?? [];
   const approvalId = release.waiting?.approvalId;
   const [firing, approval, events] = await Promise.all([

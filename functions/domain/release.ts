@@ -88,6 +88,16 @@ export const ReleaseSchema = z.object({
   trigger: TriggerSchema,
   /** The release plan as preflight resolved it (the service's, or the caller's within its floor). */
   plan: PlanSchema.optional(),
+  /**
+   * The service's configuration as preflight read it (a ServiceConfig of
+   * functions/config.ts): what the release runs on to its end, whatever is
+   * published meanwhile. Opaque here, validated where it is read
+   * (functions/steps/step.ts `serviceOf`). Absent on releases started before
+   * configuration became data.
+   */
+  serviceConfig: z.record(z.string(), z.unknown()).optional(),
+  /** The configuration revision that service configuration was read at. */
+  configRevision: z.number().int().min(0).optional(),
   executionArn: z.string().optional(),
   /** The fleet that took traffic when the release started, and the idle target group the new fleet goes behind. */
   stableFleet: FleetRefSchema.optional(),

@@ -1,6 +1,6 @@
 /**
  * Lambda entry point. Checks the finished bake and takes the next plan step: set, then verify, the weights (Task state Advance).
- * Dependencies are built once per container, at cold start.
+ * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -10,13 +10,13 @@ import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { advance } from '../steps/advance.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 
-const { config, ledger } = coldStart();
+const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 
 export const handler = stepHandler(
   advance,
+  configSource,
   wire('advance', {
-    config,
     ledger,
     alarms: new CloudWatchAlarms(new CloudWatchClient(awsClientConfig)),
     router: new AlbRouter(elb),

@@ -1,7 +1,7 @@
 /**
  * Lambda entry point. The alarm handler (EventBridge "CloudWatch Alarm State Change"): restores the stable fleet at once and fails the flow's waiting token.
  * It reads the alarm's state again from CloudWatch, so a stale event (the alarm is OK by now) rolls nothing back.
- * Dependencies are built once per container, at cold start.
+ * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -13,15 +13,15 @@ import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import { alarmHandler } from '../steps/alarm.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 
-const { config, ledger } = coldStart();
+const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 const sfn = new SFNClient(awsClientConfig);
 const cloudwatch = new CloudWatchClient(awsClientConfig);
 
 export const handler = stepHandler(
   alarmHandler,
+  configSource,
   wire('alarm', {
-    config,
     ledger,
     router: new AlbRouter(elb),
     alarms: new CloudWatchAlarms(cloudwatch),

@@ -14,13 +14,16 @@ import { fourEyesFor } from '../config.js';
 import { approvalLog } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
 import { signingSecretsAtColdStart } from './slack-signing-secret.js';
-import { coldStart } from './step-handler.js';
+import { coldStartWithConfig } from './step-handler.js';
+import { liveConfig } from '../ledger/config-source.js';
 
-const { config, ledger } = coldStart();
-const { slackConfig, botToken, slack } = await slackAtColdStart(config);
+const { configSource, config: atColdStart, ledger } = await coldStartWithConfig();
+// The Slack app (secrets, team, public URL) is set up once per container; four-eyes follows each publish.
+const { slackConfig, botToken, slack } = await slackAtColdStart(atColdStart);
 const signing = await signingSecretsAtColdStart(slackConfig);
+const config = liveConfig(configSource);
 
-export const handler = createApprovalFunctionUrlHandler(
+const endpoint = createApprovalFunctionUrlHandler(
   new ApprovalEndpoint({
     ledger,
     callbacks: new SfnCallbacks(new SFNClient(awsClientConfig)),
@@ -32,3 +35,8 @@ export const handler = createApprovalFunctionUrlHandler(
     log: approvalLog,
   }),
 );
+
+export const handler: typeof endpoint = async (event) => {
+  await configSource.get();
+  return endpoint(event);
+};

@@ -16,10 +16,13 @@ import { createApprovalSweepHandler } from '../approval/sweep.js';
 import { approvalChannel, fourEyesFor } from '../config.js';
 import { approvalLog, logger } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
-import { coldStart } from './step-handler.js';
+import { coldStartWithConfig } from './step-handler.js';
+import { liveConfig } from '../ledger/config-source.js';
 
-const { config, ledger } = coldStart();
-const { slack } = await slackAtColdStart(config);
+const { configSource, config: atColdStart, ledger } = await coldStartWithConfig();
+// The Slack app (its secrets) is set up once per container; channels and four-eyes follow each publish.
+const { slack } = await slackAtColdStart(atColdStart);
+const config = liveConfig(configSource);
 const sweep = createApprovalSweepHandler({
   ledger,
   slack,
@@ -39,6 +42,7 @@ const sweep = createApprovalSweepHandler({
 /** Every scheduled event is the same "sweep now": its content is not read. */
 export async function handler(_event: unknown, context: Context): Promise<SweepResult> {
   logger.addContext(context);
+  await configSource.get();
   const result = await sweep();
   logger.info('approvals swept', { expired: result.expired, updated: result.updated, delivered: result.delivered, posted: result.posted });
   return result;

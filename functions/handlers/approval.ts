@@ -11,15 +11,18 @@ import { approvalChannel, fourEyesFor } from '../config.js';
 import { approval } from '../steps/wait.js';
 import { approvalLog } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStartWithConfig, stepHandler, wire } from './step-handler.js';
+import { liveConfig } from '../ledger/config-source.js';
 
-const { config, ledger } = coldStart();
-const { slack } = await slackAtColdStart(config);
+const { configSource, config: atColdStart, ledger } = await coldStartWithConfig();
+// The Slack app (its secrets) is set up once per container; channels and four-eyes follow each publish.
+const { slack } = await slackAtColdStart(atColdStart);
+const config = liveConfig(configSource);
 
 export const handler = stepHandler(
   approval,
+  configSource,
   wire('approval', {
-    config,
     ledger,
     notifier: new SlackApprovalNotifier({
       slack,

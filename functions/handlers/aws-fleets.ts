@@ -1,7 +1,8 @@
 /**
- * The fleets of the onboarded services: an ECS fleet only when an ECS service
- * is onboarded, an Auto Scaling fleet only when an Auto Scaling group service
- * is, matching the grants the stack gives (infra/release-orchestrator.ts).
+ * The fleets of the services: both kinds, always. Which kinds are onboarded
+ * is data now (functions/ledger/config-store.ts) and may change without a new
+ * cold start; an adapter costs nothing until it is called, and what it may
+ * call is still decided by the function's role (infra/).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -9,15 +10,8 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import { AsgFleet } from '../adapters/aws/asg-fleet.js';
 import { EcsFleet } from '../adapters/aws/ecs-fleet.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
-import type { RollgateConfig } from '../config.js';
-import type { Fleet } from '../ports.js';
 import type { StepDeps } from '../steps/step.js';
-import { notWired } from './step-handler.js';
 
-export function awsFleets(config: RollgateConfig, elb: ElasticLoadBalancingV2Client, functionName: string): StepDeps['fleets'] {
-  const kinds = new Set(config.services.map((s) => s.fleet.kind));
-  return {
-    ecs: kinds.has('ecs') ? new EcsFleet(new ECSClient(awsClientConfig), elb) : notWired<Fleet>('EcsFleet', functionName),
-    asg: kinds.has('asg') ? new AsgFleet(new AutoScalingClient(awsClientConfig), elb) : notWired<Fleet>('AsgFleet', functionName),
-  };
+export function awsFleets(elb: ElasticLoadBalancingV2Client): StepDeps['fleets'] {
+  return { ecs: new EcsFleet(new ECSClient(awsClientConfig), elb), asg: new AsgFleet(new AutoScalingClient(awsClientConfig), elb) };
 }

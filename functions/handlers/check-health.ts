@@ -1,6 +1,6 @@
 /**
  * Lambda entry point. The bounded health gate of the new fleet (Task state CheckHealth).
- * Dependencies are built once per container, at cold start.
+ * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
@@ -8,14 +8,14 @@ import { checkHealth } from '../steps/deploy.js';
 import { awsFleets } from './aws-fleets.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 
-const { config, ledger } = coldStart();
+const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 
 export const handler = stepHandler(
   checkHealth,
+  configSource,
   wire('check-health', {
-    config,
     ledger,
-    fleets: awsFleets(config, elb, 'check-health'),
+    fleets: awsFleets(elb),
   }),
 );

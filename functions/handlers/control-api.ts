@@ -31,9 +31,10 @@ import { ENV, readEnvironment } from './environment.js';
 import { awsFleets } from './aws-fleets.js';
 import { approvalLog, logger } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
-import { coldStart, wire } from './step-handler.js';
+import { coldStartWithConfig, wire, withConfig } from './step-handler.js';
+import { liveConfig } from '../ledger/config-source.js';
 
-const { config, ledger } = coldStart();
+const { configSource, config: atColdStart, ledger } = await coldStartWithConfig();
 const env = readEnvironment([ENV.stateMachineArn]);
 const sfn = new SFNClient(awsClientConfig);
 const callbacks = new SfnCallbacks(sfn);
@@ -41,18 +42,19 @@ const executions = new SfnExecutions(sfn);
 const cloudwatch = new CloudWatchClient(awsClientConfig);
 const alarms = new CloudWatchAlarms(cloudwatch);
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
-const slack = config.slack === undefined ? NO_SLACK : (await slackAtColdStart(config)).slack;
+// The Slack app is set up once per container, from the configuration read at cold start.
+const slack = atColdStart.slack === undefined ? NO_SLACK : (await slackAtColdStart(atColdStart)).slack;
+const config = liveConfig(configSource);
+// promote-now and abort resume task tokens; a rollback flips traffic back to the warm
+// old fleet (set and verify), makes it primary again and retires the new one.
+const ports = wire('control-api', { ledger, callbacks, router: new AlbRouter(elb), fleets: awsFleets(elb) });
 
-const deps: ControlDeps = {
-  config,
+const deps: Omit<ControlDeps, 'config' | 'steps'> = {
   ledger,
   starter: new SfnReleaseStarter(sfn, env[ENV.stateMachineArn]),
   executions,
   alarms,
   callbacks,
-  // promote-now and abort resume task tokens; a rollback flips traffic back to the warm
-  // old fleet (set and verify), makes it primary again and retires the new one.
-  steps: wire('control-api', { config, ledger, callbacks, router: new AlbRouter(elb), fleets: awsFleets(config, elb, 'control-api') }),
   decisions: {
     ledger,
     callbacks,
@@ -77,7 +79,9 @@ export async function handler(event: unknown, context: Context): Promise<APIGate
     logger.warn('control request refused: no verified caller', { error: error instanceof Error ? error.name : 'unknown' });
     return lambdaResultOf({ status: statusOf(error), body: errorBodyOf(error) });
   }
-  const response = await handleControlRequest(deps, mapped.request, mapped.caller, (error, status) => {
+  // Each request on the configuration of now (memory within 30 s); a rollback acts on what its release froze.
+  const steps = await withConfig(ports, configSource);
+  const response = await handleControlRequest({ ...deps, config: steps.config, steps }, mapped.request, mapped.caller, (error, status) => {
     logger.error('control request failed', { status, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
   });
   logger.info('control request', { method: mapped.request.method, path: mapped.request.path, caller: mapped.caller.principalArn, status: response.status });

@@ -1,6 +1,6 @@
 /**
  * Lambda entry point. The header-routed dark canary and its smoke checks (Task state DarkCanary).
- * Dependencies are built once per container, at cold start.
+ * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
@@ -9,13 +9,13 @@ import { HttpSmokeChecker } from '../adapters/http/smoke-checker.js';
 import { darkCanary } from '../steps/dark-canary.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 
-const { config, ledger } = coldStart();
+const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 
 export const handler = stepHandler(
   darkCanary,
+  configSource,
   wire('dark-canary', {
-    config,
     ledger,
     router: new AlbRouter(elb),
     smoke: new HttpSmokeChecker(),

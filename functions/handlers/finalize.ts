@@ -1,6 +1,6 @@
 /**
  * Lambda entry point. Promotes the new fleet: 100% of traffic, recorded stable (Task state Finalize).
- * Dependencies are built once per container, at cold start.
+ * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AlbRouter } from '../adapters/aws/alb-router.js';
@@ -9,15 +9,15 @@ import { finalize } from '../steps/finalize.js';
 import { awsFleets } from './aws-fleets.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 
-const { config, ledger } = coldStart();
+const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 
 export const handler = stepHandler(
   finalize,
+  configSource,
   wire('finalize', {
-    config,
     ledger,
     router: new AlbRouter(elb),
-    fleets: awsFleets(config, elb, 'finalize'),
+    fleets: awsFleets(elb),
   }),
 );

@@ -4,7 +4,7 @@
  * (`source: rollgate`) on the default bus and, with a Slack app configured, one message in the service's channel.
  * Answers with the batch item failures (ReportBatchItemFailures), so the stream retries from the first record that failed.
  * Dependencies are built once per container, at cold start; the Slack bot-token secret (and only it) is read then too, and cached.
- * It reads the stream only: no ledger table in its environment, no ledger grants.
+ * It reads the stream and the configuration items only: its role reads nothing else of the ledger.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
@@ -13,20 +13,24 @@ import { EventBridgeReleaseEvents } from '../adapters/aws/eventbridge.js';
 import { errorName } from '../errors.js';
 import { SlackReleaseEvents } from '../notifications/slack.js';
 import { notify, type NotifyDeps } from '../notifications/stream.js';
-import { configFromEnvironment, ENV, readEnvironment } from './environment.js';
+import { liveConfig } from '../ledger/config-source.js';
 import { logger } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
+import { configAtColdStart } from './step-handler.js';
 
-const config = configFromEnvironment(readEnvironment([ENV.config])[ENV.config]);
+const { configSource, config: atColdStart } = await configAtColdStart();
+// Whether there is a Slack app, and its secret, are settled once per container; channels follow each publish.
+const config = liveConfig(configSource);
 const eventBridge = new EventBridgeClient(awsClientConfig);
 // EventBridge first: a Slack outage must not hold back the events teams route on (stream.ts).
 const sinks: NotifyDeps['sinks'] = [
   new EventBridgeReleaseEvents((input) => eventBridge.send(new PutEventsCommand(input))),
-  ...(config.slack === undefined ? [] : [new SlackReleaseEvents((await slackAtColdStart(config)).slack, config)]),
+  ...(atColdStart.slack === undefined ? [] : [new SlackReleaseEvents((await slackAtColdStart(atColdStart)).slack, config)]),
 ];
 
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
   logger.addContext(context);
+  await configSource.get();
   const result = await notify(
     {
       sinks,

@@ -1,6 +1,6 @@
 /**
  * Lambda entry point. The reconciler (EventBridge execution status changes and a 5-minute schedule): closes releases whose execution died.
- * Dependencies are built once per container, at cold start.
+ * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -11,17 +11,17 @@ import { reconcile } from '../steps/reconcile.js';
 import { awsFleets } from './aws-fleets.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 
-const { config, ledger } = coldStart();
+const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 const sfn = new SFNClient(awsClientConfig);
 
 export const handler = stepHandler(
   reconcile,
+  configSource,
   wire('reconcile', {
-    config,
     ledger,
     router: new AlbRouter(elb),
-    fleets: awsFleets(config, elb, 'reconcile'),
+    fleets: awsFleets(elb),
     executions: new SfnExecutions(sfn),
   }),
 );

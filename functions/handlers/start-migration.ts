@@ -1,6 +1,6 @@
 /**
  * Lambda entry point. Starts the release's migration task (Task state StartMigration).
- * Dependencies are built once per container, at cold start.
+ * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EcsMigrator } from '../adapters/aws/ecs-migrator.js';
@@ -8,12 +8,12 @@ import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { startMigration } from '../steps/migration.js';
 import { coldStart, stepHandler, wire } from './step-handler.js';
 
-const { config, ledger } = coldStart();
+const { configSource, ledger } = coldStart();
 
 export const handler = stepHandler(
   startMigration,
+  configSource,
   wire('start-migration', {
-    config,
     ledger,
     migrator: new EcsMigrator(new ECSClient(awsClientConfig)),
   }),

@@ -78,6 +78,8 @@ export class ReleaseStore implements Releases {
         previousVersion: input.previousVersion,
         trigger: input.trigger,
         plan: input.plan,
+        serviceConfig: input.serviceConfig,
+        configRevision: input.configRevision,
         executionArn: input.executionArn,
         stableFleet: input.stableFleet,
         canaryTargetGroup: input.canaryTargetGroup,

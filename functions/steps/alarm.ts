@@ -26,7 +26,7 @@ import { CloudProviderError, LedgerUnavailableError, ReleaseNotActiveError, Task
 import type { Release } from '../domain/release.js';
 import { setAndVerifyWeights } from './advance.js';
 import { markRollingBack } from './rollback.js';
-import { defineStep, recordedSplit, refOf, trafficOf, type StepDeps } from './step.js';
+import { defineStep, recordedSplit, refOf, serviceOf, trafficOf, type StepDeps } from './step.js';
 
 export const AlarmStateChangeSchema = z.object({
   id: z.string(),
@@ -112,6 +112,9 @@ export const alarmHandler = defineStep({
   async run(deps, event): Promise<AlarmOutcome[]> {
     const { alarmName, state } = event.detail;
     if (state.value !== 'ALARM') return [{ action: 'ignored', reason: `${alarmName} went to ${state.value}` }];
+    // Which releases to look at comes from the current configuration; whether the alarm counts, and where
+    // traffic goes back, from the one each release froze. An alarm removed mid-release is then still caught,
+    // at the release's next bake check (Advance reads its frozen alarms), not here.
     const services = deps.config.services.filter((s) => s.alarms.includes(alarmName));
     if (services.length === 0) return [{ action: 'ignored', reason: `${alarmName} is not an onboarded alarm` }];
 
@@ -121,6 +124,11 @@ export const alarmHandler = defineStep({
       const release = await readLedger(() => deps.ledger.getActiveRelease(service));
       if (release === undefined) {
         outcomes.push({ action: 'ignored', reason: `${service.service}/${service.environment} has no active release` });
+        continue;
+      }
+      const frozen = serviceOf(deps, release);
+      if (!frozen.alarms.includes(alarmName)) {
+        outcomes.push({ action: 'ignored', reason: `${alarmName} was not an alarm of ${service.service}/${service.environment} when release ${release.releaseId} started` });
         continue;
       }
       if (!BEFORE_PROMOTION.has(release.status)) {
@@ -156,7 +164,7 @@ export const alarmHandler = defineStep({
       }
       // Then traffic: everything after it is a record, and the ledger may be failing.
       const split = recordedSplit(marked);
-      if (split !== undefined) await setAndVerifyWeights(deps.router, trafficOf(service), split, ALL_STABLE);
+      if (split !== undefined) await setAndVerifyWeights(deps.router, trafficOf(frozen), split, ALL_STABLE);
       const unconfirmed = firing === 'unknown' ? ' (CloudWatch could not be read to confirm the alarm is still in ALARM)' : '';
       await deps.ledger.appendEvent({
         releaseId: release.releaseId,

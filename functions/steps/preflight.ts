@@ -114,12 +114,17 @@ export const preflight = defineStep({
       previousVersion: stable.version,
       trigger: input.trigger,
       plan,
+      // Frozen: every later step, and the alarm handler, reconciler and control API, act on this copy.
+      serviceConfig: service,
+      ...(deps.configRevision === undefined ? {} : { configRevision: deps.configRevision }),
       executionArn,
       stableFleet: stable.fleet,
       canaryTargetGroup: canaryTargetGroupArn,
       // Long enough to cover the longest wait of the plan; steps renew it as they go.
       leaseSeconds: Math.min(30 * 86_400, 3600 + Math.max(0, ...plan.steps.map((s) => (s.type === 'approval' ? s.timeoutSeconds : s.bakeSeconds)))),
     });
+    // A retried preflight finds the release started by its first try: the flow carries what that one froze.
+    const frozen = release.serviceConfig === undefined ? service : serviceOf(deps, release);
     const rollback = input.trigger.rollback;
     if (isRollback && rollback !== undefined) {
       await deps.ledger.appendEvent({
@@ -154,9 +159,11 @@ export const preflight = defineStep({
         ignoredAlarms: firing,
         stableFleet: stable.fleet,
         canaryTargetGroupArn,
-        hasMigration: service.migration !== undefined,
+        hasMigration: frozen.migration !== undefined,
         hasDarkCanary: plan.darkCanary !== undefined,
-        pollSeconds: service.healthGate.intervalSeconds,
+        pollSeconds: frozen.healthGate.intervalSeconds,
+        serviceConfig: frozen,
+        ...(release.configRevision === undefined ? {} : { configRevision: release.configRevision }),
       },
       cursor: { next: 0, action: 'start' },
     };

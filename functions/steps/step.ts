@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import type { RollgateConfig, ServiceConfig } from '../config.js';
-import { findService } from '../config.js';
+import { findService, ServiceConfigSchema } from '../config.js';
 import { PlanSchema } from '../domain/plan.js';
 import type { ActiveStatus, ReleaseStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, ReleaseNotFoundError, RollbackRequestedError, StaleStatusError } from '../errors.js';
@@ -28,9 +28,15 @@ import type {
 } from '../ports.js';
 import { parseInput } from '../validation.js';
 
-/** Everything a step may touch. Built once per container (Lambda) or per runtime (local). */
+/**
+ * Everything a step may touch. The ports are built once per container
+ * (Lambda) or per runtime (local); `config` is the snapshot the invocation
+ * read (functions/ledger/config-source.ts).
+ */
 export interface StepDeps {
   readonly config: RollgateConfig;
+  /** The revision `config` was published as; preflight freezes it with the release. Absent where a test hands a configuration in. */
+  readonly configRevision?: number;
   readonly ledger: Ledger;
   readonly fleets: { readonly ecs: Fleet; readonly asg: Fleet };
   readonly router: TrafficRouter;
@@ -80,6 +86,14 @@ export const ReleaseContextSchema = z.object({
   hasMigration: z.boolean(),
   hasDarkCanary: z.boolean(),
   pollSeconds: z.number().int().min(1),
+  /**
+   * The service's configuration as preflight read it: every step runs on it
+   * (see {@link serviceOf}), so a publish mid-release cannot mix old and new.
+   * Optional only for flows started before configuration became data.
+   */
+  serviceConfig: ServiceConfigSchema.optional(),
+  /** The configuration revision it was read at. */
+  configRevision: z.number().int().min(0).optional(),
 });
 export type ReleaseContext = z.output<typeof ReleaseContextSchema>;
 
@@ -102,8 +116,14 @@ export const CursorSchema = z.object({
 });
 export type Cursor = z.output<typeof CursorSchema>;
 
-export function serviceOf(deps: StepDeps, release: { service: string; environment: string }): ServiceConfig {
-  return findService(deps.config, release.service, release.environment);
+/**
+ * The configuration a release runs on: the one it froze at preflight (in the
+ * flow's context or the release record), validated; the current one only for
+ * what has none frozen (preflight itself, releases from before the freeze).
+ */
+export function serviceOf(deps: Pick<StepDeps, 'config'>, release: { service: string; environment: string; releaseId?: string; serviceConfig?: unknown }): ServiceConfig {
+  if (release.serviceConfig === undefined) return findService(deps.config, release.service, release.environment);
+  return parseInput(ServiceConfigSchema, release.serviceConfig, `release ${release.releaseId ?? `${release.service}/${release.environment}`} serviceConfig`);
 }
 
 export function refOf(release: ReleaseContext | Release): ReleaseRef {

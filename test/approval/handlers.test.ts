@@ -11,6 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import { slackSignature } from '../../functions/approval/slack-signature.js';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import { ENV } from '../../functions/handlers/environment.js';
+import { ledgerDocumentClient } from '../../functions/ledger/client.js';
+import { ConfigStore } from '../../functions/ledger/config-store.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
 import { SAMPLE_CONFIG, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
 
@@ -58,13 +60,13 @@ afterAll(async () => {
   await new Promise((resolve) => secretsManager.close(resolve));
 });
 
-const VARIABLES = [ENV.config, ENV.ledgerTable, 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_SFN', 'AWS_ENDPOINT_URL_CLOUDWATCH'] as const;
+const VARIABLES = [ENV.ledgerTable, 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_SFN', 'AWS_ENDPOINT_URL_CLOUDWATCH'] as const;
 const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
 
-/** The environment of a cold start with `config`. */
-function environment(config: RollgateConfigInput): void {
+/** The environment of a cold start with `config` published in the ledger. */
+async function environment(config: RollgateConfigInput): Promise<void> {
+  await new ConfigStore({ client: ledgerDocumentClient(localDynamoClient(inject('dynamodbEndpoint'))), tableName }).publish(config, 'test');
   Object.assign(process.env, {
-    [ENV.config]: JSON.stringify(config),
     [ENV.ledgerTable]: tableName,
     AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerUrl,
@@ -154,7 +156,7 @@ const click = (teamId: string) => ({
 
 describe('the approval functions at cold start', () => {
   it.each(Object.keys(ENTRIES) as (keyof typeof ENTRIES)[])('%s fails its cold start naming slack when the configuration has none', async (entry) => {
-    environment({ services: [structuredClone(SEARCH_SERVICE)] });
+    await environment({ services: [structuredClone(SEARCH_SERVICE)] });
     await expect(ENTRIES[entry]()).rejects.toMatchObject({ name: 'InvalidInputError', field: 'slack', message: expect.stringMatching(/^config: slack: is not configured/) as string });
   });
 
@@ -163,7 +165,7 @@ describe('the approval functions at cold start', () => {
     ['approval-sweeper', [SAMPLE_SLACK.botTokenSecretName]],
     ['approval-endpoint', [SAMPLE_SLACK.botTokenSecretName, SAMPLE_SLACK.signingSecretName]],
   ] as const)('%s reads at cold start only the Slack secrets it uses: the bot token, and the signing secret for the endpoint alone', async (entry, reads) => {
-    environment(SAMPLE_CONFIG);
+    await environment(SAMPLE_CONFIG);
     const module = await ENTRIES[entry]();
     expect(typeof module.handler).toBe('function');
     expect(secretReads).toEqual(reads);
@@ -171,7 +173,7 @@ describe('the approval functions at cold start', () => {
 
   it('a secret that cannot be read at cold start does not fail it: the first request reads it again', async () => {
     const secretName = 'rollgate/created-after-deploy';
-    environment({ ...SAMPLE_CONFIG, slack: { ...SAMPLE_SLACK, signingSecretName: secretName } });
+    await environment({ ...SAMPLE_CONFIG, slack: { ...SAMPLE_SLACK, signingSecretName: secretName } });
     const logs = await capturedLogs();
     const { handler } = await ENTRIES['approval-endpoint']();
     expect(secretReads).toEqual([SAMPLE_SLACK.botTokenSecretName]);
@@ -187,7 +189,7 @@ describe('the approval functions at cold start', () => {
   });
 
   it('the endpoint reads the Slack secret named in the configuration once, checks signatures with it, refuses other workspaces, and logs no secret', async () => {
-    environment(SAMPLE_CONFIG);
+    await environment(SAMPLE_CONFIG);
     const logs = await capturedLogs();
     const { handler } = await ENTRIES['approval-endpoint']();
     const written = (): string => JSON.stringify(logs);
@@ -201,7 +203,7 @@ describe('the approval functions at cold start', () => {
   });
 
   it('the sweeper sweeps the ledger on a scheduled event, whatever the event holds', async () => {
-    environment(SAMPLE_CONFIG);
+    await environment(SAMPLE_CONFIG);
     const logs = await capturedLogs();
     const { handler } = await ENTRIES['approval-sweeper']();
     await expect(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context)).resolves.toEqual({ expired: [], updated: [], delivered: [], posted: [] });

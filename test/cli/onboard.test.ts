@@ -1,6 +1,6 @@
 /**
- * `npm run onboard`: the first stable version of a service, recorded in the
- * ledger on DynamoDB Local — by the real command in a child process (AWS
+ * `npm run onboard`: a service's configuration item published and its first
+ * stable version recorded in the ledger on DynamoDB Local — by the real command in a child process (AWS
  * endpoint pointed at DynamoDB Local, fake credentials), and its refusals,
  * each naming the flag and leaving the ledger as it was.
  */
@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { LockNotOwnedError } from '../../functions/errors.js';
 import { OnboardUsageError, onboard, parseOnboardArgs } from '../../cli/onboard.js';
-import { CHECKOUT_SERVICE, SEARCH_SERVICE } from '../../local/sample-config.js';
-import { newLedger, startInput } from '../ledger/ledger-fixture.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CONFIG_PK, ConfigStore, serviceSk } from '../../functions/ledger/config-store.js';
+import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SEARCH_SERVICE } from '../../local/sample-config.js';
+import { configOf, numberedService } from '../ledger/config-fixture.js';
+import { documentClient, newLedger, startInput } from '../ledger/ledger-fixture.js';
 import { runNode, type Finished } from './run-node.js';
 
 const [BLUE, GREEN] = CHECKOUT_SERVICE.traffic.targetGroupArns;
@@ -41,6 +44,10 @@ function usageMessage(fn: () => unknown): string {
   throw new Error('expected an OnboardUsageError');
 }
 
+function storeOf(tableName: string): ConfigStore {
+  return new ConfigStore({ client: documentClient, tableName });
+}
+
 function runOnboard(argv: readonly string[]): Promise<Finished> {
   return runNode('cli/onboard.ts', argv, {
     AWS_REGION: 'us-east-1',
@@ -59,8 +66,10 @@ describe('npm run onboard', () => {
   it('records the stable version, fleet and target group of an ECS service, and refuses to overwrite it without --replace', async () => {
     const { ledger, tableName } = await newLedger();
     const done = await runOnboard(args({ table: tableName }));
-    expect(done.stderr).toContain('checkout/prod: stable version v41 on ecs-svc/1234567890123456789');
+    expect(done.stderr).toContain('checkout/prod: configuration published (revision 1); stable version v41 on ecs-svc/1234567890123456789');
     expect(done.code).toBe(0);
+    // Onboarding is data: the service's configuration item (and, on a ledger with none yet, the file's Slack app).
+    expect(await storeOf(tableName).load()).toEqual({ revision: 1, config: { slack: SAMPLE_CONFIG.slack, services: [CHECKOUT_SERVICE] } });
     const expected = { service: 'checkout', environment: 'prod', version: 'v41', fleet: { kind: 'ecs-task-set', id: TASK_SET, targetGroup: BLUE } };
     expect(JSON.parse(done.stdout)).toMatchObject(expected);
     const stable = await ledger.getStable({ service: 'checkout', environment: 'prod' });
@@ -74,6 +83,8 @@ describe('npm run onboard', () => {
 
     const replaced = await runOnboard(args({ table: tableName, version: 'v42', 'target-group': GREEN }, ['--replace']));
     expect(replaced.code).toBe(0);
+    // The same configuration again: nothing to publish, the revision stays.
+    expect((await storeOf(tableName).load()).revision).toBe(1);
     expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toMatchObject({ version: 'v42', fleet: { targetGroup: GREEN } });
   });
 
@@ -117,15 +128,43 @@ describe('npm run onboard', () => {
     expect(parseOnboardArgs(args({ ...search, version: '41' }))).toMatchObject({ version: '41' });
   });
 
-  it('refuses while a release holds the lock, even with --replace', async () => {
-    const { ledger } = await newLedger();
+  it('refuses while a release holds the lock, even with --replace, and publishes nothing', async () => {
+    const { ledger, tableName } = await newLedger();
+    const store = storeOf(tableName);
     const request = parseOnboardArgs(args());
     if (request === 'help') throw new Error('unexpected help');
-    await onboard(ledger, request);
+    await onboard(ledger, store, request);
     await ledger.startRelease(startInput());
-    const refused = await onboard(ledger, { ...request, version: 'v99', replace: true }).catch((e: unknown) => e);
+    const changed = { ...request, service: { ...request.service, terminationWaitSeconds: 5 } };
+    const refused = await onboard(ledger, store, { ...changed, version: 'v99', replace: true }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(LockNotOwnedError);
     expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toMatchObject({ version: 'v41' });
+    expect((await store.load()).config.services).toEqual([CHECKOUT_SERVICE]);
+  });
+
+  it('adds the service to the configuration already published, writing only its item', async () => {
+    const { ledger, tableName } = await newLedger();
+    const store = storeOf(tableName);
+    await store.publish(configOf(2), 'cdk deploy');
+    const request = parseOnboardArgs(args());
+    if (request === 'help') throw new Error('unexpected help');
+    expect((await onboard(ledger, store, request)).revision).toBe(2);
+    const { revision, config } = await store.load();
+    expect({ revision, services: config.services.map((s) => s.service) }).toEqual({ revision: 2, services: ['checkout', 'svc-0000', 'svc-0001'] });
+    expect(await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: CONFIG_PK, sk: serviceSk('svc-0000', 'prod') } }))).toMatchObject({ Item: { revision: 1, updatedBy: 'cdk deploy' } });
+    expect(await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: CONFIG_PK, sk: serviceSk('checkout', 'prod') } }))).toMatchObject({ Item: { revision: 2, updatedBy: 'rollgate onboard' } });
+  });
+
+  it('refuses, naming --config, a service the published configuration cannot take, and writes nothing', async () => {
+    const { ledger, tableName } = await newLedger();
+    const store = storeOf(tableName);
+    // Published without a Slack app: checkout's plan asks for an approval.
+    await store.publish({ services: [{ ...numberedService(0), plan: { steps: [{ type: 'traffic', weight: 100, bakeSeconds: 0 }] } }] }, 'cdk deploy');
+    const done = await runOnboard(args({ table: tableName }));
+    expect(done.code).toBe(2);
+    expect(done.stderr).toContain('--config: checkout/prod cannot join the published configuration: config: slack: is required');
+    expect(await ledger.getStable({ service: 'checkout', environment: 'prod' })).toBeUndefined();
+    expect((await store.load()).revision).toBe(1);
   });
 
   it('takes an Auto Scaling group service from a given configuration file', () => {

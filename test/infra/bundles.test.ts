@@ -3,7 +3,8 @@
  * `index.mjs` imported by a fresh Node.js process with native ESM, with the
  * environment variables the template gives the function (the ledger table
  * pointing at DynamoDB Local, fake credentials), then its `handler` called.
- * The configuration travels in the bundle, never in the environment.
+ * The configuration is neither in the bundle nor in the environment: the
+ * bundles read it from the ledger's CONFIG items, published here first.
  * The alarm handler and the reconciler run on AWS's documented example
  * events against DynamoDB Local, with and without an active release; the
  * build trigger starts executions; the approval endpoint answers a forged
@@ -21,14 +22,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { toAlbWeights } from '../../functions/domain/weights.js';
 import { ALL_STABLE } from '../../functions/domain/plan.js';
 import { ACTION_APPROVE } from '../../functions/approval/message.js';
-import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, ENV } from '../../functions/handlers/environment.js';
+import { ENV } from '../../functions/handlers/environment.js';
+import { ConfigStore } from '../../functions/ledger/config-store.js';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
 import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
 import type { Ledger } from '../../functions/ports.js';
 import type { Release } from '../../functions/domain/release.js';
 import { ALL_FUNCTIONS } from '../../infra/functions.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
-import { CHECKOUT_SERVICE, SAMPLE_SLACK } from '../../local/sample-config.js';
+import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK } from '../../local/sample-config.js';
+import { numberedService } from '../ledger/config-fixture.js';
 import { alarmStateChangeFor, cloudWatchAlarmStateChange, ecrImagePush, httpApiRequest, scheduledEvent, stepFunctionsExecutionFailed } from './aws-events.js';
 import { AwsApiError, elbListenersStandIn, forwardOf, jsonApiStandIn, type Forward, type StandIn } from './aws-stand-ins.js';
 import { synthStack, testApp } from './synth.js';
@@ -141,6 +144,7 @@ let secretsManager: StandIn<Record<string, unknown>>;
 beforeAll(async () => {
   dynamodbEndpoint = inject('dynamodbEndpoint');
   await createLedgerTable(localDynamoClient(dynamodbEndpoint), tableName);
+  await publishConfig(tableName);
   sfn = await jsonApiStandIn('application/x-amz-json-1.0', {
     StartExecution: (input) => {
       const name = String(input.name);
@@ -194,11 +198,17 @@ const CHECKOUT = { service: CHECKOUT_SERVICE.service, environment: CHECKOUT_SERV
 const STABLE_FLEET = { kind: 'ecs-task-set', id: 'ecs-svc/1111111111111111111', targetGroup: BLUE } as const;
 const NEW_FLEET = { kind: 'ecs-task-set', id: 'ecs-svc/2222222222222222222', targetGroup: GREEN } as const;
 
-/** A ledger of its own on DynamoDB Local, so scenarios do not see each other's releases. */
+/** The stack's configuration published into `table`, as the ConfigPublisher does on deploy. */
+async function publishConfig(table: string): Promise<void> {
+  await new ConfigStore({ client: ledgerDocumentClient(localDynamoClient(dynamodbEndpoint)), tableName: table }).publish(stack.orchestrator.config, 'test');
+}
+
+/** A ledger of its own on DynamoDB Local (its configuration published), so scenarios do not see each other's releases. */
 async function freshLedger(): Promise<{ table: string; ledger: Ledger }> {
   const table = `rollgate-bundles-${Math.random().toString(36).slice(2, 10)}`;
   const client = localDynamoClient(dynamodbEndpoint);
   await createLedgerTable(client, table);
+  await publishConfig(table);
   return { table, ledger: new DynamoDbLedger({ client: ledgerDocumentClient(client), tableName: table }) };
 }
 
@@ -243,10 +253,8 @@ const ALL_ON_BLUE: Forward = [
 describe('Lambda bundles', () => {
   const ALL = ALL_FUNCTIONS;
 
-  it.each(ALL.map((f) => [f.id] as const))('%s loads as Lambda loads it, with no configuration in its environment, and exports a handler', async (id) => {
-    const bundle = bundleOf(id);
-    expect(Object.keys(bundle.env)).not.toContain(ENV.config);
-    expect(await run(bundle)).toEqual({ ok: true, handler: 'function' });
+  it.each(ALL.map((f) => [f.id] as const))('%s loads as Lambda loads it, reads the published configuration at cold start, and exports a handler', async (id) => {
+    expect(await run(bundleOf(id))).toEqual({ ok: true, handler: 'function' });
   });
 
   it('keeps error class names through minification, so the ASL catches them by name', async () => {
@@ -262,21 +270,49 @@ describe('Lambda bundles', () => {
     });
   });
 
-  it(`reads its own configuration, not a ${ENV.config} someone set in its environment`, async () => {
-    expect(await run(bundleOf('Bake'), undefined, { [ENV.config]: '{"services":[]}' })).toEqual({ ok: true, handler: 'function' });
+  it('fails its cold start with ConfigNotReadyError on a ledger where no configuration is published', async () => {
+    const empty = `rollgate-bundles-${Math.random().toString(36).slice(2, 10)}`;
+    await createLedgerTable(localDynamoClient(dynamodbEndpoint), empty);
+    expect(await run(bundleOf('Bake'), undefined, { [ENV.ledgerTable]: empty })).toMatchObject({ ok: false, name: 'ConfigNotReadyError' });
   });
 
-  it('compiles the configuration into every bundle and hashes each asset from its bundle: a configuration change is a new asset, which a deploy ships', () => {
-    const base64 = JSON.parse(bundledConfigDefine(stack.orchestrator.config)[BUNDLED_CONFIG_GLOBAL] ?? '""') as string;
+  it('carries no configuration: no service name, ARN or alarm of it is in any bundle', () => {
+    const config = stack.orchestrator.config;
+    const marks = [...config.services.flatMap((s) => [s.traffic.listenerArn, ...s.alarms]), config.slack?.botTokenSecretName ?? ''].filter((m) => m !== '');
     for (const spec of ALL) {
       const { file } = bundleOf(spec.id);
       const source = readFileSync(file, 'utf8');
-      expect(source, spec.id).toContain(base64);
-      // The global was replaced: nothing is left to read at run time but the literal.
-      expect(source, spec.id).not.toContain(BUNDLED_CONFIG_GLOBAL);
+      for (const mark of marks) expect(source.includes(mark), `${spec.id} contains ${mark}`).toBe(false);
+      // Nor encoded whole, as it once was (an esbuild define of its base64).
+      expect(source.includes(Buffer.from(JSON.stringify(config), 'utf8').toString('base64').slice(0, 64)), spec.id).toBe(false);
       expect(basename(dirname(file)), spec.id).toBe(`asset.${FileSystem.fingerprint(dirname(file))}`);
     }
   });
+
+  it('keeps every Lambda asset when a service is onboarded: only the configuration asset changes', () => {
+    const otherOutdir = mkdtempSync(join(tmpdir(), 'rollgate-bundles-more-'));
+    try {
+      const more = synthStack({ config: { ...SAMPLE_CONFIG, services: [...SAMPLE_CONFIG.services, numberedService(1)] } }, testApp({ bundle: true, outdir: otherOutdir }));
+      const codeKeys = (t: { toJSON(): unknown }) =>
+        Object.fromEntries(
+          Object.entries((t.toJSON() as { Resources: Record<string, Resource> }).Resources)
+            .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+            .map(([id, r]) => [id, (r.Properties.Code as { S3Key: unknown }).S3Key]),
+        );
+      const before = codeKeys(template);
+      // Every function, the ConfigPublisher and the Provider's framework function included.
+      expect(Object.keys(before).length).toBe(ALL.length + 2);
+      expect(codeKeys(more.template)).toEqual(before);
+      expect(more.stack.orchestrator.configPublisher.asset.assetHash).not.toBe(stack.orchestrator.configPublisher.asset.assetHash);
+      const properties = (t: { toJSON(): unknown }) =>
+        Object.values((t.toJSON() as { Resources: Record<string, Resource> }).Resources).find((r) => r.Type === 'Custom::RollgateConfig')?.Properties;
+      expect(properties(more.template)?.Hash).toBe(more.stack.orchestrator.configPublisher.asset.assetHash);
+      expect(properties(template)?.Hash).toBe(stack.orchestrator.configPublisher.asset.assetHash);
+    } finally {
+      rmSync(otherOutdir, { recursive: true, force: true });
+    }
+    // A second synth with real bundling: esbuild runs once more per function.
+  }, 300_000);
 });
 
 /**

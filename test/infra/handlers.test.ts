@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AwsAdapterName } from '../../functions/adapters/aws/grants.js';
-import { InvalidInputError, PortNotWiredError } from '../../functions/errors.js';
-import { parseConfig } from '../../functions/config.js';
-import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, configFromEnvironment, ENV, readEnvironment } from '../../functions/handlers/environment.js';
+import { PortNotWiredError } from '../../functions/errors.js';
+import { ENV, readEnvironment } from '../../functions/handlers/environment.js';
 import { releaseFields } from '../../functions/handlers/logger.js';
 import { notWired } from '../../functions/handlers/step-handler.js';
 import type { Fleet } from '../../functions/ports.js';
 import { adaptersOf, ALL_FUNCTIONS } from '../../infra/functions.js';
-import { SAMPLE_CONFIG } from '../../local/sample-config.js';
 
 describe('Lambda environment', () => {
   it('reads the variables it is asked for', () => {
@@ -16,24 +14,8 @@ describe('Lambda environment', () => {
   });
 
   it('names a missing or empty variable', () => {
-    expect(() => readEnvironment([ENV.ledgerTable, ENV.config], { [ENV.ledgerTable]: 'ledger' })).toThrow(`Lambda environment: ${ENV.config}: is not set`);
+    expect(() => readEnvironment([ENV.ledgerTable, ENV.stateMachineArn], { [ENV.ledgerTable]: 'ledger' })).toThrow(`Lambda environment: ${ENV.stateMachineArn}: is not set`);
     expect(() => readEnvironment([ENV.ledgerTable], { [ENV.ledgerTable]: '' })).toThrow(`Lambda environment: ${ENV.ledgerTable}: is empty`);
-  });
-
-  it('names the configuration variable when it is not JSON, and the bad field when it is invalid', () => {
-    expect(() => configFromEnvironment('{')).toThrow(InvalidInputError);
-    expect(() => configFromEnvironment('{')).toThrow(`Lambda environment: ${ENV.config}: is not JSON`);
-    expect(() => configFromEnvironment('{"services":[{}]}')).toThrow(new RegExp(`^${ENV.config}: services\\.0\\.`));
-  });
-
-  it('compiles the configuration into a bundle as a string literal of base64 characters only, which no command line needs to quote', () => {
-    const config = parseConfig(SAMPLE_CONFIG);
-    const define = bundledConfigDefine(config);
-    expect(Object.keys(define)).toEqual([BUNDLED_CONFIG_GLOBAL]);
-    const literal = define[BUNDLED_CONFIG_GLOBAL] ?? '';
-    expect(literal).toMatch(/^"[A-Za-z0-9+/]+={0,2}"$/);
-    const json = Buffer.from(JSON.parse(literal) as string, 'base64').toString('utf8');
-    expect(configFromEnvironment(json)).toEqual(config);
   });
 });
 

@@ -8,6 +8,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import { ENV } from '../../functions/handlers/environment.js';
+import { CONFIG_READ_ACTIONS } from '../../infra/config-publisher.js';
 import { ON_FAILURE_ACTIONS, STREAM_READ_ACTIONS } from '../../infra/grants.js';
 import { SAMPLE_CONFIG, SAMPLE_SLACK } from '../../local/sample-config.js';
 import { synthStack } from './synth.js';
@@ -69,9 +70,9 @@ describe('Notifier', () => {
     expect(sample.ofType('AWS::Lambda::EventInvokeConfig').filter(([, c]) => JSON.stringify(c.Properties.FunctionName).includes(sample.notifierId))).toEqual([]);
   });
 
-  it('has no ledger table in its environment: it reads the stream, never the table', () => {
+  it('has the ledger table in its environment only for its configuration items: it reads the stream, never a release', () => {
     const env = (sample.resources[sample.notifierId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(ENV.ledgerTable in env).toBe(false);
+    expect(env[ENV.ledgerTable]).toEqual({ Ref: sample.ledgerId });
   });
 
   it('holds exactly PutEvents on the default bus, the bot-token secret, the stream read, the on-failure queue and its logs', () => {
@@ -95,19 +96,22 @@ describe('Notifier', () => {
         { Effect: 'Allow', Action: ['dynamodb:ListStreams'], Resource: '*' },
         { Effect: 'Allow', Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: { 'Fn::GetAtt': [ledgerId, 'StreamArn'] } },
         { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        // The configuration (which services, which Slack channel): its items only.
+        { Effect: 'Allow', Action: [...CONFIG_READ_ACTIONS], Resource: { 'Fn::GetAtt': [ledgerId, 'Arn'] }, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } } },
       ]),
     );
-    expect(withoutLogs).toHaveLength(5);
+    expect(withoutLogs).toHaveLength(6);
     expect([...new Set(statements.flatMap(actions))].sort()).toEqual(
-      [...new Set(['events:PutEvents', 'secretsmanager:GetSecretValue', ...STREAM_READ_ACTIONS, ...ON_FAILURE_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'])].sort(),
+      [...new Set(['events:PutEvents', 'secretsmanager:GetSecretValue', ...STREAM_READ_ACTIONS, ...CONFIG_READ_ACTIONS, ...ON_FAILURE_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'])].sort(),
     );
-    // Nothing of the ledger table itself.
-    expect(statements.flatMap(actions).filter((a) => a.startsWith('dynamodb:') && !STREAM_READ_ACTIONS.includes(a))).toEqual([]);
+    // Nothing of the ledger table itself but the CONFIG items.
+    const tableStatements = statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:') && !STREAM_READ_ACTIONS.includes(a)));
+    expect(tableStatements.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } }]);
   });
 
   it('without a Slack app holds no secret: only the events, the stream and the on-failure queue', () => {
     const noSlack = synthesized(NO_SLACK);
     const held = [...new Set(noSlack.statements.flatMap(actions))].sort();
-    expect(held).toEqual([...new Set(['events:PutEvents', ...STREAM_READ_ACTIONS, ...ON_FAILURE_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'])].sort());
+    expect(held).toEqual([...new Set(['events:PutEvents', ...STREAM_READ_ACTIONS, ...CONFIG_READ_ACTIONS, ...ON_FAILURE_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'])].sort());
   });
 });

@@ -10,6 +10,7 @@ import type { RollgateConfigInput } from '../../functions/config.js';
 import { InvalidInputError, StateMachineDefinitionError, UnsubstitutedPlaceholderError } from '../../functions/errors.js';
 import { ENV } from '../../functions/handlers/environment.js';
 import { ALL_FUNCTIONS, APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from '../../infra/functions.js';
+import { CONFIG_PUBLISHER_FUNCTION, CONFIG_READ_ACTIONS, CONFIG_WRITE_ACTIONS } from '../../infra/config-publisher.js';
 import { LEDGER_ACTIONS, ON_FAILURE_ACTIONS, STREAM_READ_ACTIONS } from '../../infra/grants.js';
 import { checkSubstitutions, RELEASE_ASL_PATH } from '../../infra/release-orchestrator.js';
 import { STEP_FUNCTIONS } from '../../local/runtime.js';
@@ -57,9 +58,9 @@ function roleOfFunction(id: string): string {
 }
 
 describe('functions', () => {
-  it('has one Lambda function per Task state, per event handler, per approval function and the control function', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
-    expect(Object.keys(stack.orchestrator.functions).sort()).toEqual(ALL_FUNCTIONS.map((f) => f.id).sort());
+  it('has one Lambda function per Task state, per event handler, per approval function and the control function, and the ConfigPublisher with its Provider framework function', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length + 2);
+    expect(Object.keys(stack.orchestrator.functions).sort()).toEqual([...ALL_FUNCTIONS.map((f) => f.id), CONFIG_PUBLISHER_FUNCTION.id].sort());
   });
 
   it('has a Task function for exactly the placeholders of the ASL, as the local runtime does', () => {
@@ -79,15 +80,16 @@ describe('functions', () => {
     const env = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(env.POWERTOOLS_SERVICE_NAME).toBe('rollgate');
-    // The configuration is compiled into the bundle (see bundles.test.ts), not put in the 4 KB environment.
-    expect(ENV.config in env).toBe(false);
-    expect(env[ENV.ledgerTable]).toEqual(spec.ledger ? { Ref: logicalId(stack.orchestrator.ledgerTable as never) } : undefined);
+    // Every function reads the configuration from the ledger's CONFIG items; it is in neither the environment nor the bundle.
+    expect(env[ENV.ledgerTable]).toEqual({ Ref: logicalId(stack.orchestrator.ledgerTable as never) });
+    expect(JSON.stringify(env)).not.toContain(CHECKOUT_SERVICE.traffic.listenerArn);
     expect(ENV.stateMachineArn in env).toBe(spec.needsStateMachineArn === true);
   });
 
   it('keeps every log group (functions, state machine, approval and control API access) for three months', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(ALL_FUNCTIONS.length + 3);
+    // Every function's, the ConfigPublisher's and its Provider framework's included.
+    expect(groups).toHaveLength(ALL_FUNCTIONS.length + 2 + 3);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
   });
 
@@ -111,7 +113,8 @@ describe('grants', () => {
     const statements = statementsOfRole(roleOfFunction(id));
     const expected = [
       ...actionsForUses(spec.uses),
-      ...(spec.ledger ? LEDGER_ACTIONS : []),
+      // Every function reads the configuration: the whole ledger's actions, or the CONFIG items' reads.
+      ...(spec.ledger ? LEDGER_ACTIONS : CONFIG_READ_ACTIONS),
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       ...(spec.kind === 'event' ? ['sqs:SendMessage'] : []),
@@ -133,6 +136,38 @@ describe('grants', () => {
     const actions = actionsOf(statementsOfRole(roleOfFunction('Deploy')));
     expect(CREATE_ONLY.filter((a) => !actions.includes(a))).toEqual([]);
     expect(actions.filter((a) => a.startsWith('elasticloadbalancing:Modify') || a === 'ecs:DeleteTaskSet' || a === 'autoscaling:DeleteAutoScalingGroup')).toEqual([]);
+  });
+
+  it.each(ALL_FUNCTIONS.filter((f) => !f.ledger).map((f) => [f.id] as const))('lets %s, which uses no ledger, read the configuration items (partition key CONFIG) and nothing else of the table', (id) => {
+    const table = logicalId(stack.orchestrator.ledgerTable);
+    // The Notifier's stream reads (on the stream's ARN, not the table) are its event source mapping's (notifications.test.ts).
+    const dynamodb = statementsOfRole(roleOfFunction(id)).filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')) && !actionsOf([s]).includes('dynamodb:GetRecords') && !actionsOf([s]).includes('dynamodb:ListStreams'));
+    expect(dynamodb).toEqual([
+      { Effect: 'Allow', Action: [...CONFIG_READ_ACTIONS], Resource: { 'Fn::GetAtt': [table, 'Arn'] }, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } } },
+    ]);
+  });
+
+  it('lets the ConfigPublisher read only its configuration object and write only the configuration items', () => {
+    const table = logicalId(stack.orchestrator.ledgerTable);
+    const statements = statementsOfRole(roleOfFunction(CONFIG_PUBLISHER_FUNCTION.id)).filter((s) => !actionsOf([s]).some((a) => a.startsWith('logs:')));
+    const asset = stack.orchestrator.configPublisher.asset;
+    expect(stack.resolve(statements)).toEqual(
+      expect.arrayContaining([
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: stack.resolve(asset.bucket.arnForObjects(asset.s3ObjectKey)) as unknown },
+        { Effect: 'Allow', Action: [...CONFIG_WRITE_ACTIONS], Resource: { 'Fn::GetAtt': [table, 'Arn'] }, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } } },
+      ]),
+    );
+    // No write of anything but CONFIG items, no other S3 object, no bucket listing.
+    const writes = statements.filter((s) => actionsOf([s]).some((a) => ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'].includes(a)));
+    expect(writes.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } }]);
+    expect(actionsOf(statements).filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
+  });
+
+  it('publishes the configuration asset on deploy with a custom resource keyed by its hash, before any function starts', () => {
+    const asset = stack.orchestrator.configPublisher.asset;
+    const [[id, resource] = ['', undefined]] = ofType('Custom::RollgateConfig');
+    expect(stack.resolve(resource?.Properties)).toMatchObject({ Bucket: stack.resolve(asset.s3BucketName) as unknown, Key: stack.resolve(asset.s3ObjectKey) as unknown, Hash: asset.assetHash });
+    for (const spec of ALL_FUNCTIONS) expect(resources.Resources[functionId(spec.id)]?.DependsOn, spec.id).toEqual(expect.arrayContaining([id]));
   });
 
   it('scopes the ledger actions to the ledger table and its index', () => {
@@ -228,9 +263,13 @@ describe('state machine', () => {
       JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [functionId(f.id), 'Arn'] }, ':*']] }),
     ]);
     expect(invoked.sort()).toEqual(expected.sort());
-    // No other role may invoke a function.
+    // No other role may invoke a function, but the custom-resources Provider's framework its ConfigPublisher.
+    const framework = logicalId(stack.orchestrator.configPublisher.node.findChild('Provider').node.findChild('framework-onEvent').node.findChild('ServiceRole'));
+    const publisher = functionId(CONFIG_PUBLISHER_FUNCTION.id);
+    const frameworkInvokes = statementsOfRole(framework).filter((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
+    expect(frameworkInvokes.flatMap((s) => s.Resource as unknown[])).toEqual([{ 'Fn::GetAtt': [publisher, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [publisher, 'Arn'] }, ':*']] }]);
     for (const [id, role] of ofType('AWS::IAM::Role')) {
-      if (id === smRole) continue;
+      if (id === smRole || id === framework) continue;
       expect(actionsOf(statementsOfRole(id)), id).not.toContain('lambda:InvokeFunction');
       expect(role.Type).toBe('AWS::IAM::Role');
     }
@@ -372,7 +411,7 @@ describe('event rules', () => {
     const config: RollgateConfigInput = { ...SAMPLE_CONFIG, services: [{ ...structuredClone(SEARCH_SERVICE), buildTrigger: undefined }] };
     const { stack: bare, template: t } = synthStack({ config });
     expect(bare.orchestrator.functions.BuildTrigger).toBeUndefined();
-    t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - 1);
+    t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - 1 + 2);
     expect(JSON.stringify(t.toJSON())).not.toContain('aws.ecr');
   });
 
@@ -523,7 +562,7 @@ describe('approval endpoint', () => {
     t.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     expect(bare.orchestrator.controlApi.httpApi).toBeDefined();
     expect(Object.keys((t.toJSON() as { Outputs: Record<string, unknown> }).Outputs)).toContain('ControlApiEndpoint');
-    t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - APPROVAL_FUNCTIONS.length);
+    t.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length - APPROVAL_FUNCTIONS.length + 2);
     expect(Object.keys((t.toJSON() as { Outputs: Record<string, unknown> }).Outputs)).not.toContain('SlackInteractivityRequestUrl');
     expect(JSON.stringify(t.toJSON())).not.toContain('secretsmanager');
   });
@@ -575,17 +614,13 @@ describe('props validation', () => {
     refuses({ approvals: { throttleBurstLimit: 6000 } }, /approvals\.throttleBurstLimit/);
   });
 
-  it('synthesizes a dozen services: the configuration is in the bundles, not in the 4 KB environment', () => {
-    const { stack: s, template: t } = synthStack({ config: { ...SAMPLE_CONFIG, services: manyServices(12) } });
-    expect(s.orchestrator.config.services).toHaveLength(12);
+  it('synthesizes 150 services, more than a configuration in the bundles allowed, with every environment far under 4 KB', () => {
+    const { stack: s, template: t } = synthStack({ config: { ...SAMPLE_CONFIG, services: manyServices(150) } });
+    expect(s.orchestrator.config.services).toHaveLength(150);
     const sizes = Object.values((t.toJSON() as { Resources: Record<string, Resource> }).Resources)
-      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment !== undefined)
       .map((r) => JSON.stringify((r.Properties.Environment as { Variables: unknown }).Variables).length);
     expect(Math.max(...sizes)).toBeLessThan(1024);
-  });
-
-  it("refuses, naming config, a configuration longer than one esbuild command-line argument may be", () => {
-    refuses({ config: { ...SAMPLE_CONFIG, services: manyServices(100) } }, /config: is \d+ bytes once encoded for the bundles, over the 131072 bytes/);
   });
 
   it("refuses an environment over Lambda's 4 KB, naming the function", () => {

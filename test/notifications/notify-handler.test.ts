@@ -1,7 +1,7 @@
 /**
  * The Notifier's Lambda entry (functions/handlers/notify.ts), imported as
  * Lambda imports it (module scope = cold start), fed DynamoDB stream events
- * of the ledger. EventBridge and Secrets Manager are mocked with
+ * of the ledger, its configuration on DynamoDB Local. EventBridge and Secrets Manager are mocked with
  * aws-sdk-client-mock (no local engine); Slack's Web API is a fetch stand-in:
  * nothing here reaches AWS or Slack.
  */
@@ -9,10 +9,12 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import { ENV } from '../../functions/handlers/environment.js';
 import type { Release } from '../../functions/domain/release.js';
+import { ConfigStore } from '../../functions/ledger/config-store.js';
+import { documentClient, newLedger } from '../ledger/ledger-fixture.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK } from '../../local/sample-config.js';
 import { RELEASE_ID, release, rolledBackDetail, streamRecord } from './fixture.js';
 
@@ -46,9 +48,12 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-/** A cold start of the Notifier with `config` compiled in (here: in its environment, as outside a bundle). */
+/** A cold start of the Notifier with `config` published in a ledger of its own on DynamoDB Local. */
 async function coldStart(config: RollgateConfigInput): Promise<(event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>> {
-  vi.stubEnv(ENV.config, JSON.stringify(config));
+  const { tableName } = await newLedger();
+  await new ConfigStore({ client: documentClient, tableName }).publish(config, 'test');
+  vi.stubEnv(ENV.ledgerTable, tableName);
+  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', inject('dynamodbEndpoint'));
   vi.resetModules();
   const { handler } = await import('../../functions/handlers/notify.js');
   return (event) => handler(event, CONTEXT);
