@@ -79,6 +79,8 @@ export interface Fleet {
 
 /** The ALB listener (or listener rule) forwarding to the service's two target groups. */
 export interface TrafficTarget {
+  /** The service whose traffic it is: the rules rollgate makes are tagged with it (`rollgate:service`). */
+  readonly service: string;
   readonly listenerArn: string;
   /** Set when the service's traffic is a listener rule, not the listener's default action. */
   readonly ruleArn?: string;
@@ -132,6 +134,8 @@ export interface MigrationTarget {
 }
 
 export interface MigrationInput {
+  /** The service migrated: its migration task is tagged with it (`rollgate:service`). */
+  readonly service: string;
   readonly releaseId: string;
   readonly version: string;
   readonly target: MigrationTarget;

@@ -1,13 +1,16 @@
 /**
  * From the adapters' IAM grants (data, in functions/adapters/aws/) to IAM
- * policy statements scoped to the onboarded services: each function gets the
- * actions of the port methods it calls (infra/functions.ts `uses`), each
- * statement scoped as its adapter's grant says, one per grant and per service
- * the grant concerns, and nothing else but its ledger and log permissions.
+ * policy statements: each function gets the actions of the port methods it
+ * calls (infra/functions.ts `uses`), each statement scoped as its adapter's
+ * grant says — by the `rollgate:service` tag and to the stack's account and
+ * region, never by a service's ARNs — one per grant, and nothing else but
+ * its ledger and log permissions. So a role's policy is the same size for
+ * one service or a thousand (IAM caps a role's inline policies at 10,240
+ * characters: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { adapterMethods, methodActions, type AwsAdapterName, type PortMethod } from '../functions/adapters/aws/grants.js';
-import { resourceName, type ArnEnv, type IamGrant } from '../functions/adapters/aws/iam.js';
+import type { ArnEnv, IamGrant } from '../functions/adapters/aws/iam.js';
 import { ALB_ROUTER_IAM } from '../functions/adapters/aws/alb-router.js';
 import { ASG_FLEET_IAM } from '../functions/adapters/aws/asg-fleet.js';
 import { CLOUDWATCH_ALARMS_IAM } from '../functions/adapters/aws/cloudwatch-alarms.js';
@@ -72,46 +75,32 @@ interface ScopedGrants<S> {
   readonly scopes: readonly S[];
 }
 
-/** The `migration.taskDefinition` family: `family`, `family:3` or an ARN → `family`. */
-export function taskDefinitionFamily(taskDefinition: string): string {
-  return resourceName(taskDefinition).split(':')[0] ?? taskDefinition;
-}
-
 /** Each adapter's grants and the scopes, from the configuration, it is granted for. */
 function scopedGrants(adapter: AwsAdapterName, config: RollgateConfig, stateMachineArn: string): ScopedGrants<never> {
   const services = config.services;
   const scoped = <S>(grants: readonly IamGrant<S>[], scopes: readonly S[]): ScopedGrants<never> =>
     ({ grants, scopes }) as unknown as ScopedGrants<never>;
   switch (adapter) {
-    case 'EcsFleet':
-      return scoped(
-        AWS_ADAPTER_GRANTS.EcsFleet,
-        services.flatMap((s) => (s.fleet.kind === 'ecs' ? [{ cluster: s.fleet.cluster, service: s.fleet.service, taskRoleArns: s.fleet.taskRoleArns }] : [])),
-      );
-    case 'AsgFleet':
-      return scoped(
-        AWS_ADAPTER_GRANTS.AsgFleet,
-        services.flatMap((s) =>
-          s.fleet.kind === 'asg'
-            ? [{ launchTemplateId: s.fleet.launchTemplateId, groupNamePrefix: s.fleet.groupNamePrefix, instanceRoleArns: s.fleet.instanceRoleArns }]
-            : [],
-        ),
-      );
+    // One scope per adapter, whatever the number of services: the grants name no service's resources
+    // (they are scoped by the rollgate:service tag), only whether a fleet kind, a migration or a role to pass is onboarded at all.
+    case 'EcsFleet': {
+      const ecs = services.flatMap((s) => (s.fleet.kind === 'ecs' ? [s.fleet] : []));
+      return scoped(AWS_ADAPTER_GRANTS.EcsFleet, ecs.length === 0 ? [] : [{ passesRoles: ecs.some((f) => f.taskRoleArns.length > 0) }]);
+    }
+    case 'AsgFleet': {
+      const asg = services.flatMap((s) => (s.fleet.kind === 'asg' ? [s.fleet] : []));
+      return scoped(AWS_ADAPTER_GRANTS.AsgFleet, asg.length === 0 ? [] : [{ passesRoles: asg.some((f) => f.instanceRoleArns.length > 0) }]);
+    }
     case 'AlbRouter':
-      return scoped(AWS_ADAPTER_GRANTS.AlbRouter, [{ listenerArns: [...new Set(services.map((s) => s.traffic.listenerArn))] }]);
+      return scoped(AWS_ADAPTER_GRANTS.AlbRouter, [undefined]);
     case 'CloudWatchAlarms':
       return scoped(AWS_ADAPTER_GRANTS.CloudWatchAlarms, [undefined]);
     case 'CloudWatchMetrics':
       return scoped(AWS_ADAPTER_GRANTS.CloudWatchMetrics, [undefined]);
-    case 'EcsMigrator':
-      return scoped(
-        AWS_ADAPTER_GRANTS.EcsMigrator,
-        services.flatMap((s) =>
-          s.migration === undefined
-            ? []
-            : [{ cluster: s.migration.cluster, taskDefinitionFamily: taskDefinitionFamily(s.migration.taskDefinition), taskRoleArns: s.migration.taskRoleArns }],
-        ),
-      );
+    case 'EcsMigrator': {
+      const migrations = services.flatMap((s) => (s.migration === undefined ? [] : [s.migration]));
+      return scoped(AWS_ADAPTER_GRANTS.EcsMigrator, migrations.length === 0 ? [] : [{ passesRoles: migrations.some((m) => m.taskRoleArns.length > 0) }]);
+    }
     case 'SfnCallbacks':
       return scoped(AWS_ADAPTER_GRANTS.SfnCallbacks, [{ stateMachineArn }]);
     case 'SfnExecutions':

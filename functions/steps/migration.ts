@@ -26,7 +26,7 @@ function migrationOf(deps: StepDeps, release: ReleaseContext) {
 }
 
 function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput {
-  return { releaseId: release.releaseId, version: release.version, target: migrationOf(deps, release) };
+  return { service: release.service, releaseId: release.releaseId, version: release.version, target: migrationOf(deps, release) };
 }
 
 /**

@@ -115,7 +115,7 @@ export function fleetFor(deps: StepDeps, target: FleetTarget): Fleet {
 
 export function trafficOf(service: ServiceConfig): TrafficTarget {
   const { listenerArn, ruleArn, stickiness } = service.traffic;
-  return { listenerArn, ...(ruleArn === undefined ? {} : { ruleArn }), ...(stickiness === undefined ? {} : { stickiness }) };
+  return { service: service.service, listenerArn, ...(ruleArn === undefined ? {} : { ruleArn }), ...(stickiness === undefined ? {} : { stickiness }) };
 }
 
 export function splitOf(release: { stableFleet: { targetGroup: string }; canaryTargetGroupArn: string }): TrafficSplit {

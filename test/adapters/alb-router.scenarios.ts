@@ -15,8 +15,10 @@ import { scenarios, sentActions, type AwsMocks } from './harness.js';
 import { LISTENER, RULE, TG_BLUE, TG_GREEN, awsError } from './fixtures.js';
 
 const SPLIT: TrafficSplit = { stableTargetGroupArn: TG_BLUE, canaryTargetGroupArn: TG_GREEN };
-const ON_LISTENER: TrafficTarget = { listenerArn: LISTENER, stickiness: { enabled: true, durationSeconds: 300 } };
-const ON_RULE: TrafficTarget = { listenerArn: LISTENER, ruleArn: RULE };
+const ON_LISTENER: TrafficTarget = { service: 'api', listenerArn: LISTENER, stickiness: { enabled: true, durationSeconds: 300 } };
+const ON_RULE: TrafficTarget = { service: 'api', listenerArn: LISTENER, ruleArn: RULE };
+/** A listener target without stickiness. */
+const BARE: TrafficTarget = { service: 'api', listenerArn: LISTENER };
 const ROUTE: HeaderRoute = { headerName: 'X-Canary', headerValue: 'on', priority: 5 };
 const DARK_RULE = `${RULE.slice(0, -16)}4444444444444444`;
 
@@ -199,7 +201,7 @@ export const albRouterScenarios = scenarios('AlbRouter', {
 
   'setWeights refuses stickiness beyond 7 days and identical stable and canary groups': async (aws) => {
     await expect(
-      router(aws).setWeights({ listenerArn: LISTENER, stickiness: { enabled: true, durationSeconds: 604_801 } }, SPLIT, {
+      router(aws).setWeights({ ...BARE, stickiness: { enabled: true, durationSeconds: 604_801 } }, SPLIT, {
         stable: 90,
         canary: 10,
       }),
@@ -253,7 +255,7 @@ export const albRouterScenarios = scenarios('AlbRouter', {
       .resolvesOnce({ Rules: [SERVICE_RULE], NextMarker: 'page-2' })
       .resolves({ Rules: [DEFAULT_RULE] });
     aws.elb.on(CreateRuleCommand).resolves({ Rules: [headerRule(TG_GREEN)] });
-    await router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, ROUTE);
+    await router(aws).setHeaderRoute(BARE, SPLIT, ROUTE);
     expect(sentActions(aws)).toEqual([
       'elasticloadbalancing:DescribeRules',
       'elasticloadbalancing:DescribeRules',
@@ -268,6 +270,8 @@ export const albRouterScenarios = scenarios('AlbRouter', {
       Priority: 5,
       Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Canary', Values: ['on'] } }],
       Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG_GREEN, Weight: 1 }] } }],
+      // The role may create, change and delete only rules tagged rollgate:service (ALB_ROUTER_IAM).
+      Tags: [{ Key: 'rollgate:service', Value: 'api' }],
     });
   },
 
@@ -291,9 +295,9 @@ export const albRouterScenarios = scenarios('AlbRouter', {
       .resolvesOnce({ Rules: [headerRule(TG_GREEN), DEFAULT_RULE] })
       .resolves({ Rules: [headerRule(TG_BLUE), DEFAULT_RULE] });
     aws.elb.on(ModifyRuleCommand).resolves({});
-    await router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, ROUTE);
+    await router(aws).setHeaderRoute(BARE, SPLIT, ROUTE);
     expect(sentActions(aws)).toEqual(['elasticloadbalancing:DescribeRules']);
-    await router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, ROUTE);
+    await router(aws).setHeaderRoute(BARE, SPLIT, ROUTE);
     expect(aws.elb.commandCalls(CreateRuleCommand)).toHaveLength(0);
     expect(aws.elb.commandCalls(ModifyRuleCommand)[0]?.args[0].input).toEqual({
       RuleArn: DARK_RULE,
@@ -306,11 +310,11 @@ export const albRouterScenarios = scenarios('AlbRouter', {
       .on(DescribeRulesCommand)
       .resolvesOnce({ Rules: [{ ...SERVICE_RULE, Priority: '5' }] })
       .resolves({ Rules: [headerRule(TG_GREEN, '7')] });
-    await expect(router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, ROUTE)).rejects.toMatchObject({
+    await expect(router(aws).setHeaderRoute(BARE, SPLIT, ROUTE)).rejects.toMatchObject({
       name: 'TrafficConfigError',
       message: expect.stringContaining('priority 5 is taken') as unknown,
     });
-    await expect(router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, ROUTE)).rejects.toMatchObject({
+    await expect(router(aws).setHeaderRoute(BARE, SPLIT, ROUTE)).rejects.toMatchObject({
       name: 'TrafficConfigError',
       message: expect.stringContaining('is at priority 7, not 5') as unknown,
     });
@@ -324,7 +328,7 @@ export const albRouterScenarios = scenarios('AlbRouter', {
       { ...ROUTE, headerName: 'x'.repeat(41) },
       { ...ROUTE, headerValue: 'v'.repeat(129) },
     ]) {
-      await expect(router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, route)).rejects.toMatchObject({
+      await expect(router(aws).setHeaderRoute(BARE, SPLIT, route)).rejects.toMatchObject({
         name: 'TrafficConfigError',
       });
     }
@@ -337,7 +341,7 @@ export const albRouterScenarios = scenarios('AlbRouter', {
       .resolvesOnce({ Rules: [DEFAULT_RULE] })
       .resolves({ Rules: [headerRule(TG_GREEN), DEFAULT_RULE] });
     aws.elb.on(CreateRuleCommand).rejects(awsError('PriorityInUseException'));
-    await expect(router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, ROUTE)).resolves.toBeUndefined();
+    await expect(router(aws).setHeaderRoute(BARE, SPLIT, ROUTE)).resolves.toBeUndefined();
     expect(sentActions(aws)).toEqual([
       'elasticloadbalancing:DescribeRules',
       'elasticloadbalancing:CreateRule',
@@ -348,7 +352,7 @@ export const albRouterScenarios = scenarios('AlbRouter', {
   'setHeaderRoute losing its priority to another rule in a race fails with TrafficConfigError': async (aws) => {
     aws.elb.on(DescribeRulesCommand).resolvesOnce({ Rules: [DEFAULT_RULE] }).resolves({ Rules: [{ ...SERVICE_RULE, Priority: '5' }] });
     aws.elb.on(CreateRuleCommand).rejects(awsError('PriorityInUseException'));
-    await expect(router(aws).setHeaderRoute({ listenerArn: LISTENER }, SPLIT, ROUTE)).rejects.toMatchObject({
+    await expect(router(aws).setHeaderRoute(BARE, SPLIT, ROUTE)).rejects.toMatchObject({
       name: 'TrafficConfigError',
       message: expect.stringContaining('taken by another rule') as unknown,
     });
@@ -360,8 +364,8 @@ export const albRouterScenarios = scenarios('AlbRouter', {
       .resolvesOnce({ Rules: [SERVICE_RULE, headerRule(TG_GREEN), DEFAULT_RULE] })
       .resolves({ Rules: [SERVICE_RULE, DEFAULT_RULE] });
     aws.elb.on(DeleteRuleCommand).resolves({});
-    await router(aws).removeHeaderRoute({ listenerArn: LISTENER }, ROUTE);
-    await router(aws).removeHeaderRoute({ listenerArn: LISTENER }, ROUTE);
+    await router(aws).removeHeaderRoute(BARE, ROUTE);
+    await router(aws).removeHeaderRoute(BARE, ROUTE);
     expect(sentActions(aws)).toEqual([
       'elasticloadbalancing:DescribeRules',
       'elasticloadbalancing:DeleteRule',
@@ -373,6 +377,6 @@ export const albRouterScenarios = scenarios('AlbRouter', {
   'removeHeaderRoute of a rule deleted meanwhile succeeds': async (aws) => {
     aws.elb.on(DescribeRulesCommand).resolves({ Rules: [headerRule(TG_GREEN)] });
     aws.elb.on(DeleteRuleCommand).rejects(awsError('RuleNotFoundException'));
-    await expect(router(aws).removeHeaderRoute({ listenerArn: LISTENER }, ROUTE)).resolves.toBeUndefined();
+    await expect(router(aws).removeHeaderRoute(BARE, ROUTE)).resolves.toBeUndefined();
   },
 });

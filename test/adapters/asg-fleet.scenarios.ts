@@ -92,7 +92,8 @@ export const asgFleetScenarios = scenarios('AsgFleet', {
         TargetGroupARNs: [TG_GREEN],
         HealthCheckType: 'ELB',
         HealthCheckGracePeriod: 120,
-        Tags: [tag('service', 'api'), tag('environment', 'prod'), tag('release', RELEASE_ID)],
+        // The role may create and delete only groups tagged rollgate:service (ASG_FLEET_IAM).
+        Tags: [tag('rollgate:service', 'api'), tag('service', 'api'), tag('environment', 'prod'), tag('release', RELEASE_ID)],
       });
     },
 

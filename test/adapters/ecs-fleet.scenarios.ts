@@ -131,6 +131,8 @@ export const ecsFleetScenarios = scenarios('EcsFleet', {
       capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }],
       platformVersion: 'LATEST',
       scale: { unit: 'PERCENT', value: 100 },
+      // The role may create, promote and delete only task sets tagged rollgate:service (ECS_FLEET_IAM).
+      tags: [{ key: 'rollgate:service', value: 'api' }],
     });
   },
 

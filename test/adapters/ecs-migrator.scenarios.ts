@@ -17,6 +17,7 @@ import { RELEASE_ID, REPO, awsError } from './fixtures.js';
 const TASK = 'arn:aws:ecs:us-east-1:111122223333:task/prod/0123456789abcdef';
 const TD = (rev: number) => `arn:aws:ecs:us-east-1:111122223333:task-definition/api-migrate:${rev}`;
 const INPUT: MigrationInput = {
+  service: 'api',
   releaseId: RELEASE_ID,
   version: '1.5.0',
   target: {
@@ -82,6 +83,8 @@ export const ecsMigratorScenarios = scenarios('EcsMigrator', {
       count: 1,
       startedBy: RELEASE_ID,
       clientToken: RELEASE_ID,
+      // The role may run and stop only tasks tagged rollgate:service (ECS_MIGRATOR_IAM).
+      tags: [{ key: 'rollgate:service', value: 'api' }],
       networkConfiguration: {
         awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' },
       },

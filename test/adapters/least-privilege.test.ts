@@ -20,7 +20,7 @@ import { EcsFleet, ECS_FLEET_IAM } from '../../functions/adapters/aws/ecs-fleet.
 import { EcsMigrator, ECS_MIGRATOR_IAM } from '../../functions/adapters/aws/ecs-migrator.js';
 import { EventBridgeReleaseEvents } from '../../functions/adapters/aws/eventbridge.js';
 import { actionsForUses, adapterMethods, AWS_ADAPTERS, type AwsAdapterName } from '../../functions/adapters/aws/grants.js';
-import { grantedActions } from '../../functions/adapters/aws/iam.js';
+import { grantedActions, type IamGrant } from '../../functions/adapters/aws/iam.js';
 import { SECRETS_MANAGER_SECRET_IAM, SlackBotTokenSecret, SlackSigningSecret } from '../../functions/adapters/aws/secrets-manager.js';
 import { SfnCallbacks, SFN_CALLBACKS_IAM } from '../../functions/adapters/aws/sfn-callbacks.js';
 import { SfnExecutions } from '../../functions/adapters/aws/sfn-executions.js';
@@ -38,7 +38,7 @@ import { sfnReleaseStarterScenarios } from './sfn-release-starter.scenarios.js';
 import { slackBotTokenSecretScenarios, slackSigningSecretScenarios } from './secrets-manager.scenarios.js';
 import { awsMocks, IAM_PREFIX, sentActions, type AwsMocks, type Scenario } from './harness.js';
 import { ALL_FUNCTIONS } from '../../infra/functions.js';
-import { ENV, LISTENER } from './fixtures.js';
+import { ENV } from './fixtures.js';
 
 const ALL: readonly Scenario[] = [
   ...ecsFleetScenarios,
@@ -224,29 +224,76 @@ describe('least privilege of the AWS adapters, per port method', () => {
     }
   });
 
-  it('scoped grants render the ARNs of the onboarded resources', () => {
-    const ecs = { cluster: 'prod', service: 'arn:aws:ecs:us-east-1:111122223333:service/prod/api', taskRoleArns: ['arn:aws:iam::111122223333:role/api-task'] };
-    const taskSets = ECS_FLEET_IAM[0]?.resources;
-    expect(typeof taskSets === 'function' ? taskSets(ecs, ENV) : taskSets).toEqual([
-      'arn:aws:ecs:us-east-1:111122223333:service/prod/api',
-      'arn:aws:ecs:us-east-1:111122223333:task-set/prod/api/*',
+  /** The adapters whose grants are scoped by the rollgate:service tag, with a scope that needs every grant. */
+  const TAG_SCOPED = [
+    ['EcsFleet', ECS_FLEET_IAM, { passesRoles: true }],
+    ['AsgFleet', ASG_FLEET_IAM, { passesRoles: true }],
+    ['AlbRouter', ALB_ROUTER_IAM, undefined],
+    ['EcsMigrator', ECS_MIGRATOR_IAM, { passesRoles: true }],
+  ] as const;
+  const rendered = (grant: IamGrant<never>, scope: unknown) => ({
+    resources: grant.resources === '*' ? ['*'] : grant.resources(scope as never, ENV),
+    conditions: grant.conditions?.(scope as never, ENV) ?? {},
+  });
+  const requestTag = { Null: { 'aws:RequestTag/rollgate:service': 'false' } };
+  const resourceTag = { Null: { 'aws:ResourceTag/rollgate:service': 'false' } };
+
+  it.each(TAG_SCOPED)('%s scopes every grant to the stack\'s account and region, never to one service\'s resources', (_adapter, grants, scope) => {
+    for (const grant of grants as readonly IamGrant<never>[]) {
+      for (const arn of rendered(grant, scope).resources) {
+        if (arn === '*') continue;
+        // Every ARN is a pattern over the account (IAM roles have no region; images and snapshots no account).
+        expect(arn, grant.actions.join()).toMatch(/^arn:aws:(iam::111122223333:role\/\*|ec2:us-east-1::(image|snapshot)\/\*|[a-z0-9-]+:us-east-1:111122223333:[A-Za-z-]+[:/].*\*)$/);
+        expect(arn).not.toMatch(/prod|api|lt-|listener\/app\/web/);
+      }
+    }
+  });
+
+  it('creates task sets, groups, rules and migration tasks only with the rollgate:service tag, and changes or deletes only tagged resources', () => {
+    const conditionsOf = (action: string) =>
+      TAG_SCOPED.flatMap(([, grants, scope]) => (grants as readonly IamGrant<never>[]).filter((g) => g.actions.includes(action)).map((g) => rendered(g, scope).conditions));
+    for (const action of ['ecs:CreateTaskSet', 'autoscaling:CreateAutoScalingGroup', 'ecs:RunTask']) {
+      expect(conditionsOf(action), action).toEqual([expect.objectContaining(requestTag)]);
+    }
+    for (const action of ['ecs:UpdateServicePrimaryTaskSet', 'ecs:DeleteTaskSet', 'ecs:StopTask', 'elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule']) {
+      expect(conditionsOf(action), action).toEqual([resourceTag]);
+    }
+    expect(conditionsOf('autoscaling:DeleteAutoScalingGroup')).toEqual([{ Null: { 'autoscaling:ResourceTag/rollgate:service': 'false' } }]);
+    // CreateRule: on a tagged listener, making a rule tagged in the request.
+    expect(conditionsOf('elasticloadbalancing:CreateRule')).toEqual([resourceTag, requestTag]);
+    // RunInstances: only from a tagged launch template, and the launched resources only through a launch template.
+    expect(conditionsOf('ec2:RunInstances')).toEqual([resourceTag, { ArnLike: { 'ec2:LaunchTemplate': 'arn:aws:ec2:us-east-1:111122223333:launch-template/*' } }]);
+    expect(conditionsOf('ecs:RunTask')).toEqual([{ ArnLike: { 'ecs:cluster': 'arn:aws:ecs:us-east-1:111122223333:cluster/*' }, ...requestTag }]);
+    // A role's tags are its iam:ResourceTag (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html).
+    const roleTag = { Null: { 'iam:ResourceTag/rollgate:service': 'false' } };
+    expect(conditionsOf('iam:PassRole')).toEqual([
+      { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...roleTag },
+      { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, ...roleTag },
+      { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...roleTag },
     ]);
-    const asg = ASG_FLEET_IAM[0]?.resources;
-    expect(typeof asg === 'function' ? asg({ launchTemplateId: 'lt-1', groupNamePrefix: 'api-prod', instanceRoleArns: [] }, ENV) : asg).toEqual([
-      'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:*:autoScalingGroupName/api-prod-*',
+  });
+
+  it('tags on create only: the tagging actions a create checks are limited to that create (CreateAction), with the tag', () => {
+    const tagging = TAG_SCOPED.flatMap(([, grants, scope]) =>
+      (grants as readonly IamGrant<never>[]).filter((g) => g.actions.some((a) => /:(TagResource|AddTags|CreateTags|CreateOrUpdateTags)$/.test(a))).map((g) => [g.actions.join(), rendered(g, scope).conditions] as const),
+    );
+    expect(tagging).toEqual([
+      ['ecs:TagResource', { StringEquals: { 'ecs:CreateAction': 'CreateTaskSet' }, ...requestTag }],
+      ['ec2:CreateTags', { StringEquals: { 'ec2:CreateAction': 'RunInstances' } }],
+      ['elasticloadbalancing:AddTags', { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' }, ...requestTag }],
+      ['ecs:TagResource', { StringEquals: { 'ecs:CreateAction': 'RunTask' }, ...requestTag }],
     ]);
-    const rules = ALB_ROUTER_IAM[2]?.resources;
-    expect(typeof rules === 'function' ? rules({ listenerArns: [LISTENER] }, ENV) : rules).toEqual([
-      'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener-rule/app/web/1111111111111111/2222222222222222/*',
-    ]);
-    const run = ECS_MIGRATOR_IAM[0];
-    const scope = { cluster: 'prod', taskDefinitionFamily: 'api-migrate', taskRoleArns: [] };
-    expect(typeof run?.resources === 'function' ? run.resources(scope, ENV) : run?.resources).toEqual([
-      'arn:aws:ecs:us-east-1:111122223333:task-definition/api-migrate:*',
-    ]);
-    expect(run?.conditions?.(scope, ENV)).toEqual({
-      ArnEquals: { 'ecs:cluster': 'arn:aws:ecs:us-east-1:111122223333:cluster/prod' },
-    });
+  });
+
+  it('renders iam:PassRole to no resource when no service names a role to pass', () => {
+    for (const grants of [ECS_FLEET_IAM, ASG_FLEET_IAM, ECS_MIGRATOR_IAM] as const) {
+      const passRole = (grants as readonly IamGrant<never>[]).find((g) => g.actions.includes('iam:PassRole'));
+      expect(passRole === undefined ? undefined : rendered(passRole, { passesRoles: false }).resources).toEqual([]);
+      expect(passRole === undefined ? undefined : rendered(passRole, { passesRoles: true }).resources).toEqual(['arn:aws:iam::111122223333:role/*']);
+    }
+  });
+
+  it('scopes the state machine grants to the release state machine', () => {
     const sfn = SFN_CALLBACKS_IAM[0]?.resources;
     const machine = 'arn:aws:states:us-east-1:111122223333:stateMachine:release';
     expect(typeof sfn === 'function' ? sfn({ stateMachineArn: machine }, ENV) : sfn).toEqual([machine]);

@@ -77,8 +77,8 @@ describe('cdk synth -c rollgate:config=…', () => {
     expect(done.stderr).not.toMatch(/error/i);
     expect(done.code).toBe(0);
     const template = JSON.parse(readFileSync(join(outdir, 'Rollgate.template.json'), 'utf8')) as unknown;
-    // The sample's listener is the one the functions may modify.
-    expect(JSON.stringify(template)).toContain(SAMPLE_CONFIG.services[0]?.traffic.listenerArn);
+    // The sample's alarms are the ones the alarm rule listens to (the grants name no service's resources: they go by tag).
+    expect(JSON.stringify(template)).toContain(JSON.stringify(SAMPLE_CONFIG.services[0]?.alarms[0]));
     expect(readdirSync(outdir)).toContain('manifest.json');
   });
 });

@@ -141,16 +141,18 @@ describe('grants', () => {
     expect(ledger?.Resource).toEqual([{ 'Fn::GetAtt': [table, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/*']] }]);
   });
 
-  it('scopes fleet and router actions to the onboarded services', () => {
-    const statements = statementsOfRole(roleOfFunction('Deploy'));
-    const rendered = JSON.stringify(stack.resolve(statements));
-    expect(rendered).toContain(':service/prod/checkout');
-    expect(rendered).toContain(':task-set/prod/checkout/*');
-    expect(rendered).toContain('autoScalingGroupName/search-prod-*');
-    expect(rendered).toContain('arn:aws:iam::123456789012:role/checkout-task-execution');
-    const router = JSON.stringify(statementsOfRole(roleOfFunction('Advance')));
-    expect(router).toContain(CHECKOUT_SERVICE.traffic.listenerArn);
-    expect(router).not.toContain('autoscaling');
+  it('scopes fleet and router actions by the rollgate:service tag and to the stack\'s account and region, never by a service\'s ARNs', () => {
+    const deploy = statementsOfRole(roleOfFunction('Deploy'));
+    const rendered = JSON.stringify(stack.resolve(deploy));
+    for (const named of [':service/prod/checkout', 'search-prod', 'checkout-task-execution', CHECKOUT_SERVICE.traffic.listenerArn]) expect(rendered).not.toContain(named);
+    const create = deploy.find((s) => actionsOf([s]).includes('ecs:CreateTaskSet'));
+    expect(create?.Condition).toEqual({ Null: { 'aws:RequestTag/rollgate:service': 'false' } });
+    expect(JSON.stringify(create?.Resource)).toContain(':ecs:');
+    expect(JSON.stringify(create?.Resource)).toContain(':service/*/*');
+    const router = statementsOfRole(roleOfFunction('Advance'));
+    expect(JSON.stringify(router)).not.toContain(CHECKOUT_SERVICE.traffic.listenerArn);
+    expect(router.find((s) => actionsOf([s]).includes('elasticloadbalancing:ModifyListener'))?.Condition).toEqual({ Null: { 'aws:ResourceTag/rollgate:service': 'false' } });
+    expect(JSON.stringify(router)).not.toContain('autoscaling');
   });
 
   it('lets the alarm handler fail task tokens and the reconciler describe executions of the release state machine only', () => {

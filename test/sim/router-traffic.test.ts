@@ -28,7 +28,7 @@ describe('the simulated router as TrafficMetrics', () => {
     cloud.seedFleet({ kind: 'ecs-task-set', id: 'ts-v1', targetGroup: blue }, 'v1', service.traffic);
     await http.attach({ cloud, services, deliverAlarm: () => Promise.resolve() });
     await cloud.fleet.create({ service: 'checkout', environment: 'prod', releaseId: '01JABCDEFGHJKMNPQRSTVWXYZ0', version: 'v2', target: { kind: 'ecs', cluster: 'c', service: 's', containerName: 'app', containerPort: 8080, imageRepository: 'r' }, targetGroupArn: green, current: undefined });
-    await cloud.setWeights(service.traffic, { stableTargetGroupArn: blue, canaryTargetGroupArn: green }, { stable: 50, canary: 50 });
+    await cloud.setWeights({ service: service.service, ...service.traffic }, { stableTargetGroupArn: blue, canaryTargetGroupArn: green }, { stable: 50, canary: 50 });
 
     const start = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const statuses: (number | null)[] = [];

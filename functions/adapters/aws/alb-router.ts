@@ -27,34 +27,54 @@ import { fromAlbWeights, toAlbWeights } from '../../domain/weights.js';
 import { TrafficConfigError, WeightsNotAppliedError, type RollgateError } from '../../errors.js';
 import type { HeaderRoute, TrafficRouter, TrafficSplit, TrafficTarget, Weights } from '../../ports.js';
 import { callAws, type AwsServiceError } from './errors.js';
-import { SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
+import { requestTagged, resourceTagged, SAR, serviceTag, SERVICE_TAG, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
-/** The configuration the router's permissions are scoped by. */
-export interface AlbRouterIamScope {
-  /** Listener ARNs of the onboarded services. */
-  readonly listenerArns: readonly string[];
-}
+/** The router's permissions depend on nothing in the configuration (every service's listener or rule is tagged). */
+export type AlbRouterIamScope = undefined;
 
-/** `...:listener/app/lb/id/lid` → `...:listener-rule/app/lb/id/lid/*`: every rule of the listener. */
-const rulesOf = (listenerArn: string) => `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
+/** The stack's Application Load Balancer listeners and their rules. */
+const listeners = (e: ArnEnv) => `arn:${e.partition}:elasticloadbalancing:${e.region}:${e.account}:listener/app/*/*/*`;
+const listenerRules = (e: ArnEnv) => `arn:${e.partition}:elasticloadbalancing:${e.region}:${e.account}:listener-rule/app/*/*/*/*`;
 
-/** The IAM permissions {@link AlbRouter} uses. */
+/**
+ * The IAM permissions {@link AlbRouter} uses, for every service at once: it
+ * changes the weights of listeners and rules tagged {@link SERVICE_TAG} (the
+ * platform tags each service's listener, or its rule), creates dark-canary
+ * rules only on tagged listeners and only with the tag, and changes or
+ * deletes only tagged rules, in the stack's account and region.
+ */
 export const ALB_ROUTER_IAM: readonly IamGrant<AlbRouterIamScope>[] = [
   {
     actions: ['elasticloadbalancing:ModifyListener'],
-    resources: (s) => s.listenerArns,
-    why: `the onboarded listeners only: ${SAR.elb}`,
+    resources: (_s, e) => [listeners(e)],
+    conditions: () => resourceTagged(),
+    why: `only listeners tagged ${SERVICE_TAG} (aws:ResourceTag): ${SAR.elb}`,
+  },
+  {
+    // CreateRule authorizes against the listener (tagged by the platform) and the rule it makes (tagged in the request).
+    actions: ['elasticloadbalancing:CreateRule'],
+    resources: (_s, e) => [listeners(e)],
+    conditions: () => resourceTagged(),
+    why: `rules on listeners tagged ${SERVICE_TAG} only: ${SAR.elb}`,
   },
   {
     actions: ['elasticloadbalancing:CreateRule'],
-    // CreateRule authorizes against the listener and the rule it makes.
-    resources: (s) => [...s.listenerArns, ...s.listenerArns.map(rulesOf)],
-    why: `rules on the onboarded listeners only: ${SAR.elb}`,
+    resources: (_s, e) => [listenerRules(e)],
+    conditions: () => requestTagged(),
+    why: `creates rules only with the ${SERVICE_TAG} tag (aws:RequestTag): ${SAR.elb}`,
+  },
+  {
+    actions: ['elasticloadbalancing:AddTags'],
+    checkedDuring: ['elasticloadbalancing:CreateRule'],
+    resources: (_s, e) => [listenerRules(e)],
+    conditions: () => ({ StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' }, ...requestTagged() }),
+    why: `CreateRule with tags also authorizes AddTags; only as part of CreateRule (elasticloadbalancing:CreateAction), never on an existing resource: ${SAR.elbTagOnCreate}`,
   },
   {
     actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'],
-    resources: (s) => s.listenerArns.map(rulesOf),
-    why: `rules of the onboarded listeners only: ${SAR.elb}`,
+    resources: (_s, e) => [listenerRules(e)],
+    conditions: () => resourceTagged(),
+    why: `only rules tagged ${SERVICE_TAG}: the service's rule (tagged by the platform) and the dark-canary rules rollgate made: ${SAR.elb}`,
   },
   {
     actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
@@ -76,7 +96,7 @@ export const ALB_ROUTER_METHODS: MethodActions<MethodsOf<TrafficRouter>> = {
     'elasticloadbalancing:ModifyRule',
   ],
   getWeights: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
-  setHeaderRoute: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:ModifyRule'],
+  setHeaderRoute: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:AddTags', 'elasticloadbalancing:ModifyRule'],
   removeHeaderRoute: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DeleteRule'],
 };
 
@@ -328,6 +348,8 @@ export class AlbRouter implements TrafficRouter {
             Priority: route.priority,
             Conditions: conditions,
             Actions: wanted,
+            // Without the tag the role may not create the rule, nor later change or delete it.
+            Tags: [serviceTag(target.service)],
           }),
         );
         return 'created' as const;

@@ -22,49 +22,87 @@ import { DescribeTargetHealthCommand, type ElasticLoadBalancingV2Client } from '
 import { FleetConfigError, FleetNotFoundError, InvalidInputError } from '../../errors.js';
 import type { AsgFleetTarget, CreateFleetInput, Fleet, FleetHealth, FleetRef, FleetTarget } from '../../ports.js';
 import { callAws } from './errors.js';
-import { SAR, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
+import { requestTagged, resourceTagged, SAR, SERVICE_TAG, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
-/** The configuration the Auto Scaling fleet's permissions are scoped by. */
+/** What the Auto Scaling fleet's permissions depend on in the configuration: nothing per service. */
 export interface AsgFleetIamScope {
-  readonly launchTemplateId: string;
-  readonly groupNamePrefix: string;
-  /** Roles of the launch template's instance profile, if it has one (iam:PassRole). */
-  readonly instanceRoleArns: readonly string[];
+  /** Some launch template has an instance profile (`instanceRoleArns`), so iam:PassRole is needed. */
+  readonly passesRoles: boolean;
 }
 
-const groupArns = (s: AsgFleetIamScope, e: ArnEnv) => [
-  `arn:${e.partition}:autoscaling:${e.region}:${e.account}:autoScalingGroup:*:autoScalingGroupName/${s.groupNamePrefix}-*`,
-];
-const launchTemplateArn = (s: AsgFleetIamScope, e: ArnEnv) =>
-  `arn:${e.partition}:ec2:${e.region}:${e.account}:launch-template/${s.launchTemplateId}`;
+/** The stack's Auto Scaling groups, any name. */
+const groupArns = (e: ArnEnv) => [`arn:${e.partition}:autoscaling:${e.region}:${e.account}:autoScalingGroup:*:autoScalingGroupName/*`];
+const launchTemplates = (e: ArnEnv) => `arn:${e.partition}:ec2:${e.region}:${e.account}:launch-template/*`;
 
-/** The IAM permissions {@link AsgFleet} uses. */
+/**
+ * What an instance launched from a launch template may touch, every
+ * RunInstances resource type of the reference but the launch template itself
+ * (which its own grant requires to be tagged): the account's instances,
+ * volumes, network interfaces, subnets, security groups, key pairs, placement
+ * groups, capacity reservations, Spot requests and elastic GPUs, and the
+ * region's images and snapshots (whose ARNs name no account).
+ */
+const launchedResources = (e: ArnEnv) => [
+  ...['instance', 'volume', 'network-interface', 'subnet', 'security-group', 'key-pair', 'placement-group', 'capacity-reservation', 'spot-instances-request', 'elastic-gpu'].map(
+    (type) => `arn:${e.partition}:ec2:${e.region}:${e.account}:${type}/*`,
+  ),
+  `arn:${e.partition}:ec2:${e.region}::image/*`,
+  `arn:${e.partition}:ec2:${e.region}::snapshot/*`,
+];
+
+/**
+ * The IAM permissions {@link AsgFleet} uses, for every Auto Scaling service at
+ * once: it creates groups tagged {@link SERVICE_TAG} from launch templates
+ * tagged so, and deletes only tagged groups, in the stack's account and region.
+ */
 export const ASG_FLEET_IAM: readonly IamGrant<AsgFleetIamScope>[] = [
   {
-    actions: ['autoscaling:CreateAutoScalingGroup', 'autoscaling:DeleteAutoScalingGroup'],
-    resources: groupArns,
-    why: `only groups named <prefix>-*: ${SAR.autoscaling}`,
+    // Tags given to CreateAutoScalingGroup are authorized by it (aws:RequestTag), not by a separate CreateOrUpdateTags.
+    actions: ['autoscaling:CreateAutoScalingGroup'],
+    resources: (_s, e) => groupArns(e),
+    conditions: () => requestTagged(),
+    why: `creates groups only with the ${SERVICE_TAG} tag (aws:RequestTag): ${SAR.autoscalingTags} ${SAR.autoscalingActions}`,
+  },
+  {
+    actions: ['autoscaling:DeleteAutoScalingGroup'],
+    resources: (_s, e) => groupArns(e),
+    conditions: () => resourceTagged(`autoscaling:ResourceTag/${SERVICE_TAG}`),
+    why: `deletes only groups tagged ${SERVICE_TAG} (autoscaling:ResourceTag): ${SAR.autoscalingTags} ${SAR.autoscalingActions}`,
   },
   {
     actions: ['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth'],
     resources: '*',
-    why: `Describe actions support no resource-level permissions: https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-launch-template-permissions.html ${SAR.elb}`,
+    why: `Describe actions support no resource-level permissions: ${SAR.launchTemplates} ${SAR.elb}`,
   },
   {
-    // Creating a group from a launch template authorizes ec2:RunInstances (and
-    // ec2:CreateTags for the template's tag specifications) against the caller.
-    actions: ['ec2:RunInstances', 'ec2:CreateTags'],
+    // Creating a group from a launch template authorizes ec2:RunInstances against the caller.
+    actions: ['ec2:RunInstances'],
     checkedDuring: ['autoscaling:CreateAutoScalingGroup'],
-    resources: '*',
-    conditions: (s, e) => ({ ArnLike: { 'ec2:LaunchTemplate': launchTemplateArn(s, e) } }),
-    why: `RunInstances spans instance, volume, ENI, subnet, image... resources; limited to launches from this launch template: ${SAR.autoscaling}`,
+    resources: (_s, e) => [launchTemplates(e)],
+    conditions: () => resourceTagged(),
+    why: `only launch templates tagged ${SERVICE_TAG} ("require launch templates that have a specific tag"): ${SAR.launchTemplates} ${SAR.ec2}`,
+  },
+  {
+    actions: ['ec2:RunInstances'],
+    checkedDuring: ['autoscaling:CreateAutoScalingGroup'],
+    resources: (_s, e) => launchedResources(e),
+    conditions: (_s, e) => ({ ArnLike: { 'ec2:LaunchTemplate': launchTemplates(e) } }),
+    why: `the resources of an instance launched from a launch template (which the grant above requires to be tagged): ${SAR.launchTemplates} ${SAR.ec2}`,
+  },
+  {
+    // The launch template's tag specifications tag what RunInstances creates.
+    actions: ['ec2:CreateTags'],
+    checkedDuring: ['autoscaling:CreateAutoScalingGroup'],
+    resources: (_s, e) => ['instance', 'volume', 'network-interface', 'spot-instances-request'].map((type) => `arn:${e.partition}:ec2:${e.region}:${e.account}:${type}/*`),
+    conditions: () => ({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } }),
+    why: `tags only what RunInstances creates (ec2:CreateAction), never an existing resource: ${SAR.ec2TagOnCreate}`,
   },
   {
     actions: ['iam:PassRole'],
     checkedDuring: ['autoscaling:CreateAutoScalingGroup'],
-    resources: (s) => s.instanceRoleArns,
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
-    why: `a launch template with an instance profile passes its role: ${SAR.autoscaling}`,
+    resources: (s, e) => (s.passesRoles ? [`arn:${e.partition}:iam::${e.account}:role/*`] : []),
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, ...resourceTagged(`iam:ResourceTag/${SERVICE_TAG}`) }),
+    why: `a launch template with an instance profile passes its role (${SAR.launchTemplates}); only roles tagged ${SERVICE_TAG}, only to EC2: ${SAR.iam} ${SAR.iamTags}`,
   },
 ];
 
@@ -151,7 +189,9 @@ export class AsgFleet implements Fleet {
             TargetGroupARNs: [input.targetGroupArn],
             HealthCheckType: current.HealthCheckType,
             HealthCheckGracePeriod: current.HealthCheckGracePeriod,
+            // rollgate:service first: without it the role may not create the group (nor later delete it).
             Tags: [
+              [SERVICE_TAG, input.service],
               ['service', input.service],
               ['environment', input.environment],
               ['release', input.releaseId],

@@ -23,30 +23,51 @@ import type {
 } from '../../ports.js';
 import { describeTaskDefinition, imageFor, revisionWithImage } from './ecs-images.js';
 import { callAws } from './errors.js';
-import { resourceName, SAR, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
+import { requestTagged, resourceTagged, SAR, SERVICE_TAG, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
-/** The configuration the ECS fleet's permissions are scoped by. */
+/** What the ECS fleet's permissions depend on in the configuration: nothing per service. */
 export interface EcsFleetIamScope {
-  /** Cluster name or ARN. */
-  readonly cluster: string;
-  /** Service name or ARN. */
-  readonly service: string;
-  /** The task and execution roles of the service's task definition (iam:PassRole). */
-  readonly taskRoleArns: readonly string[];
+  /** Some ECS service names task or execution roles (`taskRoleArns`), so iam:PassRole is needed. */
+  readonly passesRoles: boolean;
 }
 
-const serviceArn = (s: EcsFleetIamScope, e: { partition: string; region: string; account: string }) =>
-  `arn:${e.partition}:ecs:${e.region}:${e.account}:service/${resourceName(s.cluster)}/${resourceName(s.service)}`;
-const taskSetArns = (s: EcsFleetIamScope, e: { partition: string; region: string; account: string }) =>
-  `arn:${e.partition}:ecs:${e.region}:${e.account}:task-set/${resourceName(s.cluster)}/${resourceName(s.service)}/*`;
+/** The stack's ECS services and their task sets (`service/<cluster>/<service>`, `task-set/<cluster>/<service>/<id>`). */
+const servicesAndTaskSets = (e: ArnEnv) => [
+  `arn:${e.partition}:ecs:${e.region}:${e.account}:service/*/*`,
+  `arn:${e.partition}:ecs:${e.region}:${e.account}:task-set/*/*/*`,
+];
 
-/** The IAM permissions {@link EcsFleet} uses. */
+/**
+ * The IAM permissions {@link EcsFleet} uses, for every ECS service at once:
+ * it creates task sets tagged {@link SERVICE_TAG} and changes or deletes only
+ * tagged ones (the platform tags each service and its first task set), in the
+ * stack's account and region. Task-set actions authorize against the service
+ * and/or the task set, so both ARN patterns are named.
+ */
 export const ECS_FLEET_IAM: readonly IamGrant<EcsFleetIamScope>[] = [
   {
-    actions: ['ecs:DescribeTaskSets', 'ecs:CreateTaskSet', 'ecs:UpdateServicePrimaryTaskSet', 'ecs:DeleteTaskSet'],
-    // Task-set actions authorize against the service and/or its task sets; both are named.
-    resources: (s, e) => [serviceArn(s, e), taskSetArns(s, e)],
-    why: `task-set actions on this service only: ${SAR.ecs}`,
+    actions: ['ecs:DescribeTaskSets'],
+    resources: (_s, e) => servicesAndTaskSets(e),
+    why: `reads task sets of the account's services, tagged or not (the service's first task set may predate its tag): ${SAR.ecs}`,
+  },
+  {
+    actions: ['ecs:CreateTaskSet'],
+    resources: (_s, e) => servicesAndTaskSets(e),
+    conditions: () => requestTagged(),
+    why: `creates task sets only with the ${SERVICE_TAG} tag (aws:RequestTag): ${SAR.ecs} ${SAR.ecsTags}`,
+  },
+  {
+    actions: ['ecs:TagResource'],
+    checkedDuring: ['ecs:CreateTaskSet'],
+    resources: (_s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task-set/*/*/*`],
+    conditions: () => ({ StringEquals: { 'ecs:CreateAction': 'CreateTaskSet' }, ...requestTagged() }),
+    why: `CreateTaskSet with tags also authorizes ecs:TagResource; only as part of CreateTaskSet (ecs:CreateAction), never on an existing resource: ${SAR.ecsTagOnCreate}`,
+  },
+  {
+    actions: ['ecs:UpdateServicePrimaryTaskSet', 'ecs:DeleteTaskSet'],
+    resources: (_s, e) => servicesAndTaskSets(e),
+    conditions: () => resourceTagged(),
+    why: `changes and deletes only task sets (of services) tagged ${SERVICE_TAG} (aws:ResourceTag): ${SAR.ecs} ${SAR.ecsTags}`,
   },
   {
     actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
@@ -56,9 +77,9 @@ export const ECS_FLEET_IAM: readonly IamGrant<EcsFleetIamScope>[] = [
   {
     actions: ['iam:PassRole'],
     checkedDuring: ['ecs:RegisterTaskDefinition', 'ecs:CreateTaskSet'],
-    resources: (s) => s.taskRoleArns,
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }),
-    why: 'a task definition with task/execution roles passes them to ECS: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html',
+    resources: (s, e) => (s.passesRoles ? [`arn:${e.partition}:iam::${e.account}:role/*`] : []),
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTagged(`iam:ResourceTag/${SERVICE_TAG}`) }),
+    why: `a task definition with task/execution roles passes them to ECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html); only roles tagged ${SERVICE_TAG}, only to ECS tasks: ${SAR.iam} ${SAR.iamTags}`,
   },
   {
     actions: ['elasticloadbalancing:DescribeTargetHealth'],
@@ -69,7 +90,7 @@ export const ECS_FLEET_IAM: readonly IamGrant<EcsFleetIamScope>[] = [
 
 /** What each {@link EcsFleet} method sends: only `create` makes task definitions and task sets (and passes roles). */
 export const ECS_FLEET_METHODS: MethodActions<MethodsOf<Fleet>> = {
-  create: ['ecs:DescribeTaskSets', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:CreateTaskSet', 'iam:PassRole'],
+  create: ['ecs:DescribeTaskSets', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:CreateTaskSet', 'ecs:TagResource', 'iam:PassRole'],
   health: ['ecs:DescribeTaskSets', 'elasticloadbalancing:DescribeTargetHealth'],
   promote: ['ecs:UpdateServicePrimaryTaskSet'],
   retire: ['ecs:DeleteTaskSet'],
@@ -97,7 +118,8 @@ export class EcsFleet implements Fleet {
    * the current task set's task definition with the release's image, its
    * network and capacity settings and its scale, behind the idle target group.
    * CreateTaskSet also carries the release id as clientToken, so even two racing
-   * retries make one task set.
+   * retries make one task set, and the {@link SERVICE_TAG} tag, without which
+   * the role may not create it (nor later promote or delete it).
    * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateTaskSet.html
    */
   public async create(input: CreateFleetInput): Promise<FleetRef> {
@@ -144,6 +166,7 @@ export class EcsFleet implements Fleet {
           ...capacity,
           platformVersion: template.platformVersion,
           scale: template.scale ?? { unit: 'PERCENT', value: 100 },
+          tags: [{ key: SERVICE_TAG, value: input.service }],
         }),
       ),
     );

@@ -43,8 +43,9 @@ export async function describeTaskDefinition(ecs: ECSClient, taskDefinition: str
 /**
  * The ARN of a revision of `base` whose `containerName` runs `image`: `base`
  * itself when it already does, else a newly registered revision copying
- * every other field. Tags are not copied: tagging on create needs
- * ecs:TagResource, which rollgate does not ask for.
+ * every other field. Tags are not copied: rollgate holds ecs:TagResource only
+ * as part of CreateTaskSet and RunTask (ECS_FLEET_IAM, ECS_MIGRATOR_IAM), and
+ * what it runs is tagged there.
  */
 export async function revisionWithImage(
   ecs: ECSClient,

@@ -16,44 +16,52 @@ import { CloudProviderError, MigrationTaskNotFoundError } from '../../errors.js'
 import type { MigrationInput, MigrationStatus, Migrator } from '../../ports.js';
 import { describeTaskDefinition, imageFor, revisionWithImage } from './ecs-images.js';
 import { callAws } from './errors.js';
-import { resourceName, SAR, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
+import { requestTagged, resourceTagged, SAR, SERVICE_TAG, type ArnEnv, type IamGrant, type MethodActions, type MethodsOf } from './iam.js';
 
-/** The configuration the migrator's permissions are scoped by. */
+/** What the migrator's permissions depend on in the configuration: nothing per service. */
 export interface EcsMigratorIamScope {
-  /** Cluster name or ARN. */
-  readonly cluster: string;
-  /** The migration task definition's family. */
-  readonly taskDefinitionFamily: string;
-  /** The task and execution roles of the migration task definition (iam:PassRole). */
-  readonly taskRoleArns: readonly string[];
+  /** Some migration task definition has task or execution roles (`taskRoleArns`), so iam:PassRole is needed. */
+  readonly passesRoles: boolean;
 }
 
-const clusterArn = (s: EcsMigratorIamScope, e: ArnEnv) =>
-  `arn:${e.partition}:ecs:${e.region}:${e.account}:cluster/${resourceName(s.cluster)}`;
+const clusters = (e: ArnEnv) => `arn:${e.partition}:ecs:${e.region}:${e.account}:cluster/*`;
+const tasks = (e: ArnEnv) => `arn:${e.partition}:ecs:${e.region}:${e.account}:task/*`;
 
-/** The IAM permissions {@link EcsMigrator} uses. */
+/**
+ * The IAM permissions {@link EcsMigrator} uses, for every migration at once:
+ * it runs migration tasks only tagged {@link SERVICE_TAG} and stops only
+ * tagged tasks, in the stack's account and region.
+ */
 export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
   {
     actions: ['ecs:RunTask'],
-    resources: (s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task-definition/${s.taskDefinitionFamily}:*`],
-    conditions: (s, e) => ({ ArnEquals: { 'ecs:cluster': clusterArn(s, e) } }),
-    why: `revisions of the migration task definition, in the service's cluster: ${SAR.ecs}`,
+    resources: (_s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task-definition/*:*`],
+    conditions: (_s, e) => ({ ArnLike: { 'ecs:cluster': clusters(e) }, ...requestTagged() }),
+    why: `task-definition revisions in the account's clusters (ecs:cluster), only with the ${SERVICE_TAG} tag (aws:RequestTag): ${SAR.ecs} ${SAR.ecsTags}`,
+  },
+  {
+    actions: ['ecs:TagResource'],
+    checkedDuring: ['ecs:RunTask'],
+    resources: (_s, e) => [tasks(e)],
+    conditions: () => ({ StringEquals: { 'ecs:CreateAction': 'RunTask' }, ...requestTagged() }),
+    why: `RunTask with tags also authorizes ecs:TagResource; only as part of RunTask (ecs:CreateAction), never on an existing resource: ${SAR.ecsTagOnCreate}`,
   },
   {
     actions: ['ecs:ListTasks'],
     resources: '*',
-    conditions: (s, e) => ({ ArnEquals: { 'ecs:cluster': clusterArn(s, e) } }),
+    conditions: (_s, e) => ({ ArnLike: { 'ecs:cluster': clusters(e) } }),
     why: `ListTasks is scoped by the ecs:cluster condition, not by resource: ${SAR.ecs}`,
   },
   {
     actions: ['ecs:DescribeTasks'],
-    resources: (s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task/${resourceName(s.cluster)}/*`],
-    why: `tasks of the service's cluster only: ${SAR.ecs}`,
+    resources: (_s, e) => [tasks(e)],
+    why: `reads tasks of the account's clusters, tagged or not (a migration started before the tag was): ${SAR.ecs}`,
   },
   {
     actions: ['ecs:StopTask'],
-    resources: (s, e) => [`arn:${e.partition}:ecs:${e.region}:${e.account}:task/${resourceName(s.cluster)}/*`],
-    why: `stops a migration at its timeout; tasks of the service's cluster only: ${SAR.ecs}`,
+    resources: (_s, e) => [tasks(e)],
+    conditions: () => resourceTagged(),
+    why: `stops a migration at its timeout; only tasks tagged ${SERVICE_TAG} (aws:ResourceTag): ${SAR.ecs} ${SAR.ecsTags}`,
   },
   {
     actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
@@ -63,9 +71,9 @@ export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
   {
     actions: ['iam:PassRole'],
     checkedDuring: ['ecs:RegisterTaskDefinition', 'ecs:RunTask'],
-    resources: (s) => s.taskRoleArns,
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }),
-    why: 'running a task definition with task/execution roles passes them to ECS: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html',
+    resources: (s, e) => (s.passesRoles ? [`arn:${e.partition}:iam::${e.account}:role/*`] : []),
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }, ...resourceTagged(`iam:ResourceTag/${SERVICE_TAG}`) }),
+    why: `running a task definition with task/execution roles passes them to ECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html); only roles tagged ${SERVICE_TAG}, only to ECS tasks: ${SAR.iam} ${SAR.iamTags}`,
   },
 ];
 
@@ -75,7 +83,7 @@ export const ECS_MIGRATOR_IAM: readonly IamGrant<EcsMigratorIamScope>[] = [
  * it at its timeout.
  */
 export const ECS_MIGRATOR_METHODS: MethodActions<MethodsOf<Migrator>> = {
-  start: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'iam:PassRole'],
+  start: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'ecs:TagResource', 'iam:PassRole'],
   status: ['ecs:DescribeTasks'],
   stop: ['ecs:StopTask'],
 };
@@ -114,6 +122,8 @@ export class EcsMigrator implements Migrator {
           count: 1,
           startedBy: releaseId,
           clientToken: releaseId,
+          // Without the tag the role may not run the task, nor stop it at its timeout.
+          tags: [{ key: SERVICE_TAG, value: input.service }],
           networkConfiguration: {
             awsvpcConfiguration: {
               subnets: [...target.subnetIds],

@@ -7,8 +7,14 @@
  * per method, test/infra/port-uses.test.ts per function).
  *
  * A grant is data, not CDK: `actions` plus how to compute the resource ARNs
- * from the onboarded service's configuration. The construct maps one grant to
- * one PolicyStatement:
+ * and conditions from the stack's environment (and from the scope, which says
+ * at most whether any onboarded service needs the grant at all). No grant
+ * names a service's resources: actions are scoped by the {@link SERVICE_TAG}
+ * tag (attribute-based access control) and to the stack's account and
+ * region, so no policy grows with the number of services (IAM caps a role's
+ * inline policies at 10,240 characters in all:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+ * The construct maps one grant to one PolicyStatement:
  *
  *     new PolicyStatement({
  *       actions: [...grant.actions],
@@ -72,18 +78,51 @@ export function grantedActions(grants: readonly IamGrant<never>[]): string[] {
   return [...new Set(grants.flatMap((g) => g.actions))].sort();
 }
 
-/** The name part of an ARN or a plain name (`arn:...:cluster/prod` → `prod`). */
-export function resourceName(nameOrArn: string): string {
-  if (!nameOrArn.startsWith('arn:')) return nameOrArn;
-  const slash = nameOrArn.lastIndexOf('/');
-  return slash === -1 ? nameOrArn : nameOrArn.slice(slash + 1);
+/**
+ * The tag that puts a resource in rollgate's reach: the platform team tags
+ * each service's listener (or rule), ECS service and task sets, launch
+ * template and passed roles `rollgate:service=<service name>`, and rollgate
+ * creates its task sets, Auto Scaling groups, dark-canary rules and migration
+ * tasks with it. One role serves every service, so the policies check that the
+ * key is there (any value) rather than which service it names; the value tells
+ * people (and cost reports) whose resource it is.
+ */
+export const SERVICE_TAG = 'rollgate:service';
+
+/** The tag as an SDK tag list entry (`Key`/`Value`, ELB and Auto Scaling spelling). */
+export function serviceTag(service: string): { Key: string; Value: string } {
+  return { Key: SERVICE_TAG, Value: service };
 }
 
-/** Service Authorization Reference pages cited by the grants. */
+/**
+ * The resource carries {@link SERVICE_TAG}, with any value: `aws:ResourceTag/rollgate:service`
+ * (or a service's own key, `autoscaling:ResourceTag/...`, `iam:ResourceTag/...` for a role) is not null.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
+ */
+export function resourceTagged(key = `aws:ResourceTag/${SERVICE_TAG}`): IamConditions {
+  return { Null: { [key]: 'false' } };
+}
+
+/** The request tags what it creates with {@link SERVICE_TAG}: `aws:RequestTag/rollgate:service` is not null. */
+export function requestTagged(): IamConditions {
+  return { Null: { [`aws:RequestTag/${SERVICE_TAG}`]: 'false' } };
+}
+
+/** Service Authorization Reference pages (and the user guides' permission pages) cited by the grants. */
 export const SAR = {
   ecs: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html',
+  ecsTagOnCreate: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html',
+  ecsTags: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/control-access-with-tags.html',
   elb: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html',
+  elbTagOnCreate: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/tagging-resources-during-creation.html',
   autoscaling: 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-api-permissions.html',
+  autoscalingActions: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html',
+  autoscalingTags: 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/tag-security.html',
+  launchTemplates: 'https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-launch-template-permissions.html',
+  ec2: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html',
+  ec2TagOnCreate: 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html',
+  iam: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html',
+  iamTags: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html',
   cloudwatch: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html',
   cloudwatchActions: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html',
   states: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html',
