@@ -55,6 +55,21 @@ export default tseslint.config(
     },
   },
   {
+    // Release decisions are pure (STYLE.md): the domain defines the values the ledger stores, never the other way round.
+    files: ['functions/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/ledger/*', '**/ledger'], message: 'functions/domain/ must not import the ledger: value types live in domain/, the ledger imports them.' },
+            { group: ['**/adapters/*', '**/adapters/**'], message: 'functions/domain/ is pure: no adapters.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },

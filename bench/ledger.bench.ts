@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
-import { Ledger } from '../functions/ledger/ledger.js';
+import { DynamoDbLedger } from '../functions/ledger/dynamodb-ledger.js';
 import type { DynamoDbLocal } from '../local/dynamodb-local.js';
 import { createLedgerTable, localDynamoClient } from '../local/ledger-table.js';
 
@@ -32,7 +32,7 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 export async function benchLedger(dynamo: DynamoDbLocal, startupMs: number) {
   const client = localDynamoClient(dynamo.endpoint);
   await createLedgerTable(client, 'bench-ledger');
-  const ledger = new Ledger({ client: ledgerDocumentClient(client), tableName: 'bench-ledger' });
+  const ledger = new DynamoDbLedger({ client: ledgerDocumentClient(client), tableName: 'bench-ledger' });
 
   // A release's ledger writes: start (takes the lock), three transitions, finish (releases it).
   const lifecycles: number[] = [];

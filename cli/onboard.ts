@@ -29,8 +29,10 @@ import { findService, parseConfig, type RollgateConfig, type ServiceConfig } fro
 import { versionProblem } from '../functions/domain/version.js';
 import { InvalidInputError, RollgateError } from '../functions/errors.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
-import { Ledger } from '../functions/ledger/ledger.js';
-import type { FleetRef, Stable } from '../functions/ledger/records.js';
+import { DynamoDbLedger } from '../functions/ledger/dynamodb-ledger.js';
+import type { Ledger } from '../functions/ports.js';
+import type { FleetRef } from '../functions/domain/fleet.js';
+import type { Stable } from '../functions/domain/stable.js';
 import { SAMPLE_CONFIG } from '../local/sample-config.js';
 
 export const USAGE = `usage: npm run onboard -- --table <name> --service <name> --environment <name> --version <version>
@@ -165,7 +167,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const ledger = new Ledger({ client: ledgerDocumentClient(new DynamoDBClient(awsClientConfig)), tableName: request.tableName });
+  const ledger = new DynamoDbLedger({ client: ledgerDocumentClient(new DynamoDBClient(awsClientConfig)), tableName: request.tableName });
   try {
     const stable = await onboard(ledger, request);
     process.stderr.write(`${stable.service}/${stable.environment}: stable version ${stable.version} on ${stable.fleet.id} (${stable.fleet.targetGroup})\n`);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { MAX_POLLS } from './domain/history.js';
 import { PlanSchema } from './domain/plan.js';
 import { InvalidInputError, UnknownServiceError } from './errors.js';
-import { NameSchema } from './ledger/records.js';
+import { NameSchema } from './domain/fields.js';
 import { parseInput } from './validation.js';
 
 const arn = (service: string, resource: string) =>

@@ -9,8 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Ledger } from '../functions/ledger/ledger.js';
-import type { Callbacks, Notifier } from '../functions/ports.js';
+import type { Callbacks, Ledger, Notifier } from '../functions/ports.js';
 import { ApprovalEndpoint, type ApprovalEndpointOptions } from '../functions/approval/endpoint.js';
 import { parseCookies, type HttpRequest } from '../functions/approval/http.js';
 import { staticSlackSecrets, type SlackSecretValues } from '../functions/approval/secrets.js';

@@ -10,9 +10,9 @@ import './node-compat.js';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type RollgateConfig, type RollgateConfigInput } from '../functions/config.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
-import { Ledger } from '../functions/ledger/ledger.js';
-import type { FleetRef } from '../functions/ledger/records.js';
-import type { AlarmSource, Notifier } from '../functions/ports.js';
+import { DynamoDbLedger } from '../functions/ledger/dynamodb-ledger.js';
+import type { FleetRef } from '../functions/domain/fleet.js';
+import type { AlarmSource, Ledger, Notifier } from '../functions/ports.js';
 import { advance } from '../functions/steps/advance.js';
 import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
 import { decide, type DecisionDeps } from '../functions/approval/decisions.js';
@@ -246,7 +246,7 @@ export class LocalRuntime {
     const tableName = options.tableName ?? `rollgate-ledger-${Math.random().toString(36).slice(2, 10)}`;
     const { created } = await openOrCreateLedgerTable(client, tableName, { stream: options.notifications === true });
     const ledgerClient = options.ledgerEndpoint === undefined ? client : localDynamoClient(options.ledgerEndpoint);
-    const ledger = new Ledger({ client: ledgerDocumentClient(ledgerClient), tableName });
+    const ledger = new DynamoDbLedger({ client: ledgerDocumentClient(ledgerClient), tableName });
     const cloud = new SimulatedCloud(options.cloud);
     const runtime = new LocalRuntime(config, ledger, cloud, options);
 

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { localStatePath, removeLocalState, writeLocalState } from '../cli/local-state.js';
-import type { Release } from '../functions/ledger/records.js';
+import type { Release } from '../functions/domain/release.js';
 import { ControlServer, type RunningControlServer } from './control-server.js';
 import { DemoApprovals } from './demo/approvals.js';
 import { DemoConsole } from './demo/console.js';

@@ -21,12 +21,12 @@ import {
   ReleaseNotActiveError,
   TaskAlreadyClosedError,
 } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { approvalStepsAfter, PlanSchema } from '../domain/plan.js';
+import { approvalStepsAfter } from '../domain/plan.js';
 import { BEFORE_PROMOTION } from '../domain/status.js';
-import { PROMOTE_FULL_EVENT, type Approval, type Release, type ReleaseRef } from '../ledger/records.js';
+import { PROMOTE_FULL_EVENT, type Release, type ReleaseRef } from '../domain/release.js';
+import type { Approval } from '../domain/approval.js';
 import { abortBeforePromotion } from '../steps/control.js';
-import type { Callbacks, Notifier } from '../ports.js';
+import type { Callbacks, Ledger, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { approvalRequestOf, closedMessage, factsOf, openMessage, stateOf } from './message.js';
 import { authorize, authorizeFullPromotion, deciderId, type ApproverDirectory, type Decider, type PassedApproval } from './policy.js';
@@ -283,15 +283,15 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
 
 /**
  * The approvals "Promote now" passes: the pending one, then every approval
- * step left in the plan after it. A plan that does not read passes nothing
- * ahead but is refused: nobody can tell what it would skip.
+ * step left in the plan after it. A release that records no plan is
+ * refused: nobody can tell what it would skip.
  */
 function passedApprovals(approval: Approval, release: Release, by: string): PassedApproval[] {
-  const plan = PlanSchema.safeParse(release.plan);
-  if (!plan.success) throw new PromotionNotAllowedError(by, release.releaseId, undefined, "the release's plan does not read, so what it would skip is unknown");
+  const plan = release.plan;
+  if (plan === undefined) throw new PromotionNotAllowedError(by, release.releaseId, undefined, 'the release records no plan, so what it would skip is unknown');
   return [
     { stepIndex: approval.stepIndex, approval },
-    ...approvalStepsAfter(plan.data, approval.stepIndex).map(({ index, step }) => ({
+    ...approvalStepsAfter(plan, approval.stepIndex).map(({ index, step }) => ({
       stepIndex: index,
       approval: { approvalId: `${release.releaseId}/step-${String(index)}`, approvers: step.approvers },
     })),
@@ -316,8 +316,7 @@ async function withPromoteFull(deps: DecisionDeps, recorded: Approval, release: 
     if (error instanceof ReleaseNotActiveError) return recorded;
     throw error;
   }
-  const plan = PlanSchema.safeParse(release.plan);
-  const stepCount = plan.success ? plan.data.steps.length : recorded.stepIndex + 1;
+  const stepCount = release.plan?.steps.length ?? recorded.stepIndex + 1;
   const skipped = stepCount - recorded.stepIndex - 1;
   await deps.ledger.appendEvent({
     releaseId: release.releaseId,

@@ -32,8 +32,7 @@ import {
   SelfApprovalError,
   SlackApiError,
 } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
-import type { Callbacks, Notifier } from '../ports.js';
+import type { Callbacks, Ledger, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import {
   decide,

@@ -8,8 +8,8 @@
  * https://api.slack.com/reference/block-kit/blocks
  */
 import { cutBetweenGraphemes } from '../domain/text.js';
-import { PlanSchema } from '../domain/plan.js';
-import type { Approval, Release } from '../ledger/records.js';
+import type { Approval } from '../domain/approval.js';
+import type { Release } from '../domain/release.js';
 import type { SlackBlock } from '../adapters/slack/web-api.js';
 import type { ApprovalRequest } from '../ports.js';
 import { approversRequired } from './policy.js';
@@ -76,10 +76,9 @@ export function factsOf(
   alarmsInAlarm?: readonly string[],
   fourEyes = true,
 ): ApprovalFacts {
-  const plan = PlanSchema.safeParse(release?.plan);
   return {
     ...approvalRequestOf(approval, release),
-    stepCount: plan.success ? plan.data.steps.length : undefined,
+    stepCount: release?.plan?.steps.length,
     alarmsInAlarm,
     approvers: approval.approvers,
     approversRequired: approversRequired(release?.trigger.startedBy, fourEyes),

@@ -12,7 +12,7 @@
  * it, an approval takes two distinct approvers.
  */
 import { NotAnApproverError, PromotionNotAllowedError, SelfApprovalError } from '../errors.js';
-import type { Approval } from '../ledger/records.js';
+import type { Approval } from '../domain/approval.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { comparableName, isStarter, personOfPrincipalArn, starterOf, type StartedBy } from '../domain/identity.js';
 

@@ -15,9 +15,9 @@
  * recorded before the flow is resumed; the Advance it resumes sees the mark
  * and returns `finalize`.
  */
-import { PlanSchema, approvalStepsAfter } from '../domain/plan.js';
+import { approvalStepsAfter } from '../domain/plan.js';
 import { PromotionNotAllowedError, ReleaseNotActiveError, ReleaseNotFoundError, TaskAlreadyClosedError } from '../errors.js';
-import { PROMOTE_FULL_EVENT, type ReleaseRef } from '../ledger/records.js';
+import { PROMOTE_FULL_EVENT, type ReleaseRef } from '../domain/release.js';
 import { decide, type DecideRequest, type DecisionDeps, type PublicApproval } from './decisions.js';
 import { authorizeFullPromotion, deciderId, type Decider } from './policy.js';
 
@@ -75,9 +75,9 @@ export async function promoteFully(deps: DecisionDeps, request: PromoteFullyRequ
   }
 
   const by = deciderId(request);
-  const plan = PlanSchema.safeParse(release.plan);
-  if (!plan.success) throw new PromotionNotAllowedError(by, release.releaseId, undefined, "the release's plan does not read, so what it would skip is unknown");
-  const ahead = approvalStepsAfter(plan.data, wait.stepIndex);
+  const plan = release.plan;
+  if (plan === undefined) throw new PromotionNotAllowedError(by, release.releaseId, undefined, 'the release records no plan, so what it would skip is unknown');
+  const ahead = approvalStepsAfter(plan, wait.stepIndex);
   await authorizeFullPromotion(deps.directory, {
     releaseId: release.releaseId,
     passes: ahead.map(({ index, step }) => ({ stepIndex: index, approval: { approvalId: `${release.releaseId}/step-${String(index)}`, approvers: step.approvers } })),
@@ -86,7 +86,7 @@ export async function promoteFully(deps: DecisionDeps, request: PromoteFullyRequ
     fourEyes: deps.fourEyes(release),
   });
   await deps.ledger.markPromoteFull({ ...ref, promoteFull: { by, via: request.via, stepIndex: wait.stepIndex } });
-  const skipped = plan.data.steps.length - wait.stepIndex - 1;
+  const skipped = plan.steps.length - wait.stepIndex - 1;
   await deps.ledger.appendEvent({
     releaseId: release.releaseId,
     eventId: `promote-full:bake-${String(wait.stepIndex)}`,

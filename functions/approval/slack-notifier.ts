@@ -7,8 +7,7 @@
  * message is already recorded is not posted twice.
  */
 import { findService, type RollgateConfig } from '../config.js';
-import type { Ledger } from '../ledger/ledger.js';
-import type { AlarmSource, ApprovalRequest, Notifier } from '../ports.js';
+import type { AlarmSource, ApprovalRequest, Ledger, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import { ApprovalNotFoundError } from '../errors.js';
 import { factsOf, openMessage } from './message.js';

@@ -7,9 +7,8 @@
  * delivery failed, so it needs the Step Functions callbacks too.
  */
 import type { ScheduledEvent } from 'aws-lambda';
-import type { Ledger } from '../ledger/ledger.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
-import type { Callbacks, Notifier } from '../ports.js';
+import type { Callbacks, Ledger, Notifier } from '../ports.js';
 import { sweepApprovalMessages, type ApprovalLog, type SweepResult } from './decisions.js';
 
 /** Runs one sweep; the scheduled event, if given, is not read. */

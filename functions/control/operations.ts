@@ -26,9 +26,10 @@ import { summarize, windowEndingAt, type TrafficSummary } from '../domain/traffi
 import { assertReleasableVersion } from '../domain/version.js';
 import { foldVersions, pageOfVersions, type VersionPosition, type VersionRow } from '../domain/versions.js';
 import { ApprovalNotFoundError, InvalidCursorError, InvalidInputError, ReleaseNotFoundError, UnknownServiceError } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
-import type { Lock, Release, ReleaseEvent, ReleaseRef, Stable } from '../ledger/records.js';
-import type { AlarmSource, Callbacks, ExecutionStatus, Executions, TrafficMetrics, TrafficPeriod } from '../ports.js';
+import type { Lock, Release, ReleaseRef } from '../domain/release.js';
+import type { ReleaseEvent } from '../domain/release-event.js';
+import type { Stable } from '../domain/stable.js';
+import type { AlarmSource, Callbacks, Executions, ExecutionStatus, Ledger, TrafficMetrics, TrafficPeriod } from '../ports.js';
 import { abortRelease, promoteNow } from '../steps/control.js';
 import type { StepDeps } from '../steps/step.js';
 import { z } from 'zod';

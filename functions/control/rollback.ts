@@ -43,8 +43,9 @@ import {
   StaleStatusError,
   TaskAlreadyClosedError,
 } from '../errors.js';
-import { RETIRE_STEP, type Ledger } from '../ledger/ledger.js';
-import { MAX_PRINCIPAL_LENGTH, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema, type Release } from '../ledger/records.js';
+import type { Ledger } from '../ports.js';
+import { MAX_PRINCIPAL_LENGTH, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema } from '../domain/fields.js';
+import { RETIRE_STEP, type Release } from '../domain/release.js';
 import { setAndVerifyWeights } from '../steps/advance.js';
 import { ROLLBACK_SOURCE, type ReleaseInput } from '../steps/preflight.js';
 import { markRollingBack, rollBack } from '../steps/rollback.js';

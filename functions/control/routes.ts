@@ -11,7 +11,7 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
  */
 import { z } from 'zod';
-import { NameSchema, ReasonSchema, VersionSchema } from '../ledger/records.js';
+import { NameSchema, ReasonSchema, VersionSchema } from '../domain/fields.js';
 
 /** `read`: looks and changes nothing (the read-only policy). `operate`: acts on releases (the operator policy). */
 export type RouteAccess = 'read' | 'operate';

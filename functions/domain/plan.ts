@@ -4,7 +4,8 @@
  * of the bad step (`steps.2.weight: ...`) before anything is touched.
  */
 import { z } from 'zod';
-import { ApproversSchema, type Weights } from '../ledger/records.js';
+import { ApproversSchema } from './approval.js';
+import type { Weights } from './weights.js';
 
 const DAY = 24 * 3600;
 

@@ -3,8 +3,17 @@
  * Application Load Balancer target-group weights (what a ForwardConfig takes).
  * Pure arithmetic, no client: the ALB router and its tests share it.
  */
+import { z } from 'zod';
 import { TrafficConfigError } from '../errors.js';
-import type { Weights } from '../ledger/records.js';
+
+/** Traffic split in percent; the two always add up to 100. */
+export const WeightsSchema = z
+  .strictObject({
+    stable: z.number().int().min(0).max(100),
+    canary: z.number().int().min(0).max(100),
+  })
+  .refine((w) => w.stable + w.canary === 100, { message: 'stable + canary must be 100' });
+export type Weights = z.infer<typeof WeightsSchema>;
 
 /**
  * Largest weight a TargetGroupTuple accepts ("The range is 0 to 999").

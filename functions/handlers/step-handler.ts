@@ -10,7 +10,8 @@ import type { Context } from 'aws-lambda';
 import type { RollgateConfig } from '../config.js';
 import { PortNotWiredError } from '../errors.js';
 import { ledgerClientConfig, ledgerDocumentClient } from '../ledger/client.js';
-import { Ledger } from '../ledger/ledger.js';
+import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
+import type { Ledger } from '../ports.js';
 import type { DefinedStep, StepDeps } from '../steps/step.js';
 import { configFromEnvironment, ENV, readEnvironment } from './environment.js';
 import { logger, releaseFields } from './logger.js';
@@ -29,7 +30,7 @@ export interface ColdStart {
 export function coldStart(): ColdStart {
   const env = readEnvironment([ENV.ledgerTable, ENV.config]);
   const config = configFromEnvironment(env[ENV.config]);
-  const ledger = new Ledger({
+  const ledger = new DynamoDbLedger({
     client: ledgerDocumentClient(new DynamoDBClient(ledgerClientConfig)),
     tableName: env[ENV.ledgerTable],
   });

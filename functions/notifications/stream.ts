@@ -13,7 +13,8 @@ import type { z } from 'zod';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { notificationsFor, type LedgerChange, type Notification } from '../domain/notifications.js';
 import { CorruptRecordError } from '../errors.js';
-import { ReleaseSchema, StableSchema } from '../ledger/records.js';
+import { ReleaseSchema } from '../domain/release.js';
+import { StableSchema } from '../domain/stable.js';
 import type { ReleaseEvents } from '../ports.js';
 
 /** Where notifications go, in order: EventBridge first, so a Slack outage never holds back the events teams route on. */

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { stepName, weightsFor } from '../domain/plan.js';
 import { AlarmFiredError, RollbackRequestedError, WaitTokenMismatchError, WeightsNotAppliedError } from '../errors.js';
-import type { Weights } from '../ledger/records.js';
+import type { Weights } from '../domain/weights.js';
 import type { TrafficRouter, TrafficSplit, TrafficTarget } from '../ports.js';
 import {
   assertStatus,

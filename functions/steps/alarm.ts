@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { ALL_STABLE } from '../domain/plan.js';
 import { BEFORE_PROMOTION, isTerminalStatus } from '../domain/status.js';
 import { CloudProviderError, LedgerUnavailableError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
-import type { Release } from '../ledger/records.js';
+import type { Release } from '../domain/release.js';
 import { setAndVerifyWeights } from './advance.js';
 import { markRollingBack } from './rollback.js';
 import { defineStep, recordedSplit, refOf, trafficOf, type StepDeps } from './step.js';

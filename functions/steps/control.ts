@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { ReleaseAbortedError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
-import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, type Release } from '../ledger/records.js';
+import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema } from '../domain/fields.js';
+import type { Release } from '../domain/release.js';
 import { BEFORE_PROMOTION } from '../domain/status.js';
 import { markRollingBack } from './rollback.js';
 import { defineStep, requireRelease, type StepDeps } from './step.js';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { weightsFor } from '../domain/plan.js';
 import { isTerminalStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, RolledBackOnRequestError, StaleStatusError } from '../errors.js';
-import { PROMOTE_STEP } from '../ledger/ledger.js';
+import { PROMOTE_STEP } from '../domain/release.js';
 import { setAndVerifyWeights } from './advance.js';
 import {
   defineStep,

@@ -11,7 +11,8 @@ import { PlanSchema } from '../domain/plan.js';
 import { assertReleasableVersion } from '../domain/version.js';
 import { planFloorViolation } from '../domain/plan-floor.js';
 import { AlarmsFiringError, InvalidInputError, NoStableVersionError } from '../errors.js';
-import { NameSchema, TriggerSchema, VersionSchema } from '../ledger/records.js';
+import { NameSchema, VersionSchema } from '../domain/fields.js';
+import { TriggerSchema } from '../domain/release.js';
 import { parseInput } from '../validation.js';
 import { defineStep, newAlarms, serviceOf, type Cursor, type ReleaseContext } from './step.js';
 

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { isTerminalStatus } from '../domain/status.js';
 import { verdictFor } from '../domain/verdict.js';
-import type { Release } from '../ledger/records.js';
+import type { Release } from '../domain/release.js';
 import { rollBack } from './rollback.js';
 import { defineStep, refOf, trafficMoved, type StepDeps } from './step.js';
 

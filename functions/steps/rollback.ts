@@ -9,13 +9,13 @@
  * the reconciler.
  */
 import { z } from 'zod';
-import { ALL_STABLE, PlanSchema, weightsFor } from '../domain/plan.js';
+import { ALL_STABLE, weightsFor } from '../domain/plan.js';
 import { ACTIVE_STATUSES, isTerminalStatus, type ReleaseStatus } from '../domain/status.js';
 import { storableReason } from '../domain/text.js';
 import { rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../domain/verdict.js';
 import { FleetNotFoundError, LockNotOwnedError, NoLiveFleetError, ReleaseNotActiveError, StaleStatusError } from '../errors.js';
-import { PROMOTE_STEP } from '../ledger/ledger.js';
-import type { FleetRef, Release } from '../ledger/records.js';
+import type { FleetRef } from '../domain/fleet.js';
+import { PROMOTE_STEP, type Release } from '../domain/release.js';
 import type { Fleet, FleetTarget } from '../ports.js';
 import { setAndVerifyWeights } from './advance.js';
 import { stopMigration } from './migration.js';
@@ -116,8 +116,7 @@ async function restoreStable(deps: StepDeps, release: Release, liveFleetId: stri
   // the primary again before the new one goes, whoever finishes the rollback (a rollback on request, or the
   // reconciler after that request's function died half-way). Idempotent, so a second call changes nothing.
   if (stable !== undefined && release.currentStep?.name === PROMOTE_STEP) await fleets.promote(service.fleet, stable);
-  const plan = PlanSchema.safeParse(release.plan);
-  const canary = plan.success ? plan.data.darkCanary : undefined;
+  const canary = release.plan?.darkCanary;
   if (canary !== undefined) {
     await deps.router.removeHeaderRoute(target, { headerName: canary.headerName, headerValue: canary.headerValue, priority: canary.priority });
   }

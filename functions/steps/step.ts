@@ -10,14 +10,15 @@ import { findService } from '../config.js';
 import { PlanSchema } from '../domain/plan.js';
 import type { ActiveStatus, ReleaseStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, ReleaseNotFoundError, RollbackRequestedError, StaleStatusError } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { FleetRefSchema, type Release, type ReleaseRef } from '../ledger/records.js';
+import { FleetRefSchema } from '../domain/fleet.js';
+import type { Release, ReleaseRef } from '../domain/release.js';
 import type {
   AlarmSource,
   Callbacks,
   Executions,
   Fleet,
   FleetTarget,
+  Ledger,
   Migrator,
   Notifier,
   SmokeChecker,

@@ -11,7 +11,8 @@
 import { z } from 'zod';
 import { approverNames } from '../domain/plan.js';
 import { RollbackRequestedError } from '../errors.js';
-import type { Approval, Release } from '../ledger/records.js';
+import type { Approval } from '../domain/approval.js';
+import type { Release } from '../domain/release.js';
 import { assertStatus, CursorSchema, defineStep, refOf, ReleaseContextSchema, requireRelease, statuses, type StepDeps } from './step.js';
 
 const CallbackInput = z.object({ release: ReleaseContextSchema, cursor: CursorSchema, taskToken: z.string().min(1) });

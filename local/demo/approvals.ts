@@ -12,8 +12,7 @@
  * the printed link in a browser.
  */
 import type { RollgateConfig } from '../../functions/config.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Callbacks, Notifier } from '../../functions/ports.js';
+import type { Callbacks, Ledger, Notifier } from '../../functions/ports.js';
 import { SLACK_INTERACTIVITY_PATH } from '../../functions/approval/endpoint.js';
 import { startLocalSlackApprovals, type LocalApprovalServer, type LocalSlackApprovals } from '../approval-server.js';
 import type { LocalNotifierContext } from '../runtime.js';

@@ -7,7 +7,8 @@
  * Each scenario configures it; tests read its state to assert outcomes.
  */
 import { periodStarts } from '../../functions/domain/traffic.js';
-import type { FleetRef, Weights } from '../../functions/ledger/records.js';
+import type { FleetRef } from '../../functions/domain/fleet.js';
+import type { Weights } from '../../functions/domain/weights.js';
 import type {
   AlarmSource,
   ApprovalRequest,

@@ -9,7 +9,8 @@ import type { ApprovalEndpointOptions } from '../../functions/approval/endpoint.
 import type { PlanInput } from '../../functions/domain/plan.js';
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_PROMOTE_NOW, ACTION_REJECT } from '../../functions/approval/message.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
-import type { Approval, Release } from '../../functions/ledger/records.js';
+import type { Approval } from '../../functions/domain/approval.js';
+import type { Release } from '../../functions/domain/release.js';
 import type { Callbacks } from '../../functions/ports.js';
 import type { LocalExecution } from '../../local/engine/index.js';
 import { startLocalSlackApprovals, type LocalApprovalServer, type LocalSlackApprovals } from '../../local/approval-server.js';

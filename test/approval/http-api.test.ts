@@ -13,7 +13,7 @@ import { createApprovalFunctionUrlHandler, requestFromFunctionUrl } from '../../
 import { staticSlackSecrets, type SlackSecrets } from '../../functions/approval/secrets.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
-import { Ledger } from '../../functions/ledger/ledger.js';
+import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
 import type { Callbacks } from '../../functions/ports.js';
 import { localDynamoClient } from '../../local/ledger-table.js';
 import { ALICE, clickBody, expectStillWaiting, releaseAwaitingApproval, type ApprovalHarness } from './approval-harness.js';
@@ -183,7 +183,7 @@ describe('requests refused on sight', () => {
   };
   const callbacks: Callbacks = { success: fail, failure: fail };
   const unreachable: ApprovalEndpointOptions = {
-    ledger: new Ledger({ client: ledgerDocumentClient(localDynamoClient('http://127.0.0.1:1')), tableName: 'unreachable' }),
+    ledger: new DynamoDbLedger({ client: ledgerDocumentClient(localDynamoClient('http://127.0.0.1:1')), tableName: 'unreachable' }),
     callbacks,
     slack: new SlackWebApi({ botToken: () => Promise.reject(new Error('slack touched')), baseUrl: 'http://127.0.0.1:1/api/' }),
     secrets,

@@ -8,7 +8,7 @@ import { authorize, type ApproverDirectory } from '../../functions/approval/poli
 import { cachedSlackSecrets, combinedSlackSecrets, parseSlackBotTokenSecret, parseSlackSigningSecret, staticSlackSecrets } from '../../functions/approval/secrets.js';
 import { slackSignature } from '../../functions/approval/slack-signature.js';
 import { NotAnApproverError, SelfApprovalError, SlackApiError } from '../../functions/errors.js';
-import { Ledger } from '../../functions/ledger/ledger.js';
+import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
 import { localDynamoClient } from '../../local/ledger-table.js';
 import type { Callbacks } from '../../functions/ports.js';
@@ -149,7 +149,7 @@ describe('the Function URL handler', () => {
 
   it('answers an unsigned Slack request 401 without touching the ledger', async () => {
     // A ledger and callbacks nothing can reach: had the endpoint touched them, the answer would be 500.
-    const unreachable = new Ledger({ client: ledgerDocumentClient(localDynamoClient('http://127.0.0.1:1')), tableName: 'unreachable' });
+    const unreachable = new DynamoDbLedger({ client: ledgerDocumentClient(localDynamoClient('http://127.0.0.1:1')), tableName: 'unreachable' });
     const fail = () => Promise.reject(new Error('touched'));
     const callbacks: Callbacks = { success: fail, failure: fail };
     const endpoint = new ApprovalEndpoint({

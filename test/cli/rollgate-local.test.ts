@@ -8,7 +8,7 @@
  * effect is asserted in the ledger and on the listener's weights.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { startLocalControlPlane, type LocalControlPlane } from './in-process.js';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, liveCheckoutVersions, newRuntime, until } from '../flow/flow-fixture.js';

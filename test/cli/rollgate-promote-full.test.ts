@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLocalState } from '../../cli/local-state.js';
 import { run } from '../../cli/rollgate.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { ControlServer, type RunningControlServer } from '../../local/control-server.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, newRuntime, settledViolations, until } from '../flow/flow-fixture.js';

@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { httpGet } from '../../local/sim/http-get.js';
 import { HttpCloud } from '../../local/sim/http-cloud.js';

@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
-import { Ledger } from '../../functions/ledger/ledger.js';
-import type { Approval, Release } from '../../functions/ledger/records.js';
+import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
+import type { Approval } from '../../functions/domain/approval.js';
+import type { Release } from '../../functions/domain/release.js';
 import { localDynamoClient } from '../../local/ledger-table.js';
 import { inject } from 'vitest';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, until } from '../flow/flow-fixture.js';
@@ -273,7 +274,7 @@ describe('the control API over HTTP', () => {
     const tableName = `rollgate-ledger-ctl-${Math.random().toString(36).slice(2, 10)}`;
     const h = await controlHarness({ tableName });
     // A holder from an hour ago whose lease (60 s) ran out, and whose execution nobody recorded.
-    const past = new Ledger({ client: ledgerDocumentClient(localDynamoClient(inject('dynamodbEndpoint'))), tableName, now: () => new Date(Date.now() - 3_600_000) });
+    const past = new DynamoDbLedger({ client: ledgerDocumentClient(localDynamoClient(inject('dynamodbEndpoint'))), tableName, now: () => new Date(Date.now() - 3_600_000) });
     const holder = await past.startRelease({ ...CHECKOUT, version: 'v9', trigger: { source: 'test' }, leaseSeconds: 60 });
 
     const freed = await call(h.server, ALICE, 'POST', `${SERVICE}/lock/take-over`, { body: { reason: 'holder died with the old account' } });

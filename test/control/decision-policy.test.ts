@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { authorize, principalMatches, type ApproverDirectory, type Decider } from '../../functions/approval/policy.js';
 import type { StartedBy } from '../../functions/domain/identity.js';
-import { ApproversSchema } from '../../functions/ledger/records.js';
+import { ApproversSchema } from '../../functions/domain/approval.js';
 
 const ROLE = 'arn:aws:sts::123456789012:assumed-role/Operators';
 const approval = {

@@ -7,7 +7,8 @@
  * leaves the ledger and the weights as they were.
  */
 import { describe, expect, it } from 'vitest';
-import type { Approval, Release } from '../../functions/ledger/records.js';
+import type { Approval } from '../../functions/domain/approval.js';
+import type { Release } from '../../functions/domain/release.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, settledViolations, until } from '../flow/flow-fixture.js';
 import { ALICE, APPROVERS, DANA, MALLORY, call, controlHarness, errorOf, type ControlHarness } from './control-fixture.js';

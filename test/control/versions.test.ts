@@ -4,7 +4,7 @@
  * real flow, one promoted and one rolled back.
  */
 import { describe, expect, it } from 'vitest';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { CHECKOUT, TG_BLUE, TG_GREEN, until } from '../flow/flow-fixture.js';
 import { BAKING_PLAN, DANA, MALLORY, QUICK_PLAN, call, controlHarness, errorOf, type ControlHarness } from './control-fixture.js';
 

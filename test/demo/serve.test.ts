@@ -12,7 +12,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findLocalState } from '../../cli/local-state.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { ROOT } from '../cli/run-node.js';
 
 /** The server, as the test started it: its process and what it printed. */

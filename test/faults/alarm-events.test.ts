@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import { CloudProviderUnavailableError } from '../../functions/errors.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import type { AlarmSource } from '../../functions/ports.js';
 import { alarmHandler } from '../../functions/steps/alarm.js';
 import type { LocalExecution } from '../../local/engine/index.js';

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { CloudProviderUnavailableError, LedgerUnavailableError, ReleaseInProgressError, StaleStatusError } from '../../functions/errors.js';
 import { ledgerClientConfig, ledgerDocumentClient, ledgerError } from '../../functions/ledger/client.js';
-import { Ledger } from '../../functions/ledger/ledger.js';
+import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
+import type { Ledger } from '../../functions/ports.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
 import { FaultyDynamoDb, type DynamoDbFault } from '../../local/sim/faulty-dynamodb.js';
 import { startInput } from '../ledger/ledger-fixture.js';
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 /** A ledger through the proxy whose client tries each call `maxAttempts` times. */
 function ledgerThroughProxy(config: DynamoDBClientConfig = { maxAttempts: 1 }): Ledger {
-  return new Ledger({ client: ledgerDocumentClient(new DynamoDBClient({ ...LOCAL, ...config, endpoint: proxy.endpoint })), tableName });
+  return new DynamoDbLedger({ client: ledgerDocumentClient(new DynamoDBClient({ ...LOCAL, ...config, endpoint: proxy.endpoint })), tableName });
 }
 
 describe('a ledger outage is LedgerUnavailableError, naming DynamoDB', () => {
@@ -53,7 +54,7 @@ describe('a ledger outage is LedgerUnavailableError, naming DynamoDB', () => {
   });
 
   it('a refused connection is LedgerUnavailableError ECONNREFUSED', async () => {
-    const ledger = new Ledger({ client: ledgerDocumentClient(new DynamoDBClient({ ...LOCAL, maxAttempts: 1, endpoint: 'http://127.0.0.1:1' })), tableName });
+    const ledger = new DynamoDbLedger({ client: ledgerDocumentClient(new DynamoDBClient({ ...LOCAL, maxAttempts: 1, endpoint: 'http://127.0.0.1:1' })), tableName });
     await expect(ledger.getLock({ service: 'checkout', environment: 'prod' })).rejects.toMatchObject({
       name: 'LedgerUnavailableError',
       operation: 'GetItem',
@@ -112,7 +113,7 @@ describe('the ledger still reads its own conditional answers', () => {
   });
 
   it('a request DynamoDB refuses for good is a final CloudProviderError naming DynamoDB', async () => {
-    const ledger = new Ledger({ client: ledgerDocumentClient(new DynamoDBClient({ ...LOCAL, maxAttempts: 1, endpoint: proxy.endpoint })), tableName: 'no-such-table' });
+    const ledger = new DynamoDbLedger({ client: ledgerDocumentClient(new DynamoDBClient({ ...LOCAL, maxAttempts: 1, endpoint: proxy.endpoint })), tableName: 'no-such-table' });
     await expect(ledger.getLock({ service: 'checkout', environment: 'prod' })).rejects.toMatchObject({
       name: 'CloudProviderError',
       service: 'dynamodb',

@@ -6,7 +6,7 @@
 import { inject } from 'vitest';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
-import type { Stable } from '../../functions/ledger/records.js';
+import type { Stable } from '../../functions/domain/stable.js';
 import type { ExecutionOverrides } from '../../local/engine/index.js';
 import { LocalRuntime, STEP_FUNCTIONS, type LocalRuntimeOptions } from '../../local/runtime.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG } from '../../local/sample-config.js';

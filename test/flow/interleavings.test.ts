@@ -5,7 +5,7 @@
  * ledger whose first read returns the snapshot it would have seen earlier.
  */
 import { describe, expect, it } from 'vitest';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import type { StepDeps } from '../../functions/steps/step.js';
 import { alarmHandler } from '../../functions/steps/alarm.js';
 import { abortRelease, promoteNow } from '../../functions/steps/control.js';

@@ -6,7 +6,7 @@
  */
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { ledgerCreateTableInput } from '../../functions/ledger/table.js';
 import { localDynamoClient } from '../../local/ledger-table.js';
 import { startLocalSlackApprovals, type LocalSlackApprovals } from '../../local/approval-server.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROLLBACK_PLAN } from '../../functions/config.js';
 import type { ReleaseStarter } from '../../functions/adapters/aws/sfn-release-starter.js';
 import { rollbackRelease, rollbackToVersion } from '../../functions/control/rollback.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import type { ExecutionResult, LocalExecution } from '../../local/engine/index.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, liveCheckoutVersions, newRuntime, onlyRelease, releaseInput, until } from './flow-fixture.js';

@@ -23,8 +23,9 @@ import { ALL_STABLE } from '../../functions/domain/plan.js';
 import { ACTION_APPROVE } from '../../functions/approval/message.js';
 import { BUNDLED_CONFIG_GLOBAL, bundledConfigDefine, ENV } from '../../functions/handlers/environment.js';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
-import { Ledger } from '../../functions/ledger/ledger.js';
-import type { Release } from '../../functions/ledger/records.js';
+import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
+import type { Ledger } from '../../functions/ports.js';
+import type { Release } from '../../functions/domain/release.js';
 import { ALL_FUNCTIONS } from '../../infra/functions.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
 import { CHECKOUT_SERVICE, SAMPLE_SLACK } from '../../local/sample-config.js';
@@ -198,7 +199,7 @@ async function freshLedger(): Promise<{ table: string; ledger: Ledger }> {
   const table = `rollgate-bundles-${Math.random().toString(36).slice(2, 10)}`;
   const client = localDynamoClient(dynamodbEndpoint);
   await createLedgerTable(client, table);
-  return { table, ledger: new Ledger({ client: ledgerDocumentClient(client), tableName: table }) };
+  return { table, ledger: new DynamoDbLedger({ client: ledgerDocumentClient(client), tableName: table }) };
 }
 
 /**

@@ -4,8 +4,8 @@ import {
   ApprovalExpiredError,
   ApprovalNotFoundError,
 } from '../../functions/errors.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Ledger } from '../../functions/ports.js';
+import type { Release } from '../../functions/domain/release.js';
 import { ManualClock, newLedger, startInput } from './ledger-fixture.js';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAeMOCK-task-token';

@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { Ledger, type StartReleaseInput } from '../../functions/ledger/ledger.js';
+import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
+import type { Ledger } from '../../functions/ports.js';
+import type { StartReleaseInput } from '../../functions/ledger/inputs.js';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
 import { createLedgerTable, localDynamoClient } from '../../local/ledger-table.js';
 
@@ -26,15 +28,15 @@ export interface LedgerFixture {
   readonly clock: ManualClock | undefined;
 }
 
-const client = localDynamoClient(inject('dynamodbEndpoint'));
-export const documentClient = ledgerDocumentClient(client);
+export const localClient = localDynamoClient(inject('dynamodbEndpoint'));
+export const documentClient = ledgerDocumentClient(localClient);
 
 /** Creates a new ledger table; pass a ManualClock to control time. */
 export async function newLedger(clock?: ManualClock): Promise<LedgerFixture> {
   const tableName = `ledger-${randomUUID()}`;
-  await createLedgerTable(client, tableName);
+  await createLedgerTable(localClient, tableName);
   return {
-    ledger: new Ledger({ client: documentClient, tableName, ...(clock === undefined ? {} : { now: clock.now }) }),
+    ledger: new DynamoDbLedger({ client: documentClient, tableName, ...(clock === undefined ? {} : { now: clock.now }) }),
     tableName,
     clock,
   };

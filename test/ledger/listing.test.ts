@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCursorError } from '../../functions/errors.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Page, Release } from '../../functions/ledger/records.js';
+import type { Ledger, Page } from '../../functions/ports.js';
+import type { Release } from '../../functions/domain/release.js';
 import { newLedger, startInput } from './ledger-fixture.js';
 
 async function collect(fetchPage: (cursor?: string) => Promise<Page<Release>>): Promise<{ ids: string[]; pages: number }> {

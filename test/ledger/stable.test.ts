@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LockNotOwnedError } from '../../functions/errors.js';
-import type { FleetRef } from '../../functions/ledger/records.js';
+import type { FleetRef } from '../../functions/domain/fleet.js';
 import { newLedger, startInput } from './ledger-fixture.js';
 
 const blue: FleetRef = { kind: 'ecs-task-set', id: 'ecs-svc/1111', targetGroup: 'tg-blue' };

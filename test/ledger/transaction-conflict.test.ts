@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LedgerConflictError, ReleaseInProgressError } from '../../functions/errors.js';
 import { ledgerDocumentClient } from '../../functions/ledger/client.js';
-import { Ledger } from '../../functions/ledger/ledger.js';
+import { DynamoDbLedger } from '../../functions/ledger/dynamodb-ledger.js';
 import { localDynamoClient } from '../../local/ledger-table.js';
 import { startInput } from './ledger-fixture.js';
 
@@ -25,7 +25,7 @@ function cancelled(...reasons: CancellationReason[]): TransactionCanceledExcepti
   });
 }
 
-const ledger = new Ledger({ client: documentClient, tableName: 'ledger' });
+const ledger = new DynamoDbLedger({ client: documentClient, tableName: 'ledger' });
 
 describe('transaction conflicts', () => {
   it('retries a start cancelled by TransactionConflict and succeeds', async () => {

@@ -16,8 +16,8 @@ import {
   StaleStatusError,
   WaitTokenMismatchError,
 } from '../../functions/errors.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Ledger } from '../../functions/ports.js';
+import type { Release } from '../../functions/domain/release.js';
 import { newLedger, startInput } from './ledger-fixture.js';
 
 /** The cause a transition to ROLLING_BACK must carry. */

@@ -6,7 +6,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { NotificationDetail } from '../../functions/domain/notifications.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 
 export const RELEASE_ID = '01M8VJ5WDQETQ912ZCSFC5766N';
 export const PK = 'SVC#checkout#prod';

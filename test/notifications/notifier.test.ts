@@ -7,7 +7,7 @@ import type { RollgateConfig } from '../../functions/config.js';
 import { notificationsFor, type Notification } from '../../functions/domain/notifications.js';
 import { notificationChannel, notificationMessage, SlackReleaseEvents } from '../../functions/notifications/slack.js';
 import { notify, notificationsOfRecord } from '../../functions/notifications/stream.js';
-import type { Stable } from '../../functions/ledger/records.js';
+import type { Stable } from '../../functions/domain/stable.js';
 import type { ReleaseEvents } from '../../functions/ports.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK } from '../../local/sample-config.js';
 import { PK, RELEASE_ID, release, streamRecord } from './fixture.js';

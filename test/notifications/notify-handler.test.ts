@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RollgateConfigInput } from '../../functions/config.js';
 import { ENV } from '../../functions/handlers/environment.js';
-import type { Release } from '../../functions/ledger/records.js';
+import type { Release } from '../../functions/domain/release.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK } from '../../local/sample-config.js';
 import { RELEASE_ID, release, rolledBackDetail, streamRecord } from './fixture.js';
 

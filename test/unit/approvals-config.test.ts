@@ -9,7 +9,7 @@ import {
 } from '../../functions/config.js';
 import { InvalidInputError, PortNotWiredError } from '../../functions/errors.js';
 import { notWired, wire } from '../../functions/handlers/step-handler.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
+import type { Ledger } from '../../functions/ports.js';
 import { preflight } from '../../functions/steps/preflight.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
 

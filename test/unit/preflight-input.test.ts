@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config.js';
 import { notWired, wire } from '../../functions/handlers/step-handler.js';
-import type { Ledger } from '../../functions/ledger/ledger.js';
+import type { Ledger } from '../../functions/ports.js';
 import { preflight } from '../../functions/steps/preflight.js';
 import { SAMPLE_CONFIG } from '../../local/sample-config.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_REASON_LENGTH } from '../../functions/domain/text.js';
-import { ReasonSchema } from '../../functions/ledger/records.js';
+import { ReasonSchema } from '../../functions/domain/fields.js';
 import { causeMessage, causeOf, ROLLBACK_CAUSES, rollbackVerdict, verdictFor, type RollbackCause, type RollbackVerdict } from '../../functions/domain/verdict.js';
 
 const lambdaCause = (type: string, message: string) => JSON.stringify({ errorType: type, errorMessage: message, trace: [] });

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { SlackApiError } from '../../errors.js';
-import type { SlackMessageRef } from '../../ledger/records.js';
+import type { SlackMessageRef } from '../../domain/approval.js';
 
 /** Slack's production Web API. */
 export const SLACK_API_BASE_URL = 'https://slack.com/api/';
