@@ -55,6 +55,20 @@ export default tseslint.config(
     },
   },
   {
+    // What Lambda bundles: `import { z } from 'zod'` keeps all of zod (locales, JSON Schema) in every bundle, as its
+    // namespace object is re-exported whole; a namespace import lets esbuild drop what the code does not use.
+    files: ['functions/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind='value'] > :matches(ImportSpecifier[importKind='value'][imported.name='z'], ImportDefaultSpecifier)",
+          message: "import * as z from 'zod': the named export keeps all of zod in every Lambda bundle.",
+        },
+      ],
+    },
+  },
+  {
     // Release decisions are pure (STYLE.md): the domain defines the values the ledger stores, never the other way round.
     files: ['functions/domain/**/*.ts'],
     rules: {

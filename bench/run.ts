@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { installSignalCleanup, startDynamoDbLocal } from '../local/dynamodb-local.js';
-import { benchBundles } from './bundles.bench.js';
+import { benchBundles, bundleLines } from './bundles.bench.js';
 import { benchLedger } from './ledger.bench.js';
 import { benchReleases } from './release.bench.js';
 
@@ -39,16 +39,13 @@ async function main(): Promise<void> {
         `canary plan ${spread(bad.canaryPlan.failed)}, all at once ${spread(bad.allAtOncePlan.failed)}, ratio ${String(bad.canaryToAllAtOnceRatio)}`,
     );
 
-    const bundles = await benchBundles();
-    console.log('Lambda bundles (esbuild, minified, ESM, platform node; import in a fresh node process, median of 3)');
-    for (const b of bundles) {
-      console.log(`  ${b.entry.padEnd(36)} ${`${(b.minifiedBytes / 1024).toFixed(1)} KiB`.padStart(10)}  ${b.coldImportMs === null ? `import failed: ${b.importError ?? ''}` : `${String(b.coldImportMs)} ms`}`);
-    }
+    const { bundles, alarmColdImport } = await benchBundles();
+    for (const line of bundleLines({ bundles, alarmColdImport })) console.log(line);
 
     const out = fileURLToPath(new URL('results.json', import.meta.url));
     // `npm run bench:contention` keeps its figures in the same file: they stay.
     const previous = await readFile(out, 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, () => ({}));
-    const results = { ...previous, ledger, releases, bundles, totalBenchMs: Math.round(performance.now() - started) };
+    const results = { ...previous, ledger, releases, bundles, alarmColdImport, totalBenchMs: Math.round(performance.now() - started) };
     await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${out} (${(results.totalBenchMs / 1000).toFixed(0)} s)`);
     if (!many.allSucceeded) process.exitCode = 1;

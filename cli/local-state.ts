@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RollgateError } from '../functions/errors.js';
 
 /** What the local control server publishes about itself. */

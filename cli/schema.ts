@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RollgateConfigSchema } from '../functions/config.js';
 
 /** Where the schema is checked in. */

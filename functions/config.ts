@@ -4,7 +4,7 @@
  * plan are. One typed config, validated with zod at synth (infra/) and at cold
  * start (functions), so a mistake fails loudly with the path of the bad field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_POLLS } from './domain/history.js';
 import { PlanSchema } from './domain/plan.js';
 import { InvalidInputError, UnknownServiceError } from './errors.js';

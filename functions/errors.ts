@@ -13,6 +13,11 @@ export class RollgateError extends Error {
   }
 }
 
+/** An error's name and message for a log line (rollgate's errors carry no tokens). */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+}
+
 /** An input failed validation; `field` is the dotted path of the bad field. */
 export class InvalidInputError extends RollgateError {
   public constructor(

@@ -30,6 +30,7 @@ import { bundledConfigDefine, ENV } from '../functions/handlers/environment.js';
 import { LEDGER_TABLE, type LedgerKeyAttribute, type LedgerTableDefinition } from '../functions/ledger/table.js';
 import { parseInput } from '../functions/validation.js';
 import { ApprovalApi } from './approval-api.js';
+import { BUNDLE_NODE_OPTIONS, nodejsBundling } from './bundling.js';
 import { ControlApi } from './control-api.js';
 import { APPROVAL_FUNCTIONS, CONTROL_FUNCTIONS, EVENT_FUNCTIONS, STREAM_FUNCTIONS, TASK_FUNCTIONS, type FunctionSpec } from './functions.js';
 import { acknowledgePolicyWildcards, acknowledgeWildcards, type ExplainedStatement } from './acknowledgments.js';
@@ -358,13 +359,6 @@ export function checkSubstitutions(definition: string, substitutions: Readonly<R
 }
 
 /**
- * Lambda's Node.js runtime loads ESM bundles (`.mjs`), and a bundled CommonJS
- * dependency that calls `require` (the AWS SDK's do) needs one in scope.
- * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html
- */
-const ESM_REQUIRE_BANNER = "import { createRequire as __rollgateCreateRequire } from 'node:module'; const require = __rollgateCreateRequire(import.meta.url);";
-
-/**
  * Deploys rollgate: the release ledger, the step and handler functions, the
  * release state machine and the event rules.
  *
@@ -536,8 +530,7 @@ export class ReleaseOrchestrator extends Construct {
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: 'rollgate',
       POWERTOOLS_LOG_LEVEL: this.functionOptions.logLevel,
-      // Stack traces through the bundles' source maps point at functions/*.ts.
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: BUNDLE_NODE_OPTIONS,
       ...(spec.ledger ? { [ENV.ledgerTable]: this.ledgerTable.tableName } : {}),
       ...(spec.needsStateMachineArn === true ? { [ENV.stateMachineArn]: this.stateMachineArnForGrants } : {}),
       ...extraEnvironment,
@@ -559,22 +552,8 @@ export class ReleaseOrchestrator extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment,
       ...(spec.kind === 'event' ? { deadLetterQueue: this.deadLetterQueue } : {}),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        // Error classes set `name` from their class name, and the ASL catches by name.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The SDK is bundled, pinned to the versions the tests ran, not the runtime's.
-        externalModules: [],
-        // The configuration, which Lambda's 4 KB environment cannot hold (functions/handlers/environment.ts).
-        define: this.configDefine,
-        logLevel: nodejs.LogLevel.WARNING,
-      },
+      // The configuration, which Lambda's 4 KB environment cannot hold (functions/handlers/environment.ts).
+      bundling: nodejsBundling({ define: this.configDefine }),
     });
     logGroup.grantWrite(role);
     const explained: ExplainedStatement[] = [];

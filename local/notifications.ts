@@ -15,7 +15,7 @@
  */
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventBridgeReleaseEvents, type PutEvents, type PutEventsResult } from '../functions/adapters/aws/eventbridge.js';
 import { NOTIFICATION_TYPES, type NotificationDetail, type NotificationType } from '../functions/domain/notifications.js';
 import { NodeSha256 } from '../functions/control/sha256.js';

@@ -13,7 +13,7 @@
  * started; whoAmI is `{ principalArn, person? }`; listVersions is `{ items, next? }`
  * of version rows; getReleaseTraffic is `{ periodSeconds, start, end, versions }`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ControlRouteId } from '../../functions/control/routes.js';
 import { ControlApiError } from '../control-client.js';
 

@@ -15,6 +15,7 @@ import {
   ApprovalNoLongerWaitingError,
   ApprovalNotFoundError,
   ApprovalRejectedError,
+  errorName,
   InvalidInputError,
   PromotionNotAllowedError,
   ReleaseAbortedError,
@@ -486,9 +487,4 @@ export async function sweepApprovalMessages(deps: SweepDeps): Promise<SweepResul
     }
   }
   return result;
-}
-
-/** An error's name and message for a log line (rollgate's errors carry no tokens). */
-export function errorName(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
 }

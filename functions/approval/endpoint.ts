@@ -18,13 +18,14 @@
  * unknown path (404), a wrong method (405), a POST that is not form-encoded
  * (415). Request rates are the API's throttling's business (the stack's).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   AlreadyDecidedError,
   AlreadyEndorsedError,
   ApprovalExpiredError,
   ApprovalNoLongerWaitingError,
   ApprovalNotFoundError,
+  errorName,
   InvalidInputError,
   NotAnApproverError,
   PromotionNotAllowedError,
@@ -36,7 +37,6 @@ import type { Callbacks, Ledger, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
 import {
   decide,
-  errorName,
   loadApproval,
   isUndelivered,
   refreshMessage,

@@ -15,7 +15,7 @@
  * link's URL, has neither.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const LINK_PURPOSE = 'rollgate-approval-link:v1:';
 const CSRF_PURPOSE = 'rollgate-approval-csrf:v1:';

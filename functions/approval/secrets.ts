@@ -13,7 +13,7 @@
  * (and re-read after `ttlMs`, so a rotation is picked up without a deploy).
  * The values never reach a log, an error message, a Slack message or a page.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { parseInput } from '../validation.js';
 

@@ -9,10 +9,9 @@
 import { findService, type RollgateConfig } from '../config.js';
 import type { AlarmSource, ApprovalRequest, Ledger, Notifier } from '../ports.js';
 import type { SlackApi } from '../adapters/slack/web-api.js';
-import { ApprovalNotFoundError } from '../errors.js';
+import { ApprovalNotFoundError, errorName } from '../errors.js';
 import { factsOf, openMessage } from './message.js';
 import type { ApprovalLog, FourEyesPolicy } from './decisions.js';
-import { errorName } from './decisions.js';
 
 export interface SlackApprovalNotifierOptions {
   readonly slack: SlackApi;

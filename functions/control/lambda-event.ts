@@ -10,7 +10,7 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ControlRequest, ControlResponse } from './api.js';
 import { MissingIdentityError } from './errors.js';
 import type { ControlCaller } from './operations.js';

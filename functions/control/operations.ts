@@ -32,7 +32,7 @@ import type { Stable } from '../domain/stable.js';
 import type { AlarmSource, Callbacks, Executions, ExecutionStatus, Ledger, TrafficMetrics, TrafficPeriod } from '../ports.js';
 import { abortRelease, promoteNow } from '../steps/control.js';
 import type { StepDeps } from '../steps/step.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInput } from '../validation.js';
 import { LockHeldError, LockNotHeldError } from './errors.js';
 

@@ -24,7 +24,7 @@
  * Every refusal is made before anything is written or moved.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RollgateConfig } from '../config.js';
 import { findService } from '../config.js';
 import type { ReleaseStarter, StartOutcome } from '../adapters/aws/sfn-release-starter.js';

@@ -10,7 +10,7 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NameSchema, ReasonSchema, VersionSchema } from '../domain/fields.js';
 
 /** `read`: looks and changes nothing (the read-only policy). `operate`: acts on releases (the operator policy). */

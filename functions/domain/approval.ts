@@ -4,7 +4,7 @@
  * why an approval stopped deciding anything. The policy of who may decide is
  * functions/approval/policy.ts; these are the values it reads.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_PRINCIPAL_LENGTH, ReleaseIdSchema, NameSchema, TextSchema } from './fields.js';
 
 /**

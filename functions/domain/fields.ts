@@ -3,7 +3,7 @@
  * up inside keys, release ids, versions, who acted and why. A malformed value
  * fails with the field that is wrong instead of travelling on.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_REASON_LENGTH } from './text.js';
 
 /** Service and environment names end up inside keys, so `#` and spaces are out. */

@@ -2,7 +2,7 @@
  * Fleets as the release records them: immutable, one per release, each
  * behind one of the service's two target groups.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TextSchema } from './fields.js';
 
 /** An immutable fleet: an ECS task set or an EC2 Auto Scaling group, behind a target group. */

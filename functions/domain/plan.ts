@@ -3,7 +3,7 @@
  * is healthy. Pure; validated with zod so a bad plan is refused with the path
  * of the bad step (`steps.2.weight: ...`) before anything is touched.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApproversSchema } from './approval.js';
 import type { Weights } from './weights.js';
 

@@ -2,7 +2,7 @@
  * One entry of a release's audit log: what happened, when, by whom. Events are
  * append-only; an event id names an event so that writing it twice stores it once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleaseIdSchema } from './fields.js';
 
 export const ReleaseEventSchema = z.object({

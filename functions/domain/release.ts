@@ -5,7 +5,7 @@
  * The one place the release record's shape is defined: the ledger validates
  * every item it reads and writes against these schemas.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { STARTER_KINDS } from './identity.js';
 import { ActorSchema, MAX_PRINCIPAL_LENGTH, NameSchema, ReleaseIdSchema, TextSchema, VersionSchema } from './fields.js';
 import { FleetRefSchema } from './fleet.js';

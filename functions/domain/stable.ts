@@ -3,7 +3,7 @@
  * traffic, the release that made it stable, and what was stable before (so a
  * release rolled back after it was recorded stable can put that back).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NameSchema, ReleaseIdSchema, VersionSchema } from './fields.js';
 import { FleetRefSchema } from './fleet.js';
 

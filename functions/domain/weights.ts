@@ -3,7 +3,7 @@
  * Application Load Balancer target-group weights (what a ForwardConfig takes).
  * Pure arithmetic, no client: the ALB router and its tests share it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TrafficConfigError } from '../errors.js';
 
 /** Traffic split in percent; the two always add up to 100. */

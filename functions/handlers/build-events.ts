@@ -11,7 +11,7 @@
  * https://docs.aws.amazon.com/codebuild/latest/userguide/sample-build-notifications.html#sample-build-notifications-ref
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RollgateConfig } from '../config.js';
 import type { ReleaseInput } from '../steps/preflight.js';
 import { parseInput } from '../validation.js';

@@ -20,7 +20,7 @@
  *
  * This module is imported by infra/ too: it must stay free of SDK code.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RollgateConfigSchema, type RollgateConfig } from '../config.js';
 import { InvalidInputError } from '../errors.js';
 import { parseInput } from '../validation.js';

@@ -10,7 +10,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { EventBridgeReleaseEvents } from '../adapters/aws/eventbridge.js';
-import { errorName } from '../approval/decisions.js';
+import { errorName } from '../errors.js';
 import { SlackReleaseEvents } from '../notifications/slack.js';
 import { notify, type NotifyDeps } from '../notifications/stream.js';
 import { configFromEnvironment, ENV, readEnvironment } from './environment.js';

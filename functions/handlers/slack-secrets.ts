@@ -15,9 +15,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SlackBotTokenSecret } from '../adapters/aws/secrets-manager.js';
 import { SlackWebApi } from '../adapters/slack/web-api.js';
-import { errorName } from '../approval/decisions.js';
 import type { SlackBotToken } from '../approval/secrets.js';
 import { requireSlack, type RollgateConfig, type SlackConfig } from '../config.js';
+import { errorName } from '../errors.js';
 import { logger } from './logger.js';
 
 export interface SlackAtColdStart {

@@ -4,7 +4,7 @@
  * Stores that change a record append their event in the same transaction
  * (./items.ts `eventItems`); this store appends the rest and reads the log.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleaseIdSchema } from '../domain/fields.js';
 import { ReleaseEventSchema, type ReleaseEvent } from '../domain/release-event.js';
 import type { AuditLog } from '../ports.js';

@@ -5,7 +5,7 @@
  * values they are made of are the domain's (functions/domain/); these say
  * which of them each ledger call takes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApproversSchema, DecisionSchema, SlackMessageRefSchema } from '../domain/approval.js';
 import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema } from '../domain/fields.js';
 import { FleetRefSchema } from '../domain/fleet.js';

@@ -33,7 +33,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { monotonicFactory } from 'ulid';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CorruptRecordError, InvalidCursorError, LedgerConflictError } from '../errors.js';
 import type { Page } from '../ports.js';
 import { parseInput } from '../validation.js';

@@ -6,7 +6,7 @@
  * last step, or once the release is marked for full promotion ("Promote
  * now"), it hands over to Finalize.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { stepName, weightsFor } from '../domain/plan.js';
 import { AlarmFiredError, RollbackRequestedError, WaitTokenMismatchError, WeightsNotAppliedError } from '../errors.js';
 import type { Weights } from '../domain/weights.js';

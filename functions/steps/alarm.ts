@@ -19,7 +19,7 @@
  * Asynchronous retries: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALL_STABLE } from '../domain/plan.js';
 import { BEFORE_PROMOTION, isTerminalStatus } from '../domain/status.js';
 import { CloudProviderError, LedgerUnavailableError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';

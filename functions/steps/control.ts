@@ -7,7 +7,7 @@
  * task token; the ledger makes sure a decision lands once. Approvals are
  * decided by functions/approval/decisions.ts `decide`, under the approval policy.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleaseAbortedError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
 import { ActorSchema, NameSchema, ReasonSchema, ReleaseIdSchema } from '../domain/fields.js';
 import type { Release } from '../domain/release.js';

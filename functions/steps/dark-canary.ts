@@ -3,7 +3,7 @@
  * with a header; smoke checks go through that route and must all pass. The
  * route is removed either way.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError, SmokeCheckFailedError } from '../errors.js';
 import { defineStep, DeploySchema, ensureStatus, refOf, ReleaseContextSchema, serviceOf, splitOf, statuses, trafficOf } from './step.js';
 

@@ -8,7 +8,7 @@
  * the configuration caps (functions/domain/history.ts) to keep the execution
  * history bounded.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetUnhealthyError } from '../errors.js';
 import {
   assertStatus,

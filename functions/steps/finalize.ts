@@ -5,7 +5,7 @@
  * Retire removes it and closes the release, which releases the lock. From
  * FINALIZING on, alarms and aborts no longer roll the release back.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { weightsFor } from '../domain/plan.js';
 import { isTerminalStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, RolledBackOnRequestError, StaleStatusError } from '../errors.js';

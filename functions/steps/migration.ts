@@ -7,7 +7,7 @@
  * outlives the release that started it, and the release fails with
  * MigrationTimedOutError (the poll is bounded: functions/domain/history.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { migrationTimeoutSeconds } from '../config.js';
 import { InvalidInputError, MigrationFailedError, MigrationTimedOutError } from '../errors.js';
 import type { MigrationInput, MigrationStatus } from '../ports.js';

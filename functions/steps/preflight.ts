@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlanSchema } from '../domain/plan.js';
 import { assertReleasableVersion } from '../domain/version.js';
 import { planFloorViolation } from '../domain/plan-floor.js';

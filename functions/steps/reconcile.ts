@@ -6,7 +6,7 @@
  * with the reason. The event itself is only a prompt to look; every onboarded
  * service's lock is checked, so a lost event is caught by the next run.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTerminalStatus } from '../domain/status.js';
 import { verdictFor } from '../domain/verdict.js';
 import type { Release } from '../domain/release.js';

@@ -8,7 +8,7 @@
  * `markRollingBack` and `rollBack` are shared with the alarm handler, abort and
  * the reconciler.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALL_STABLE, weightsFor } from '../domain/plan.js';
 import { ACTIVE_STATUSES, isTerminalStatus, type ReleaseStatus } from '../domain/status.js';
 import { storableReason } from '../domain/text.js';

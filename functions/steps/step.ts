@@ -4,7 +4,7 @@
  * from state to state, and `defineStep`, which parses a step's input with its
  * schema before the step runs — the same in Lambda and in the local runtime.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RollgateConfig, ServiceConfig } from '../config.js';
 import { findService } from '../config.js';
 import { PlanSchema } from '../domain/plan.js';

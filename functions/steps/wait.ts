@@ -8,7 +8,7 @@
  * Registering and then re-reading the status closes the race with the alarm
  * handler: whichever of the two writes second sees the other's write.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { approverNames } from '../domain/plan.js';
 import { RollbackRequestedError } from '../errors.js';
 import type { Approval } from '../domain/approval.js';

@@ -14,7 +14,7 @@
  * back to 100% on the stable target group (the router applies that to the
  * very next request). Null when nothing had to be restored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApprovalView, ReleaseDetail, ReleaseView } from '../../cli/commands/responses.js';
 import { bakeLeft, pendingApproval } from '../../cli/format/release.js';
 import { duration } from '../../cli/format/text.js';

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CorruptRecordError, InvalidCursorError, LedgerConflictError } from '../../functions/errors.js';
 import { LedgerTable, RETRY } from '../../functions/ledger/table-layer.js';
 import { createLedgerTable } from '../../local/ledger-table.js';

@@ -9,7 +9,7 @@
  * local stand-in (local/slack-stub.ts) and nothing leaves the machine.
  * https://api.slack.com/web
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SlackApiError } from '../../errors.js';
 import type { SlackMessageRef } from '../../domain/approval.js';
 
