@@ -305,7 +305,7 @@ function passedApprovals(approval: Approval, release: Release, by: string): Pass
 /**
  * For "Promote now": once the approval is recorded, and before the flow is
  * resumed, marks the release for full promotion and records who asked, so
- * the Advance the approval resumes hands over to Finalize. A release that
+ * the ShiftTraffic the approval resumes hands over to Finalize. A release that
  * has moved on meanwhile (an alarm rolled it back) is not marked: delivering
  * the approval then finds its task closed. A mark that fails leaves the
  * approval undelivered; clicking Promote now again marks and sends it.

@@ -24,9 +24,9 @@ import { ALL_STABLE } from '../domain/plan.js';
 import { BEFORE_PROMOTION, isTerminalStatus } from '../domain/status.js';
 import { CloudProviderError, LedgerUnavailableError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
 import type { Release } from '../domain/release.js';
-import { setAndVerifyWeights } from './advance.js';
 import { markRollingBack } from './rollback.js';
-import { defineStep, recordedSplit, refOf, trafficOf, type StepDeps } from './step.js';
+import { defineStep, refOf, type StepDeps } from './step.js';
+import { recordedSplit, setAndVerifyWeights, trafficOf } from './traffic.js';
 
 export const AlarmStateChangeSchema = z.object({
   id: z.string(),
