@@ -18,7 +18,7 @@ import { CHECKOUT_SERVICE, SAMPLE_SLACK } from '../local/sample-config.js';
 import { periodStart } from '../local/sim/alarm-evaluator.js';
 import { HttpCloud } from '../local/sim/http-cloud.js';
 
-const TASK_STATES = ['Preflight', 'StartMigration', 'CheckMigration', 'Deploy', 'CheckHealth', 'DarkCanary', 'Advance', 'Bake', 'Approval', 'Finalize', 'Retire', 'Rollback'];
+const TASK_STATES = ['Preflight', 'StartMigration', 'CheckMigration', 'Deploy', 'CheckHealth', 'DarkCanary', 'ShiftTraffic', 'Bake', 'Approval', 'Finalize', 'Retire', 'Rollback'];
 
 /** Waits and retry intervals at (almost) zero: what is left is the orchestration itself. */
 const ZERO: ExecutionOverrides = {

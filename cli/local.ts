@@ -6,6 +6,7 @@
  * brings the whole local stack.
  */
 import { parseArgs } from 'node:util';
+import { usageAnswer, type ParsedArgs } from './usage.js';
 
 export const USAGE = `usage: rollgate local [--data-dir <dir>] [--port <port>]
 
@@ -17,7 +18,7 @@ export const USAGE = `usage: rollgate local [--data-dir <dir>] [--port <port>]
 Runs until Ctrl-C (exit 0); drive it with npx rollgate --local ... Exit status 2 for a bad command line.`;
 
 /** What to run, or a usage problem naming the flag. */
-export type LocalArgs = { readonly dataDir?: string; readonly port?: number } | 'help' | { readonly usage: string };
+export type LocalArgs = ParsedArgs<{ readonly dataDir?: string; readonly port?: number }>;
 
 /** The command line of `rollgate local`. */
 export function parseLocalArgs(argv: readonly string[]): LocalArgs {
@@ -40,15 +41,8 @@ export function parseLocalArgs(argv: readonly string[]): LocalArgs {
 
 /** Runs `rollgate local`; resolves with the exit status once stopped. */
 export async function main(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  const args = parseLocalArgs(argv);
-  if (args === 'help') {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
-  if ('usage' in args) {
-    err.write(`${args.usage}\n\n${USAGE}\n`);
-    return 2;
-  }
+  const args = usageAnswer(parseLocalArgs(argv), USAGE, out, err);
+  if (typeof args === 'number') return args;
   const { serveUntilStopped } = await import('../local/serve.js');
   return serveUntilStopped(args);
 }

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkConfigFile, formatConfigProblem, type ConfigFileResult } from '../functions/config-file.js';
+import { usageAnswer, type ParsedArgs } from './usage.js';
 
 export const USAGE = `usage: npm run validate -- <services.json> [--json]
 
@@ -28,7 +29,7 @@ Exit status: 0 valid, 1 invalid or unreadable, 2 bad arguments.`;
 const COMMAND = 'npm run validate';
 
 /** What to check, or a usage problem. */
-export type ValidateArgs = { readonly file: string; readonly json: boolean } | 'help' | { readonly usage: string };
+export type ValidateArgs = ParsedArgs<{ readonly file: string; readonly json: boolean }>;
 
 /** The command line; a problem names what is wrong with it. */
 export function parseValidateArgs(argv: readonly string[]): ValidateArgs {
@@ -54,15 +55,8 @@ export function validSummary(file: string, result: ConfigFileResult & { valid: t
 
 /** Runs the command; returns its exit status. */
 export function main(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
-  const args = parseValidateArgs(argv);
-  if (args === 'help') {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
-  if ('usage' in args) {
-    err.write(`${args.usage}\n\n${USAGE}\n`);
-    return 2;
-  }
+  const args = usageAnswer(parseValidateArgs(argv), USAGE, out, err);
+  if (typeof args === 'number') return args;
   const result = checkConfigFile(args.file);
   if (args.json) {
     out.write(`${JSON.stringify(result.valid ? [] : result.problems, null, 2)}\n`);

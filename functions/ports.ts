@@ -414,7 +414,7 @@ export interface ReleaseProgress {
   claimRetirement(input: ClaimRetirementInput): Promise<Release>;
   /**
    * Marks a release for full promotion (functions/approval/promotion.ts): its
-   * next Advance skips the remaining plan steps and hands over to Finalize.
+   * next ShiftTraffic skips the remaining plan steps and hands over to Finalize.
    * Only while it shifts or waits for an approval; marking it again keeps
    * the last request (a retried click).
    *

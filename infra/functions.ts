@@ -42,7 +42,7 @@ export function adaptersOf(spec: Pick<FunctionSpec, 'uses'>): AwsAdapterName[] {
   return [...adapterMethods(spec.uses).keys()].sort();
 }
 
-/** Set, then verify (functions/steps/advance.ts setAndVerifyWeights). */
+/** Set, then verify (functions/steps/traffic.ts setAndVerifyWeights). */
 const SET_WEIGHTS: readonly PortMethod[] = ['TrafficRouter.setWeights', 'TrafficRouter.getWeights'];
 
 /** Every Task state's function, keyed like local/runtime.ts STEP_FUNCTIONS. */
@@ -55,7 +55,7 @@ export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
   { id: 'CheckHealth', entry: 'check-health', substitution: 'CheckHealthFunctionArn', uses: ['Fleet.health'], timeoutSeconds: 30, description: 'Health gate of the new fleet' },
   // Up to 20 smoke checks of 5 s each, plus the header route set and removed.
   { id: 'DarkCanary', entry: 'dark-canary', substitution: 'DarkCanaryFunctionArn', uses: ['TrafficRouter.setHeaderRoute', 'TrafficRouter.removeHeaderRoute'], timeoutSeconds: 150, description: 'Header-routed dark canary and smoke checks' },
-  { id: 'Advance', entry: 'advance', substitution: 'AdvanceFunctionArn', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
+  { id: 'ShiftTraffic', entry: 'shift-traffic', substitution: 'ShiftTrafficFunctionArn', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
   { id: 'Bake', entry: 'bake', substitution: 'BakeFunctionArn', uses: [], timeoutSeconds: 30, description: 'Registers a bake task token' },
   { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackBotToken.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
   { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', uses: [...SET_WEIGHTS, 'Fleet.promote'], timeoutSeconds: 120, description: 'Promotes the new fleet' },

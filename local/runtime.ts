@@ -21,7 +21,7 @@ import { ConfigStore, type PublishResult } from '../functions/ledger/config-stor
 import { DynamoDbLedger } from '../functions/ledger/dynamodb-ledger.js';
 import type { FleetRef } from '../functions/domain/fleet.js';
 import type { AlarmSource, Ledger, Notifier } from '../functions/ports.js';
-import { advance } from '../functions/steps/advance.js';
+import { shiftTraffic } from '../functions/steps/shift-traffic.js';
 import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
 import { decide, type DecisionDeps } from '../functions/approval/decisions.js';
 import { SlackApproverDirectory, type ApproverDirectory } from '../functions/approval/policy.js';
@@ -62,7 +62,7 @@ export const STEP_FUNCTIONS: Readonly<Record<string, DefinedStep<unknown>>> = {
   DeployFunctionArn: deploy,
   CheckHealthFunctionArn: checkHealth,
   DarkCanaryFunctionArn: darkCanary,
-  AdvanceFunctionArn: advance,
+  ShiftTrafficFunctionArn: shiftTraffic,
   BakeFunctionArn: bake,
   ApprovalFunctionArn: approval,
   FinalizeFunctionArn: finalize,
@@ -109,7 +109,7 @@ export interface LocalRuntimeOptions {
   readonly cloud?: SimulatedCloudOptions;
   /** Time compression, in ms by state name. */
   readonly overrides?: ExecutionOverrides;
-  /** Faults by substitution name (e.g. `AdvanceFunctionArn`). */
+  /** Faults by substitution name (e.g. `ShiftTrafficFunctionArn`). */
   readonly faults?: Readonly<Record<string, StepFault>>;
   /**
    * Alarms that go to ALARM on their own: once a release of `version` puts

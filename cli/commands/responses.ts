@@ -33,7 +33,7 @@ export const ReleaseView = z.looseObject({
   currentStep: z.looseObject({ index: z.number(), name: z.string() }).optional(),
   weights: z.looseObject({ stable: z.number(), canary: z.number() }).optional(),
   waiting: z
-    .looseObject({ kind: z.string(), since: z.string().optional(), timeoutAt: z.string().optional(), approvalId: z.string().optional() })
+    .looseObject({ kind: z.string(), stepIndex: z.number().optional(), since: z.string().optional(), timeoutAt: z.string().optional(), approvalId: z.string().optional() })
     .optional(),
   executionArn: z.string().optional(),
   trigger: z.looseObject({ source: z.string().optional(), startedBy: z.looseObject({ kind: z.string(), id: z.string() }).optional() }).optional(),

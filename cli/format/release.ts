@@ -3,13 +3,17 @@ import type { ReleaseDetail, ReleaseView } from '../commands/responses.js';
 import { duration, fields, time, weights } from './text.js';
 
 /**
- * `step 1 (canary-25)`, or undefined before the first step. Counted from 0,
- * as the plan's array, the ledger's messages ("in ALARM at step 0") and the
- * errors ("plan step 3") count them.
+ * `1 (canary-25)`: the traffic step the release is at; before its first one,
+ * the step it waits at (`0 (approval)` for a plan that opens with an
+ * approval); undefined before either. Counted from 0, as the plan's array,
+ * the ledger's messages ("in ALARM at step 0") and the errors ("plan step 3")
+ * count them.
  */
 export function stepOf(release: ReleaseView): string | undefined {
   const step = release.currentStep;
-  return step === undefined ? undefined : `${String(step.index)} (${step.name})`;
+  if (step !== undefined) return `${String(step.index)} (${step.name})`;
+  const waitingAt = release.waiting?.stepIndex;
+  return waitingAt === undefined ? undefined : `${String(waitingAt)} (${release.waiting?.kind === 'APPROVAL' ? 'approval' : 'bake'})`;
 }
 
 /** Who started it: the verified principal, else the trigger's source. */

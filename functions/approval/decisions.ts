@@ -145,6 +145,8 @@ export interface RecordDecisionInput {
   readonly by: string;
   readonly via?: string;
   readonly comment?: string;
+  /** What the decision does beyond approving or rejecting (Abort, Promote now). */
+  readonly action?: DecisionAction;
   /** Distinct approvers an approval needs; fewer approvals so far are recorded as endorsements. @default 1 */
   readonly quorum?: number;
 }
@@ -264,6 +266,7 @@ export async function decide(deps: DecisionDeps, request: DecideRequest): Promis
       by,
       via: request.via,
       quorum: approversRequired,
+      ...(action === undefined ? {} : { action }),
       ...commentOf(request, by),
     });
     if (recorded.decision === undefined) {
@@ -302,7 +305,7 @@ function passedApprovals(approval: Approval, release: Release, by: string): Pass
 /**
  * For "Promote now": once the approval is recorded, and before the flow is
  * resumed, marks the release for full promotion and records who asked, so
- * the Advance the approval resumes hands over to Finalize. A release that
+ * the ShiftTraffic the approval resumes hands over to Finalize. A release that
  * has moved on meanwhile (an alarm rolled it back) is not marked: delivering
  * the approval then finds its task closed. A mark that fails leaves the
  * approval undelivered; clicking Promote now again marks and sends it.
@@ -340,7 +343,7 @@ async function withPromoteFull(deps: DecisionDeps, recorded: Approval, release: 
  * or the token closed) leaves the decision undelivered and the approval
  * expired, as any decision that came too late.
  */
-async function deliverAbort(deps: DecisionDeps, recorded: Approval, release: Release | undefined): Promise<Delivery> {
+async function deliverAbort(deps: Pick<DecisionDeps, 'ledger' | 'callbacks'>, recorded: Approval, release: Release | undefined): Promise<Delivery> {
   const decision = recorded.decision;
   if (decision === undefined) throw new InvalidInputError('deliverAbort', 'decision', `approval ${recorded.approvalId} has no decision to deliver`);
   const reason = decision.comment ?? `aborted by ${decision.by}`;
@@ -456,7 +459,8 @@ export async function sweepApprovalMessages(deps: SweepDeps): Promise<SweepResul
       const { approval } = context;
       if (isUndelivered(approval)) {
         if (deps.now().getTime() - Date.parse(approval.decision?.at ?? '') < REDELIVER_AFTER_MS) continue;
-        const delivery = await deliverDecision(deps, approval);
+        // An Abort whose send failed is delivered as an abort (ABORTED), not as the plain rejection it is recorded with.
+        const delivery = approval.decision?.action === 'abort' ? await deliverAbort(deps, approval, context.release) : await deliverDecision(deps, approval);
         (delivery.delivered ? result.delivered : result.expired).push(open.approvalId);
         deps.log({ level: 'info', message: delivery.delivered ? 'undelivered decision delivered' : 'undelivered decision found its task closed', approvalId: open.approvalId });
       } else if (stateOf(approval).kind === 'open') {

@@ -182,6 +182,64 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/**
+ * Runs `work`; a refusal — an error {@link outcomeOf} knows — answers as
+ * `refuse` renders it (a page, or a Slack ephemeral), anything else goes on up
+ * to {@link ApprovalEndpoint.handle}'s 500. The one place a refusal is caught.
+ */
+async function refusing(
+  work: () => Promise<HttpResponse>,
+  refuse: (refused: Outcome, error: unknown) => HttpResponse | Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  try {
+    return await work();
+  } catch (error) {
+    const refused = outcomeOf(error);
+    if (refused === undefined) throw error;
+    return refuse(refused, error);
+  }
+}
+
+/** A refusal on the approval page. */
+function refusalPage(refused: Outcome): HttpResponse {
+  return html(refused.status, messagePage('Approval', refused.text), refused.code);
+}
+
+/** Answers a request on a route; `param` is what the route's pattern captured (the approval id), `''` if nothing. */
+type RouteHandler = (request: HttpRequest, param: string) => Promise<HttpResponse>;
+
+/** One path pattern and its handler per method (HEAD answers as GET without a body). */
+interface Route {
+  /** What the path captures, or `undefined` when the route does not match it. */
+  readonly match: (path: string) => string | undefined;
+  readonly methods: Readonly<Partial<Record<'GET' | 'POST', RouteHandler>>>;
+}
+
+/** Finds the route and method handler of a request: 404 for no route, 405 (with `allow`) for no handler. */
+async function route(routes: readonly Route[], request: HttpRequest, path: string): Promise<HttpResponse> {
+  for (const { match, methods } of routes) {
+    const param = match(path);
+    if (param === undefined) continue;
+    const handler = request.method === 'HEAD' ? methods.GET : request.method === 'GET' || request.method === 'POST' ? methods[request.method] : undefined;
+    if (handler === undefined) {
+      const allow = Object.keys(methods).flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]));
+      return text(405, 'method not allowed', 'method', { allow: allow.join(', ') });
+    }
+    const response = await handler(request, param);
+    return request.method === 'HEAD' ? { ...response, body: '' } : response;
+  }
+  return text(404, 'not found', 'not-found');
+}
+
+/** An approval id as the ledger makes them; anything else is not found before any secret or ledger call. */
+const APPROVAL_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** The page's handlers, given a well-formed approval id; a malformed one is a 404 page. */
+function approvalPage(handler: RouteHandler): RouteHandler {
+  return (request, approvalId) =>
+    APPROVAL_ID.test(approvalId) ? handler(request, approvalId) : Promise.resolve(html(404, messagePage('Not found', 'There is no such approval.'), 'not-found'));
+}
+
 /** The approval endpoint. Build once per container. */
 export class ApprovalEndpoint {
   private readonly deps: DecisionDeps;
@@ -189,6 +247,13 @@ export class ApprovalEndpoint {
   private readonly options: ApprovalEndpointOptions;
   /** The path of {@link ApprovalEndpointOptions.publicBaseUrl} without a trailing slash (`''` at the root). */
   private readonly publicBasePath: string | undefined;
+  private readonly routes: readonly Route[] = [
+    { match: (path) => (path === SLACK_INTERACTIVITY_PATH ? '' : undefined), methods: { POST: (request) => this.slackInteractivity(request) } },
+    {
+      match: (path) => (path.startsWith(APPROVAL_PAGE_PREFIX) ? path.slice(APPROVAL_PAGE_PREFIX.length) : undefined),
+      methods: { GET: approvalPage((request, id) => this.showPage(request, id)), POST: approvalPage((request, id) => this.decideFromPage(request, id)) },
+    },
+  ];
 
   public constructor(options: ApprovalEndpointOptions) {
     this.options = options;
@@ -211,24 +276,7 @@ export class ApprovalEndpoint {
     try {
       // What is refused on sight (too large, unknown path, wrong method or content type) costs no secret, ledger or Slack call.
       if (request.rawBody.length > MAX_BODY_BYTES) return text(413, 'request body too large', 'too-large');
-      const path = this.routePath(request);
-      if (path === SLACK_INTERACTIVITY_PATH) {
-        if (request.method !== 'POST') return text(405, 'method not allowed', 'method', { allow: 'POST' });
-        // Slack posts interactivity form-encoded: https://api.slack.com/interactivity/handling#payloads
-        if (!isFormEncoded(request)) return text(415, 'expected application/x-www-form-urlencoded', 'unsupported-media-type');
-        return await this.slackInteractivity(request);
-      }
-      if (path.startsWith(APPROVAL_PAGE_PREFIX)) {
-        const approvalId = path.slice(APPROVAL_PAGE_PREFIX.length);
-        if (!/^[A-Za-z0-9_-]{16,64}$/.test(approvalId)) return html(404, messagePage('Not found', 'There is no such approval.'), 'not-found');
-        if (request.method === 'GET' || request.method === 'HEAD') {
-          const response = await this.showPage(request, approvalId);
-          return request.method === 'HEAD' ? { ...response, body: '' } : response;
-        }
-        if (request.method === 'POST') return await this.decideFromPage(request, approvalId);
-        return text(405, 'method not allowed', 'method', { allow: 'GET, HEAD, POST' });
-      }
-      return text(404, 'not found', 'not-found');
+      return await route(this.routes, request, this.routePath(request));
     } catch (error) {
       this.deps.log({ level: 'error', message: 'approval endpoint failed', error: errorName(error) });
       return text(500, 'internal error', 'error');
@@ -257,6 +305,8 @@ export class ApprovalEndpoint {
   // ───────────────────────────── Slack ─────────────────────────────
 
   private async slackInteractivity(request: HttpRequest): Promise<HttpResponse> {
+    // Slack posts interactivity form-encoded: https://api.slack.com/interactivity/handling#payloads
+    if (!isFormEncoded(request)) return text(415, 'expected application/x-www-form-urlencoded', 'unsupported-media-type');
     const started = Date.now();
     const { signingSecret } = await this.secrets.get();
     // Nothing of the body is looked at before the signature over its raw bytes checks out.
@@ -300,11 +350,17 @@ export class ApprovalEndpoint {
       await within(budget(), sent);
     };
 
-    if (action.action_id === ACTION_OPEN_PAGE) return this.handOutLink(request, approvalId, userId, tell);
-
     const outcome = action.action_id === ACTION_APPROVE || action.action_id === ACTION_PROMOTE_NOW ? 'APPROVED' : 'REJECTED';
     const done = action.action_id === ACTION_PROMOTE_NOW ? 'promoted' : action.action_id === ACTION_ABORT ? 'aborted' : outcome === 'APPROVED' ? 'approved' : 'rejected';
-    try {
+    // Refused: the user hears why, Slack gets its 200.
+    const refuse = async (refused: Outcome, error: unknown): Promise<HttpResponse> => {
+      this.deps.log({ level: 'info', message: `Slack decision refused: ${refused.code}`, approvalId, userId, outcome: action.action_id === ACTION_OPEN_PAGE ? 'VIEW' : outcome, error: errorName(error) });
+      await tell(refused.text);
+      return text(200, '', refused.code);
+    };
+    if (action.action_id === ACTION_OPEN_PAGE) return refusing(() => this.handOutLink(request, approvalId, userId, tell), refuse);
+
+    return refusing(async () => {
       // One decision path each: Promote now through promoteFully (as the control API's promote --full), Abort through decide's abort.
       const decided =
         action.action_id === ACTION_PROMOTE_NOW
@@ -314,30 +370,17 @@ export class ApprovalEndpoint {
         await tell(PENDING_TEXT);
         return text(200, '', 'approval-recorded');
       }
-    } catch (error) {
-      const refused = outcomeOf(error);
-      if (refused === undefined) throw error;
-      this.deps.log({ level: 'info', message: `Slack decision refused: ${refused.code}`, approvalId, userId, outcome, error: errorName(error) });
-      await tell(refused.text);
-      return text(200, '', refused.code);
-    }
-    await within(budget(), refreshMessage(this.deps, approvalId));
-    return text(200, '', done);
+      await within(budget(), refreshMessage(this.deps, approvalId));
+      return text(200, '', done);
+    }, refuse);
   }
 
   private async handOutLink(request: HttpRequest, approvalId: string, userId: string, tell: (message: string) => Promise<void>): Promise<HttpResponse> {
-    try {
-      const { approval, release } = await loadApproval(this.deps.ledger, approvalId);
-      await authorize(this.deps.directory, { approval, userId, outcome: 'VIEW', startedBy: release?.trigger.startedBy, fourEyes: this.deps.fourEyes(approval) });
-      const link = await this.personalLink(approvalId, userId, this.options.publicBaseUrl ?? `${request.origin}${request.basePath ?? ''}`);
-      await tell(`Your personal approval link (do not share it: it decides as you): ${link}`);
-      return text(200, '', 'link-sent');
-    } catch (error) {
-      const refused = outcomeOf(error);
-      if (refused === undefined) throw error;
-      await tell(refused.text);
-      return text(200, '', refused.code);
-    }
+    const { approval, release } = await loadApproval(this.deps.ledger, approvalId);
+    await authorize(this.deps.directory, { approval, userId, outcome: 'VIEW', startedBy: release?.trigger.startedBy, fourEyes: this.deps.fourEyes(approval) });
+    const link = await this.personalLink(approvalId, userId, this.options.publicBaseUrl ?? `${request.origin}${request.basePath ?? ''}`);
+    await tell(`Your personal approval link (do not share it: it decides as you): ${link}`);
+    return text(200, '', 'link-sent');
   }
 
   // ───────────────────────────── browser ─────────────────────────────
@@ -370,7 +413,7 @@ export class ApprovalEndpoint {
     const { linkSigningKey } = await this.secrets.get();
     const claims = verifyApprovalLink(linkSigningKey, approvalId, request.query.get('t') ?? undefined);
     if (claims === undefined) return html(403, messagePage('Forbidden', 'This link is not valid.'), 'bad-link');
-    try {
+    return refusing(async () => {
       const context = await loadApproval(this.deps.ledger, approvalId);
       const { approval, release } = context;
       const facts = factsOf(approval, release);
@@ -403,11 +446,7 @@ export class ApprovalEndpoint {
         canApprove,
       });
       return html(200, body, 'page', [cookie]);
-    } catch (error) {
-      const refused = outcomeOf(error);
-      if (refused === undefined) throw error;
-      return html(refused.status, messagePage('Approval', refused.text), refused.code);
-    }
+    }, refusalPage);
   }
 
   private async decideFromPage(request: HttpRequest, approvalId: string): Promise<HttpResponse> {
@@ -428,7 +467,7 @@ export class ApprovalEndpoint {
     if (choice !== 'approve' && choice !== 'reject') return html(400, messagePage('Approval', 'Choose Approve or Reject.'), 'invalid');
     // eslint-disable-next-line no-control-regex
     const comment = (form.get('comment') ?? '').replace(/[\u0000-\u001F\u007F]/g, ' ').trim().slice(0, 500);
-    try {
+    return refusing(async () => {
       if (claims.expiresAt.getTime() <= this.deps.now().getTime()) {
         throw new ApprovalExpiredError(approvalId, claims.expiresAt.toISOString());
       }
@@ -445,10 +484,6 @@ export class ApprovalEndpoint {
       const state = stateOf(decided);
       if (state.kind === 'open') throw new Error('a decided approval reads as open');
       return html(200, outcomePage(factsOf(decided, release), state), choice === 'approve' ? 'approved' : 'rejected');
-    } catch (error) {
-      const refused = outcomeOf(error);
-      if (refused === undefined) throw error;
-      return html(refused.status, messagePage('Approval', refused.text), refused.code);
-    }
+    }, refusalPage);
   }
 }

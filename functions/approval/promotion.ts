@@ -12,7 +12,7 @@
  * (./policy.ts `authorizeFullPromotion`). A refusal is a
  * PromotionNotAllowedError and changes nothing. Allowed, the release is
  * marked (`promoteFull`, with the verified decider) and a PROMOTE_FULL event
- * recorded before the flow is resumed; the Advance it resumes sees the mark
+ * recorded before the flow is resumed; the ShiftTraffic it resumes sees the mark
  * and returns `finalize`.
  */
 import { approvalStepsAfter } from '../domain/plan.js';
@@ -42,7 +42,7 @@ export interface FullPromotion {
  * APPROVED through `decide` (recorded once, then delivered) with the release
  * marked in between. Baking a traffic step (only through the control API,
  * which has no approval to click): the release is marked and the bake's task
- * is resumed early, so Advance checks the alarms once more, then hands over
+ * is resumed early, so ShiftTraffic checks the alarms once more, then hands over
  * to Finalize.
  *
  * @throws PromotionNotAllowedError the decider may not approve one of the approvals it would pass (nothing changed)
@@ -99,7 +99,7 @@ export async function promoteFully(deps: DecisionDeps, request: PromoteFullyRequ
     await deps.callbacks.success(wait.taskToken, { promoteNow: true, full: true, by });
     return { full: true, resumed: true };
   } catch (error) {
-    // The bake ended meanwhile: the mark stands, and the next Advance that reads it hands over to Finalize.
+    // The bake ended meanwhile: the mark stands, and the next ShiftTraffic that reads it hands over to Finalize.
     if (error instanceof TaskAlreadyClosedError) return { full: true, resumed: false };
     throw error;
   }

@@ -46,11 +46,11 @@ import {
 import type { Ledger } from '../ports.js';
 import { MAX_PRINCIPAL_LENGTH, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema } from '../domain/fields.js';
 import { RETIRE_STEP, type Release } from '../domain/release.js';
-import { setAndVerifyWeights } from '../steps/advance.js';
 import { ROLLBACK_SOURCE, type ReleaseInput } from '../steps/preflight.js';
 import { markRollingBack, rollBack } from '../steps/rollback.js';
-import { fleetFor, recordedSplit, refOf, requireRelease, serviceOf, trafficOf, type StepDeps } from '../steps/step.js';
+import { fleetFor, refOf, requireRelease, serviceOf, type StepDeps } from '../steps/step.js';
 import { parseInput } from '../validation.js';
+import { recordedSplit, setAndVerifyWeights, trafficOf } from '../steps/traffic.js';
 
 /**
  * The caller, as the control API verified it: an IAM principal ARN (a user,

@@ -42,6 +42,14 @@ export const DecisionSchema = z.object({
   at: z.string(),
   comment: z.string().optional(),
   via: z.string().optional(),
+  /**
+   * What the decision does beyond approving or rejecting the step: `abort`
+   * (Abort: the rejection stops the release, ABORTED) or `promote-full`
+   * (Promote now: the approval skips the steps left). Recorded with the
+   * decision, so whoever delivers it later (the sweeper, after a failed send)
+   * does the same.
+   */
+  action: z.enum(['abort', 'promote-full']).optional(),
   /** The approvers whose approvals came before `by`'s, when the policy asked for more than one. */
   endorsedBy: z.array(z.string()).optional(),
 });

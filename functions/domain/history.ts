@@ -79,10 +79,10 @@ export function releaseHistoryEvents(path: ReleasePath): number {
   events += choice; // DarkCanaryConfigured
   if (path.darkCanary) events += task;
   for (const step of path.steps) {
-    // Advance, NextAction, then Bake or Approval (a bake of 0 seconds goes straight back to Advance).
+    // ShiftTraffic, NextAction, then Bake or Approval (a bake of 0 seconds goes straight back to ShiftTraffic).
     events += task + choice + (step.type === 'approval' || step.bakeSeconds > 0 ? callback : 0);
   }
-  events += task + choice + task; // the last Advance, NextAction, Finalize
+  events += task + choice + task; // the last ShiftTraffic, NextAction, Finalize
   events += path.ending === 'released' ? wait + task + succeed /* TerminationWait, Retire, Released */ : task + fail; /* Rollback, RolledBack */
   return events;
 }

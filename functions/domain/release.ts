@@ -116,7 +116,7 @@ export const ReleaseSchema = z.object({
   waiting: WaitSchema.optional(),
   /**
    * Set by "Promote now" (functions/approval/promotion.ts `promoteFully`):
-   * the remaining plan steps are skipped and the next Advance hands over to
+   * the remaining plan steps are skipped and the next ShiftTraffic hands over to
    * Finalize. Who asked (verified), how, and at which plan step.
    */
   promoteFull: PromoteFullSchema.optional(),

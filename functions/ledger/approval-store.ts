@@ -88,6 +88,7 @@ export class ApprovalStore implements Approvals {
         at,
         comment: input.comment,
         via: input.via,
+        ...(input.action === undefined ? {} : { action: input.action }),
         ...(approving && endorsements.length > 0 ? { endorsedBy: endorsements.map((e) => e.by) } : {}),
       };
       const step = `step ${approval.stepIndex}`;

@@ -165,6 +165,7 @@ export const DecideInputSchema = z.strictObject({
   by: ActorSchema,
   comment: ReasonSchema.optional(),
   via: z.string().max(64).optional(),
+  action: DecisionSchema.shape.action,
   /** How many distinct approvers an approval needs (a rejection always takes one). @default 1 */
   quorum: z.number().int().min(1).max(5).default(1),
 });

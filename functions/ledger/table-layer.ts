@@ -173,8 +173,20 @@ export class LedgerTable {
     );
     return {
       items: (out.Items ?? []).map((item) => this.parse(schema, item)),
-      cursor: out.LastEvaluatedKey === undefined ? undefined : encodeCursor(out.LastEvaluatedKey),
+      cursor: out.LastEvaluatedKey !== undefined && (await this.hasMore(query, out.LastEvaluatedKey)) ? encodeCursor(out.LastEvaluatedKey) : undefined,
     };
+  }
+
+  /**
+   * Whether anything follows `key`. DynamoDB returns a LastEvaluatedKey
+   * whenever a query stops at its Limit, also when nothing follows (a listing
+   * of exactly `limit` items): a cursor then would lead to an empty page, so
+   * a full page costs one more request of one item to tell.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
+   */
+  private async hasMore(query: Omit<Query, 'Limit'>, key: Record<string, unknown>): Promise<boolean> {
+    const next = await this.client.send(new QueryCommand({ ...query, TableName: this.name, Limit: 1, ExclusiveStartKey: key, Select: 'COUNT' }));
+    return (next.Count ?? 0) > 0;
   }
 
   /** Runs a transaction; returns `undefined` on success or the cancellation reasons, item by item. */

@@ -24,9 +24,9 @@ import { ALL_STABLE } from '../domain/plan.js';
 import { BEFORE_PROMOTION, isTerminalStatus } from '../domain/status.js';
 import { CloudProviderError, LedgerUnavailableError, ReleaseNotActiveError, TaskAlreadyClosedError } from '../errors.js';
 import type { Release } from '../domain/release.js';
-import { setAndVerifyWeights } from './advance.js';
 import { markRollingBack } from './rollback.js';
-import { defineStep, recordedSplit, refOf, serviceOf, trafficOf, type StepDeps } from './step.js';
+import { defineStep, refOf, serviceOf, type StepDeps } from './step.js';
+import { recordedSplit, setAndVerifyWeights, trafficOf } from './traffic.js';
 
 export const AlarmStateChangeSchema = z.object({
   id: z.string(),
@@ -114,7 +114,7 @@ export const alarmHandler = defineStep({
     if (state.value !== 'ALARM') return [{ action: 'ignored', reason: `${alarmName} went to ${state.value}` }];
     // Which releases to look at comes from the current configuration; whether the alarm counts, and where
     // traffic goes back, from the one each release froze. An alarm removed mid-release is then still caught,
-    // at the release's next bake check (Advance reads its frozen alarms), not here.
+    // at the release's next bake check (ShiftTraffic reads its frozen alarms), not here.
     const services = deps.config.services.filter((s) => s.alarms.includes(alarmName));
     if (services.length === 0) return [{ action: 'ignored', reason: `${alarmName} is not an onboarded alarm` }];
 

@@ -5,7 +5,8 @@
  */
 import * as z from 'zod';
 import { InvalidInputError, SmokeCheckFailedError } from '../errors.js';
-import { defineStep, DeploySchema, ensureStatus, refOf, ReleaseContextSchema, serviceOf, splitOf, statuses, trafficOf } from './step.js';
+import { defineStep, DeploySchema, ensureStatus, refOf, ReleaseContextSchema, serviceOf, statuses } from './step.js';
+import { splitOf, trafficOf } from './traffic.js';
 
 export const darkCanary = defineStep({
   name: 'darkCanary',

@@ -10,21 +10,8 @@ import { weightsFor } from '../domain/plan.js';
 import { isTerminalStatus } from '../domain/status.js';
 import { ReleaseNotActiveError, RolledBackOnRequestError, StaleStatusError } from '../errors.js';
 import { PROMOTE_STEP } from '../domain/release.js';
-import { setAndVerifyWeights } from './advance.js';
-import {
-  defineStep,
-  DeploySchema,
-  assertStatus,
-  ensureStatus,
-  fleetFor,
-  refOf,
-  ReleaseContextSchema,
-  requireRelease,
-  serviceOf,
-  splitOf,
-  statuses,
-  trafficOf,
-} from './step.js';
+import { defineStep, DeploySchema, assertStatus, ensureStatus, fleetFor, refOf, ReleaseContextSchema, requireRelease, serviceOf, statuses } from './step.js';
+import { setAndVerifyWeights, splitOf, trafficOf } from './traffic.js';
 
 /** Finalize promotes from the last traffic step or the last approval (or a retried Finalize). */
 const PROMOTABLE = statuses('SHIFTING', 'AWAITING_APPROVAL');

@@ -17,22 +17,9 @@ import { FleetNotFoundError, LockNotOwnedError, NoLiveFleetError, ReleaseNotActi
 import type { FleetRef } from '../domain/fleet.js';
 import { PROMOTE_STEP, type Release } from '../domain/release.js';
 import type { Fleet, FleetTarget } from '../ports.js';
-import { setAndVerifyWeights } from './advance.js';
 import { stopMigration } from './migration.js';
-import {
-  CursorSchema,
-  defineStep,
-  fleetFor,
-  recordedSplit,
-  refOf,
-  ReleaseContextSchema,
-  requireRelease,
-  serviceOf,
-  splitOf,
-  trafficMoved,
-  trafficOf,
-  type StepDeps,
-} from './step.js';
+import { CursorSchema, defineStep, fleetFor, refOf, ReleaseContextSchema, requireRelease, serviceOf, trafficMoved, type StepDeps } from './step.js';
+import { recordedSplit, setAndVerifyWeights, splitOf, trafficOf } from './traffic.js';
 
 /** Why a rollback is asked for: the cause from the closed set, and in words. */
 export interface RollbackRequest {

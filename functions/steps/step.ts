@@ -23,8 +23,6 @@ import type {
   Notifier,
   SmokeChecker,
   TrafficRouter,
-  TrafficSplit,
-  TrafficTarget,
 } from '../ports.js';
 import { parseInput } from '../validation.js';
 
@@ -132,21 +130,6 @@ export function refOf(release: ReleaseContext | Release): ReleaseRef {
 
 export function fleetFor(deps: StepDeps, target: FleetTarget): Fleet {
   return target.kind === 'ecs' ? deps.fleets.ecs : deps.fleets.asg;
-}
-
-export function trafficOf(service: ServiceConfig): TrafficTarget {
-  const { listenerArn, ruleArn, stickiness } = service.traffic;
-  return { service: service.service, listenerArn, ...(ruleArn === undefined ? {} : { ruleArn }), ...(stickiness === undefined ? {} : { stickiness }) };
-}
-
-export function splitOf(release: { stableFleet: { targetGroup: string }; canaryTargetGroupArn: string }): TrafficSplit {
-  return { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroupArn };
-}
-
-/** The split a release recorded when it started, if it got that far. */
-export function recordedSplit(release: Release): TrafficSplit | undefined {
-  if (release.stableFleet === undefined || release.canaryTargetGroup === undefined) return undefined;
-  return { stableTargetGroupArn: release.stableFleet.targetGroup, canaryTargetGroupArn: release.canaryTargetGroup };
 }
 
 /** Whether any weighted traffic ever reached the release's new fleet (else a rollback ends FAILED, not ROLLED_BACK). */

@@ -20,18 +20,11 @@ import {
   InvalidInputError,
   StateMachineDefinitionError,
 } from '../../functions/errors.js';
-import {
-  MAX_TIMER_SECONDS,
-  WRAPPED_HEARTBEAT,
-  WRAPPED_INPUT,
-  WRAPPED_PARAMETERS,
-  WRAPPED_TIMEOUT,
-  compileDefinition,
-  lambdaFunctionName,
-} from './definition.js';
+import { compileDefinition, lambdaFunctionName } from './definition.js';
 import type { CompiledDefinition, DefinitionSource, TaskPlan } from './definition.js';
 import { TaskFailure, UncatchableFailure, invokeLambda } from './lambda.js';
 import type { LambdaHandler } from './lambda.js';
+import { isTimerProblem, resolveTimers, taskRequest, type TaskRequest, type TaskTimers } from './task-attempt.js';
 import { LocalCallbacks } from './task-token-broker.js';
 
 type LibraryRun = ReturnType<StateMachine['run']>;
@@ -235,10 +228,6 @@ function replaceInStrings(value: unknown, placeholder: string, replacement: stri
     );
   }
   return value;
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
 }
 
 /** Execution (and state machine) names as Step Functions accepts them. */
@@ -496,66 +485,33 @@ class Execution implements LocalExecution {
   private runTask(plan: TaskPlan, wrapped: JsonValue): Promise<JsonValue> {
     if (this.closed) return Promise.reject(new UncatchableFailure(`execution ${this.executionArn} has ended`));
     const fields = isObject(wrapped) ? wrapped : {};
-    const effective = plan.hasParameters ? fields[WRAPPED_PARAMETERS] : fields[WRAPPED_INPUT];
-
-    let timeoutMs: number | undefined;
-    const override = this.overrides.taskTimeoutOverrides?.[plan.stateName];
-    if (override !== undefined) {
-      // The very float the library computes from the TimeoutSeconds it was given.
-      timeoutMs = (Math.min(override, MAX_TIMER_SECONDS * 1000) / 1000) * 1e3;
-    } else if (plan.timeoutFromPath) {
-      const seconds = fields[WRAPPED_TIMEOUT];
-      // Not a positive integer: the library fails the state with States.Runtime
-      // as soon as this returns, before any handler should run.
-      if (!isPositiveInteger(seconds)) return new Promise<never>(() => undefined);
-      if (seconds > MAX_TIMER_SECONDS) {
-        return Promise.reject(
-          new UncatchableFailure(
-            `state ${plan.stateName}: a timeout of ${seconds} s is longer than the local engine can wait (${MAX_TIMER_SECONDS} s)`,
-          ),
-        );
-      }
-      timeoutMs = seconds * 1e3;
-    } else if (plan.timeoutSeconds !== undefined) {
-      timeoutMs = Math.min(plan.timeoutSeconds, MAX_TIMER_SECONDS) * 1e3;
+    const timers = resolveTimers(plan, fields, this.overrides.taskTimeoutOverrides?.[plan.stateName]);
+    if (isTimerProblem(timers)) {
+      // `runtime`: the library fails the state with States.Runtime as soon as this returns, before any handler should run.
+      return timers.kind === 'runtime' ? new Promise<never>(() => undefined) : Promise.reject(new UncatchableFailure(timers.message));
     }
-
-    let heartbeatMs: number | undefined;
-    if (plan.heartbeatFromPath) {
-      const seconds = fields[WRAPPED_HEARTBEAT];
-      if (!isPositiveInteger(seconds) || seconds > MAX_TIMER_SECONDS) {
-        return Promise.reject(
-          new UncatchableFailure(`state ${plan.stateName}: HeartbeatSecondsPath gave ${JSON.stringify(seconds)}, not a positive integer`),
-        );
-      }
-      heartbeatMs = seconds * 1000;
-    } else if (plan.heartbeatSeconds !== undefined) {
-      heartbeatMs = Math.min(plan.heartbeatSeconds, MAX_TIMER_SECONDS) * 1000;
-    }
-
-    if (plan.kind === 'lambda') return this.invoke(plan.functionName, effective) as Promise<JsonValue>;
-
-    const parameters = isObject(effective) ? effective : {};
-    const requested = parameters['FunctionName'];
-    const functionName = plan.functionName ?? (typeof requested === 'string' ? lambdaFunctionName(requested) : undefined);
-    const payload = 'Payload' in parameters ? parameters['Payload'] : {};
-
-    if (plan.kind === 'invoke') {
-      return this.invoke(functionName, payload).then(
+    const request = taskRequest(plan, fields);
+    if (request.kind === 'lambda') return this.invoke(request.functionName, request.payload) as Promise<JsonValue>;
+    if (request.kind === 'invoke') {
+      return this.invoke(request.functionName, request.payload).then(
         // The fields of the Lambda Invoke response ASL reads; SDK metadata left out.
         (result) => ({ ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 }) as JsonValue,
       );
     }
+    return this.runCallbackTask(plan.stateName, request, timers);
+  }
 
+  /** A `.waitForTaskToken` attempt: opens a token, invokes with it, and answers with the token's resume (or its timeout). */
+  private runCallbackTask(stateName: string, request: TaskRequest, timers: TaskTimers): Promise<JsonValue> {
     const callbacks = this.engine.callbacks;
-    const { token, outcome } = callbacks.open({ executionArn: this.executionArn, stateName: plan.stateName }, heartbeatMs);
+    const { token, outcome } = callbacks.open({ executionArn: this.executionArn, stateName }, timers.heartbeatMs);
     const timer =
-      timeoutMs === undefined
+      timers.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
             callbacks.close(token, 'its task timed out');
-          }, timeoutMs);
-    return this.invoke(functionName, replaceInStrings(payload, this.tokenPlaceholder, token))
+          }, timers.timeoutMs);
+    return this.invoke(request.functionName, replaceInStrings(request.payload, this.tokenPlaceholder, token))
       .then(
         () => outcome as Promise<JsonValue>,
         (error: unknown) => {

@@ -168,6 +168,27 @@ describe('Abort on the Slack approval message', () => {
     expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
   });
 
+  it('whose send to the flow failed is delivered by the sweeper as an abort: ABORTED, not a plain rejection', async () => {
+    let failures = 1;
+    const { h } = await harness({
+      callbacks: (engine) => ({
+        success: (token, output) => engine.success(token, output),
+        async failure(token, error, cause) {
+          if (failures-- > 0) throw new CloudProviderUnavailableError('states', 'SendTaskFailure', 'ThrottlingException', 'Rate exceeded');
+          await engine.failure(token, error, cause);
+        },
+      }),
+    });
+    expect(await click(h, 'abort', BOB)).toMatchObject({ status: 500 });
+    expect((await h.approval()).decision).toMatchObject({ outcome: 'REJECTED', by: BOB, action: 'abort' });
+    h.shiftClock(60_000);
+    expect((await h.server.endpoint.sweep()).delivered).toEqual([h.approvalId]);
+    expect(await h.execution.result).toMatchObject({ status: 'FAILED', error: 'ReleaseAborted' });
+    expect(await h.release()).toMatchObject({ status: 'ABORTED', statusReason: `aborted by ${BOB}` });
+    expect((await h.approval()).deliveredAt).toBeDefined();
+    expect(h.runtime.cloud.weightsOn(LISTENER)).toEqual(new Map([[TG_BLUE, 100], [TG_GREEN, 0]]));
+  });
+
   it('by someone who is no approver: refused (not-an-approver), nothing changed', async () => {
     const { h, log } = await harness();
     const before = await snapshot(h);

@@ -144,7 +144,13 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
       getStatus: ok({ stable: { version: 'v41', fleet: { id: 'ecs-svc/111' }, updatedAt: '2026-12-01T10:00:00.000Z' }, activeRelease: r, lock: { releaseId: RELEASE_ID, leaseExpiresAt: '2026-12-02T15:00:00.000Z' } }),
       getRelease: ok({ release: r, alarms: [{ name: 'checkout-5xx', state: 'OK' }, { name: 'checkout-p99', state: 'INSUFFICIENT_DATA' }] }),
     });
-    const [waiting, bake] = await Promise.all([rollgate(status(active), ['status', 'checkout']), rollgate(status(baking), ['status', 'checkout', '--env', 'prod'])]);
+    // A plan that opens with an approval has no traffic step yet: the step is the one it waits at.
+    const first = release({ status: 'AWAITING_APPROVAL', weights: { stable: 100, canary: 0 }, waiting: { kind: 'APPROVAL', stepIndex: 0, since: '2026-12-02T13:05:00.000Z', timeoutAt: future, approvalId: APPROVAL_ID } });
+    const [waiting, bake, approvalFirst] = await Promise.all([
+      rollgate(status(active), ['status', 'checkout']),
+      rollgate(status(baking), ['status', 'checkout', '--env', 'prod']),
+      rollgate(status(first), ['status', 'checkout']),
+    ]);
     expect(route(waiting.calls)).toEqual(['GET /services/checkout/prod/status', `GET /services/checkout/prod/releases/${RELEASE_ID}`]);
     expect(waiting.code).toBe(0);
     const lines = waiting.stdout.split('\n');
@@ -157,6 +163,7 @@ describe('rollgate against the AWS control API (SigV4-verifying stand-in)', () =
     expect(lines).toContain('alarms:    checkout-5xx OK, checkout-p99 INSUFFICIENT_DATA');
     // The exact time left is asserted on a fixed clock in rollgate-run.test.ts.
     expect(bake.stdout).toMatch(/^bake: +\d+m\d\ds left$/m);
+    expect(approvalFirst.stdout.split('\n')).toContain('step:      0 (approval)');
   });
 
   it('history: a table of releases with --limit and --cursor as the query, the next page named; without a service, across services', async () => {

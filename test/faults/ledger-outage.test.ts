@@ -32,12 +32,12 @@ afterAll(async () => {
 });
 
 describe('a ledger outage during a release', () => {
-  it('during Advance: the step is retried through the outage and the release succeeds', async () => {
+  it('during ShiftTraffic: the step is retried through the outage and the release succeeds', async () => {
     const runtime = await newRuntime({ ledgerEndpoint: proxy.endpoint });
     const faultedBefore = proxy.faulted.length;
     let opened = false;
     runtime.cloud.onWeightsChanged((weights, listener) => {
-      // Advance has just set 75/25: the ledger goes down before it can record them.
+      // ShiftTraffic has just set 75/25: the ledger goes down before it can record them.
       if (opened || listener !== LISTENER || weights.get(TG_GREEN) !== 25) return;
       opened = true;
       proxy.failNext(OUTAGE_REQUESTS, ALL_DYNAMODB_FAULTS);
@@ -48,7 +48,7 @@ describe('a ledger outage during a release', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(proxy.pendingFaults).toBe(0);
     expect(new Set(proxy.faulted.slice(faultedBefore).map((f) => f.fault))).toEqual(new Set(ALL_DYNAMODB_FAULTS));
-    const advanceFailures = execution.history().filter((e) => e.stateName === 'Advance' && e.type === 'StateFailed');
+    const advanceFailures = execution.history().filter((e) => e.stateName === 'ShiftTraffic' && e.type === 'StateFailed');
     expect(advanceFailures.length).toBeGreaterThanOrEqual(3);
     expect(new Set(advanceFailures.map((e) => e.error))).toEqual(new Set(['LedgerUnavailableError']));
 
@@ -72,7 +72,7 @@ describe('a ledger outage during a release', () => {
       if (listener !== LISTENER) return;
       const canary = weights.get(TG_GREEN) ?? 0;
       if (phase === 'shifting' && canary === 25) {
-        // A bad build: its alarm fires during the first bake, the next Advance sees it and rolls back.
+        // A bad build: its alarm fires during the first bake, the next ShiftTraffic sees it and rolls back.
         phase = 'alarmed';
         runtime.cloud.alarmsFiring.add('checkout-prod-5xx');
       } else if (phase === 'alarmed' && canary === 0) {
@@ -148,9 +148,9 @@ describe('a ledger outage during a release', () => {
     await runtime.settled();
     proxy.heal();
 
-    // Advance spent its retries, then Rollback spent its own (the most): 1 + 7 and 1 + 14 attempts.
+    // ShiftTraffic spent its retries, then Rollback spent its own (the most): 1 + 7 and 1 + 14 attempts.
     const failures = (state: string) => execution.history().filter((e) => e.stateName === state && e.type === 'StateFailed');
-    expect(failures('Advance')).toHaveLength(8);
+    expect(failures('ShiftTraffic')).toHaveLength(8);
     expect(failures('Rollback')).toHaveLength(15);
     expect(result).toMatchObject({ status: 'FAILED', error: 'LedgerUnavailableError' });
     const cause = JSON.parse(result.status === 'FAILED' ? (result.cause ?? '{}') : '{}') as { errorMessage?: string };

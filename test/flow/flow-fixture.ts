@@ -12,7 +12,7 @@ import { LocalRuntime, STEP_FUNCTIONS, type LocalRuntimeOptions } from '../../lo
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG } from '../../local/sample-config.js';
 
 /** Every Task state of the release ASL, for retry-interval compression. */
-const TASK_STATES = ['Preflight', 'StartMigration', 'CheckMigration', 'Deploy', 'CheckHealth', 'DarkCanary', 'Advance', 'Bake', 'Approval', 'Finalize', 'Retire', 'Rollback'];
+const TASK_STATES = ['Preflight', 'StartMigration', 'CheckMigration', 'Deploy', 'CheckHealth', 'DarkCanary', 'ShiftTraffic', 'Bake', 'Approval', 'Finalize', 'Retire', 'Rollback'];
 
 export const FAST: ExecutionOverrides = {
   waitTimeOverrides: { WaitForHealth: 5, WaitForMigration: 5, TerminationWait: 5 },

@@ -151,8 +151,8 @@ describe('the history arithmetic against a real run of the state machine', () =>
       config: flowConfig({ migration: true }),
       cloud: { migration: { exitCode: 0, checksToFinish: 3 }, versions: { v2: { healthyAfterChecks: 3 } } },
       overrides: { taskTimeoutOverrides: { Bake: 5 } },
-      // One throttled Advance: its retry is counted too.
-      faults: { AdvanceFunctionArn: { times: 1, when: 'before' } },
+      // One throttled ShiftTraffic: its retry is counted too.
+      faults: { ShiftTrafficFunctionArn: { times: 1, when: 'before' } },
     });
     const plan = {
       steps: [

@@ -108,7 +108,7 @@ describe('acting on a running release', () => {
       faults: {
         PreflightFunctionArn: { times: 1, when: 'after' },
         DeployFunctionArn: { times: 2, when: 'after' },
-        AdvanceFunctionArn: { times: 1, when: 'after' },
+        ShiftTrafficFunctionArn: { times: 1, when: 'after' },
         FinalizeFunctionArn: { times: 1, when: 'before' },
       },
     });
@@ -119,7 +119,7 @@ describe('acting on a running release', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(result.transitions.retries).toBe(5);
     const retried = execution.history().filter((e) => e.type === 'StateRetried').map((e) => e.stateName);
-    expect(retried).toEqual(['Preflight', 'Deploy', 'Deploy', 'Advance', 'Finalize']);
+    expect(retried).toEqual(['Preflight', 'Deploy', 'Deploy', 'ShiftTraffic', 'Finalize']);
     const release = await onlyRelease(runtime);
     expect(release.status).toBe('SUCCEEDED');
     // One fleet for the release, though Deploy ran three times.

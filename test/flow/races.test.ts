@@ -44,7 +44,7 @@ const PLANS = {
 const ACTIONS = ['promote-now', 'abort', 'alarm', 'approve', 'reject', 'reconcile'] as const;
 type Action = (typeof ACTIONS)[number];
 /** Steps whose invocation may be retried by the state machine (a throttle before it ran, or a lost response after). */
-const RETRIED_STEPS = ['AdvanceFunctionArn', 'BakeFunctionArn', 'ApprovalFunctionArn', 'FinalizeFunctionArn', 'RetireFunctionArn', 'RollbackFunctionArn'];
+const RETRIED_STEPS = ['ShiftTrafficFunctionArn', 'BakeFunctionArn', 'ApprovalFunctionArn', 'FinalizeFunctionArn', 'RetireFunctionArn', 'RollbackFunctionArn'];
 
 /** What an out-of-band action may be told when the release has moved on: refusals, not failures. */
 const REFUSALS = new Set([

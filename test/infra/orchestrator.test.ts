@@ -172,7 +172,7 @@ describe('grants', () => {
 
   it('scopes the ledger actions to the ledger table and its index', () => {
     const table = logicalId(stack.orchestrator.ledgerTable);
-    const ledger = statementsOfRole(roleOfFunction('Advance')).find((s) => actionsOf([s]).includes('dynamodb:PutItem'));
+    const ledger = statementsOfRole(roleOfFunction('ShiftTraffic')).find((s) => actionsOf([s]).includes('dynamodb:PutItem'));
     expect(ledger?.Resource).toEqual([{ 'Fn::GetAtt': [table, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/*']] }]);
   });
 
@@ -184,7 +184,7 @@ describe('grants', () => {
     expect(create?.Condition).toEqual({ Null: { 'aws:RequestTag/rollgate:service': 'false' } });
     expect(JSON.stringify(create?.Resource)).toContain(':ecs:');
     expect(JSON.stringify(create?.Resource)).toContain(':service/*/*');
-    const router = statementsOfRole(roleOfFunction('Advance'));
+    const router = statementsOfRole(roleOfFunction('ShiftTraffic'));
     expect(JSON.stringify(router)).not.toContain(CHECKOUT_SERVICE.traffic.listenerArn);
     expect(router.find((s) => actionsOf([s]).includes('elasticloadbalancing:ModifyListener'))?.Condition).toEqual({ Null: { 'aws:ResourceTag/rollgate:service': 'false' } });
     expect(JSON.stringify(router)).not.toContain('autoscaling');

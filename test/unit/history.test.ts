@@ -21,7 +21,7 @@ const ONE_STEP: ReleasePath = { healthChecks: 1, darkCanary: false, steps: [{ ty
 describe('history events of one way through the release state machine', () => {
   it.each<[string, ReleasePath, number]>([
     // 2 execution + Preflight 5 + MigrationConfigured 2 + Deploy 5 + CheckHealth 5 + Healthy 2 + DarkCanaryConfigured 2
-    // + (Advance 5 + NextAction 2 + Bake 6) + (Advance 5 + NextAction 2 + Finalize 5) + TerminationWait 2 + Retire 5 + Released 2
+    // + (ShiftTraffic 5 + NextAction 2 + Bake 6) + (ShiftTraffic 5 + NextAction 2 + Finalize 5) + TerminationWait 2 + Retire 5 + Released 2
     ['one traffic step, healthy at once', ONE_STEP, 57],
     ['one more health poll: WaitForHealth, CheckHealth, Healthy', { ...ONE_STEP, healthChecks: 2 }, 57 + 9],
     ['a migration checked twice: StartMigration, MigrationFinished, then 2 × (wait, check, choice)', { ...ONE_STEP, migrationChecks: 2 }, 57 + 7 + 18],
@@ -29,7 +29,7 @@ describe('history events of one way through the release state machine', () => {
     ['a bake of 0 seconds: no Bake state', { ...ONE_STEP, steps: [{ type: 'traffic', bakeSeconds: 0 }] }, 57 - 6],
     ['an approval', { ...ONE_STEP, steps: [{ type: 'approval' }, { type: 'traffic', bakeSeconds: 60 }] }, 57 + 13],
     ['rolled back from Finalize: Rollback and RolledBack instead of the wait, Retire and Released', { ...ONE_STEP, ending: 'rolled-back-at-finalize' }, 57 - 9 + 6],
-    // 8 Task entries (Preflight, Deploy, CheckHealth, Advance, Bake, Advance, Finalize, Retire), 3 events per failed attempt
+    // 8 Task entries (Preflight, Deploy, CheckHealth, ShiftTraffic, Bake, ShiftTraffic, Finalize, Retire), 3 events per failed attempt
     ['every Task entry failing once before it succeeds', { ...ONE_STEP, failedAttemptsPerTask: 1 }, 57 + 8 * 3],
   ])('%s', (_, path, events) => {
     expect(releaseHistoryEvents(path)).toBe(events);

@@ -1,5 +1,5 @@
 /**
- * The step driver. After a bake it checks the alarms one last time (a bake
+ * The traffic step (Task state ShiftTraffic), which drives the plan. After a bake it checks the alarms one last time (a bake
  * that timed out baked clean only if nothing fires now); then it takes the
  * next plan step: a traffic step sets the weights, reads them back, records
  * them and asks for a bake; an approval step asks for a decision; past the
@@ -8,42 +8,15 @@
  */
 import * as z from 'zod';
 import { stepName, weightsFor } from '../domain/plan.js';
-import { AlarmFiredError, RollbackRequestedError, WaitTokenMismatchError, WeightsNotAppliedError } from '../errors.js';
-import type { Weights } from '../domain/weights.js';
-import type { TrafficRouter, TrafficSplit, TrafficTarget } from '../ports.js';
-import {
-  assertStatus,
-  CursorSchema,
-  defineStep,
-  DeploySchema,
-  ensureStatus,
-  newAlarms,
-  refOf,
-  ReleaseContextSchema,
-  serviceOf,
-  splitOf,
-  statuses,
-  trafficOf,
-  type Cursor,
-} from './step.js';
+import { AlarmFiredError, RollbackRequestedError, WaitTokenMismatchError } from '../errors.js';
+import { assertStatus, CursorSchema, defineStep, DeploySchema, ensureStatus, newAlarms, refOf, ReleaseContextSchema, serviceOf, statuses, type Cursor } from './step.js';
+import { setAndVerifyWeights, splitOf, trafficOf } from './traffic.js';
 
-/** Set, then verify: a traffic change is always read back. */
-export async function setAndVerifyWeights(
-  router: TrafficRouter,
-  target: TrafficTarget,
-  split: TrafficSplit,
-  weights: Weights,
-): Promise<void> {
-  await router.setWeights(target, split, weights);
-  const actual = await router.getWeights(target, split);
-  if (actual.stable !== weights.stable || actual.canary !== weights.canary) throw new WeightsNotAppliedError(weights, actual);
-}
-
-/** Where Advance may find its release: past the health gate, before promotion. */
+/** Where ShiftTraffic may find its release: past the health gate, before promotion. */
 const BEFORE_FINALIZE = statuses('DEPLOYING', 'VERIFYING', 'SHIFTING', 'AWAITING_APPROVAL');
 
-export const advance = defineStep({
-  name: 'advance',
+export const shiftTraffic = defineStep({
+  name: 'shift-traffic',
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema, cursor: CursorSchema }),
   async run(deps, { release, cursor }): Promise<Cursor> {
     const ref = refOf(release);
