@@ -34,6 +34,10 @@ function resolved(value: unknown): unknown {
     const [separator, parts] = arg as [string, unknown[]];
     return parts.map((p) => String(resolved(p))).join(separator);
   }
+  if (entries.length === 1 && key === 'Fn::Sub' && typeof arg === 'string') {
+    // CDK's asset bucket name (`cdk-…-assets-${AWS::AccountId}-${AWS::Region}`): each variable at its longest.
+    return arg.replace(/\$\{([^}]+)\}/g, (_match: string, name: string) => String(resolved({ Ref: name })));
+  }
   if (entries.length === 1 && key?.startsWith('Fn::') === true) throw new Error(`no upper bound for ${key} in a policy`);
   return Object.fromEntries(entries.map(([k, v]) => [k, resolved(v)]));
 }

@@ -57,8 +57,9 @@ function contentsOf(inputs: Readonly<Record<string, unknown>>): Contents {
 /** What a function's declaration says its bundle carries. */
 function declaredContentsOf(spec: FunctionSpec): Contents {
   return {
-    clients: clientsOf(adaptersOf(spec), spec.ledger),
-    documentClient: spec.ledger,
+    // Every function reads the service configuration from the ledger's CONFIG items (functions/ledger/config-store.ts), whether or not it uses the ledger otherwise.
+    clients: clientsOf(adaptersOf(spec), true),
+    documentClient: true,
     slack: spec.uses.some((use) => use.startsWith('SlackBotToken.') || use.startsWith('SlackSigningSecrets.')),
     logger: true,
     foreign: [],

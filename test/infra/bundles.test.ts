@@ -270,10 +270,15 @@ describe('Lambda bundles', () => {
     });
   });
 
-  it('fails its cold start with ConfigNotReadyError on a ledger where no configuration is published', async () => {
+  it('on a ledger where no configuration is published: a step function starts cold and its invocation fails with ConfigNotReadyError; one that sets up from it at init fails its cold start', async () => {
     const empty = `rollgate-bundles-${Math.random().toString(36).slice(2, 10)}`;
     await createLedgerTable(localDynamoClient(dynamodbEndpoint), empty);
-    expect(await run(bundleOf('Bake'), undefined, { [ENV.ledgerTable]: empty })).toMatchObject({ ok: false, name: 'ConfigNotReadyError' });
+    const env = { [ENV.ledgerTable]: empty };
+    // A cold start is code only (the alarm handler's fast path): the configuration is read on the first invocation.
+    expect(await run(bundleOf('Bake'), undefined, env)).toEqual({ ok: true, handler: 'function' });
+    expect(await run(bundleOf('Bake'), {}, env)).toMatchObject({ ok: false, name: 'ConfigNotReadyError' });
+    // The approval endpoint sets its Slack app up once, from the configuration, at init.
+    expect(await run(bundleOf('ApprovalEndpoint'), undefined, env)).toMatchObject({ ok: false, name: 'ConfigNotReadyError' });
   });
 
   it('carries no configuration: no service name, ARN or alarm of it is in any bundle', () => {

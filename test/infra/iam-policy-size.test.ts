@@ -24,6 +24,11 @@ function rolePoliciesOf(count: number): Map<string, RolePolicies> {
   return roles;
 }
 
+/** `policies` with every CDK asset hash (64 hex digits, the S3 key of an asset) written as `<hash>`. */
+function withoutAssetHashes(policies: RolePolicies | undefined): unknown {
+  return JSON.parse(JSON.stringify(policies ?? null).replace(/[0-9a-f]{64}/g, '<hash>'));
+}
+
 const COUNTS = [10, 100, 1000] as const;
 const byCount = new Map<number, Map<string, RolePolicies>>();
 
@@ -69,7 +74,8 @@ describe('IAM policies with 10, 100 and 1,000 services', () => {
     for (const other of others) {
       expect([...other.keys()].sort()).toEqual([...first.keys()].sort());
       for (const [id, policies] of first) {
-        expect(other.get(id), id).toEqual(policies);
+        // The configuration publisher reads the configuration's asset, named by its content hash: the one difference.
+        expect(withoutAssetHashes(other.get(id)), id).toEqual(withoutAssetHashes(policies));
         expect(other.get(id)?.inline.map(size), id).toEqual(policies.inline.map(size));
       }
     }
