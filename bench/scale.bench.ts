@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ServiceConfig } from '../functions/config.js';
 import { ledgerDocumentClient } from '../functions/ledger/client.js';
 import { ConfigStore } from '../functions/ledger/config-store.js';
 import type { ExecutionOverrides } from '../local/engine/index.js';
@@ -117,14 +118,16 @@ async function configLoad(dynamo: DynamoDbLocal, count: number): Promise<ScaleFi
   return { median: round(median(samples)), max: round(Math.max(...samples)), items };
 }
 
-/** Up to {@link MAX_CONCURRENT} releases of as many services at once; correct: SUCCEEDED in the execution and the ledger, 100 % on the new fleet, v2 stable. */
+/** Up to {@link MAX_CONCURRENT} releases of as many services at once; correct: SUCCEEDED in the execution and the ledger, 100 % on the new fleet, the new version stable. */
 async function concurrentReleases(dynamo: DynamoDbLocal, count: number): Promise<ScaleFigures['concurrentReleases']> {
   const config = generateConfig(count, { approvals: false });
   const runtime = await LocalRuntime.create({ dynamodbEndpoint: dynamo.endpoint, config, overrides: FAST });
   const services = config.services.slice(0, Math.min(count, MAX_CONCURRENT));
+  // An Auto Scaling group service releases a launch-template version; an ECS service an image tag.
+  const versionOf = (service: ServiceConfig) => (service.fleet.kind === 'asg' ? '2' : 'v2');
   const started = performance.now();
   const results = await Promise.all(
-    services.map((s) => runtime.startRelease({ service: s.service, environment: s.environment, version: 'v2', trigger: { source: 'bench' } }).result),
+    services.map((s) => runtime.startRelease({ service: s.service, environment: s.environment, version: versionOf(s), trigger: { source: 'bench' } }).result),
   );
   await runtime.settled();
   const wallMs = round(performance.now() - started);
@@ -136,7 +139,7 @@ async function concurrentReleases(dynamo: DynamoDbLocal, count: number): Promise
     const release = (await runtime.ledger.listReleases(ref)).items[0];
     const weights = runtime.cloud.weightsOn(service.traffic.listenerArn, service.traffic.ruleArn);
     const green = service.traffic.targetGroupArns[1];
-    if (release?.status === 'SUCCEEDED' && weights.get(green) === 100 && (await runtime.ledger.getStable(ref))?.version === 'v2') correct++;
+    if (release?.status === 'SUCCEEDED' && weights.get(green) === 100 && (await runtime.ledger.getStable(ref))?.version === versionOf(service)) correct++;
   }
   await runtime.close();
   return { releases: services.length, allCorrect: correct === services.length && runtime.reconcileErrors.length === 0, correct, wallMs };
