@@ -14,6 +14,7 @@ import { ReleaseEventSchema } from '../domain/release-event.js';
 import {
   PromoteFullSchema,
   ReleaseRefShape,
+  ReleaseSchema,
   ReleaseStatusSchema,
   RollbackCauseSchema,
   StepSchema,
@@ -34,9 +35,9 @@ export const StartReleaseInputSchema = z.strictObject({
   previousVersion: VersionSchema.optional(),
   trigger: TriggerSchema,
   plan: PlanSchema.optional(),
-  /** The service configuration the release is frozen on (Release.serviceConfig). */
-  serviceConfig: z.record(z.string(), z.unknown()).optional(),
-  configRevision: z.number().int().min(0).optional(),
+  /** The service configuration the release is frozen on, and its revision. */
+  serviceConfig: ReleaseSchema.shape.serviceConfig,
+  configRevision: ReleaseSchema.shape.configRevision,
   executionArn: z.string().min(1).max(2048).optional(),
   stableFleet: FleetRefSchema.optional(),
   canaryTargetGroup: z.string().min(1).max(2048).optional(),

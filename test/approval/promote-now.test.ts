@@ -10,6 +10,7 @@ import { ACTION_ABORT, ACTION_APPROVE, ACTION_OPEN_PAGE, ACTION_PROMOTE_NOW, ACT
 import type { ApprovalLogEntry } from '../../functions/approval/decisions.js';
 import type { PlanInput } from '../../functions/domain/plan.js';
 import { CloudProviderUnavailableError } from '../../functions/errors.js';
+import type { Callbacks } from '../../functions/ports.js';
 import { CHECKOUT, LISTENER, TG_BLUE, TG_GREEN, settledViolations, until } from '../flow/flow-fixture.js';
 import { ALICE, BOB, DANA, MALLORY, RELEASE_MANAGERS, click, expectStillWaiting, hasButtons, releaseAwaitingApproval, type ApprovalHarness, type HarnessOptions } from './approval-harness.js';
 
@@ -41,6 +42,18 @@ async function snapshot(h: ApprovalHarness) {
 /** The refusal logged for the last refused click: its error's name and message. */
 function refusalOf(log: readonly ApprovalLogEntry[]): string {
   return log.filter((e) => e.message.startsWith('Slack decision refused')).at(-1)?.error ?? '';
+}
+
+/** The engine's callbacks, with the first SendTaskFailure throttled (an Abort's send to the flow fails once). */
+function sendTaskFailureThrottledOnce(engine: Callbacks): Callbacks {
+  let failures = 1;
+  return {
+    success: (token, output) => engine.success(token, output),
+    async failure(token, error, cause) {
+      if (failures-- > 0) throw new CloudProviderUnavailableError('states', 'SendTaskFailure', 'ThrottlingException', 'Rate exceeded');
+      await engine.failure(token, error, cause);
+    },
+  };
 }
 
 describe('Promote now on the Slack approval message', () => {
@@ -146,16 +159,7 @@ describe('Abort on the Slack approval message', () => {
   });
 
   it('clicked again after its send to the flow failed: the release, already marked ROLLING_BACK, is stopped then, ending ABORTED', async () => {
-    let failures = 1;
-    const { h } = await harness({
-      callbacks: (engine) => ({
-        success: (token, output) => engine.success(token, output),
-        async failure(token, error, cause) {
-          if (failures-- > 0) throw new CloudProviderUnavailableError('states', 'SendTaskFailure', 'ThrottlingException', 'Rate exceeded');
-          await engine.failure(token, error, cause);
-        },
-      }),
-    });
+    const { h } = await harness({ callbacks: sendTaskFailureThrottledOnce });
     expect(await click(h, 'abort', BOB)).toMatchObject({ status: 500 });
     expect(await h.release()).toMatchObject({ status: 'ROLLING_BACK', rollbackCause: 'abort', waiting: { approvalId: h.approvalId } });
     expect((await h.approval()).deliveredAt).toBeUndefined();
@@ -169,16 +173,7 @@ describe('Abort on the Slack approval message', () => {
   });
 
   it('whose send to the flow failed is delivered by the sweeper as an abort: ABORTED, not a plain rejection', async () => {
-    let failures = 1;
-    const { h } = await harness({
-      callbacks: (engine) => ({
-        success: (token, output) => engine.success(token, output),
-        async failure(token, error, cause) {
-          if (failures-- > 0) throw new CloudProviderUnavailableError('states', 'SendTaskFailure', 'ThrottlingException', 'Rate exceeded');
-          await engine.failure(token, error, cause);
-        },
-      }),
-    });
+    const { h } = await harness({ callbacks: sendTaskFailureThrottledOnce });
     expect(await click(h, 'abort', BOB)).toMatchObject({ status: 500 });
     expect((await h.approval()).decision).toMatchObject({ outcome: 'REJECTED', by: BOB, action: 'abort' });
     h.shiftClock(60_000);
