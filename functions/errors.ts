@@ -502,23 +502,6 @@ export class SlackApiError extends RollgateError {
   }
 }
 
-// ───────────────────────────── Lambda wiring ─────────────────────────────
-
-/**
- * A step reached a port its Lambda function was not built with: the function's
- * wiring (functions/handlers/) and the step disagree. Each function builds only
- * the adapters it needs and is granted only their permissions, so this is a
- * bug to fix in the wiring, never a condition to retry.
- */
-export class PortNotWiredError extends RollgateError {
-  public constructor(
-    public readonly port: string,
-    public readonly functionName: string,
-  ) {
-    super(`${functionName} was not built with a ${port}; add it to the function's wiring and grants`);
-  }
-}
-
 // ───────────────────────────── Release notifications ─────────────────────────────
 
 /**

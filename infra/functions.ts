@@ -11,6 +11,15 @@
  * and a method no longer called fails it until it is removed (and revoked).
  */
 import { adapterMethods, type AwsAdapterName, type PortMethod } from '../functions/adapters/aws/grants.js';
+import { approval, bake } from '../functions/steps/wait.js';
+import { checkHealth, deploy } from '../functions/steps/deploy.js';
+import { checkMigration, startMigration } from '../functions/steps/migration.js';
+import { darkCanary } from '../functions/steps/dark-canary.js';
+import { finalize, retire } from '../functions/steps/finalize.js';
+import { preflight } from '../functions/steps/preflight.js';
+import { rollback } from '../functions/steps/rollback.js';
+import { shiftTraffic } from '../functions/steps/shift-traffic.js';
+import type { DefinedStep } from '../functions/steps/step.js';
 
 /** How a function is started: by the state machine, by EventBridge, by an HTTP API (the approval endpoint's, the control API's), by the ledger's stream, or by CloudFormation (a custom resource: the ConfigPublisher). */
 export type FunctionRole = 'task' | 'event' | 'http' | 'stream' | 'deploy';
@@ -45,23 +54,33 @@ export function adaptersOf(spec: Pick<FunctionSpec, 'uses'>): AwsAdapterName[] {
 /** Set, then verify (functions/steps/traffic.ts setAndVerifyWeights). */
 const SET_WEIGHTS: readonly PortMethod[] = ['TrafficRouter.setWeights', 'TrafficRouter.getWeights'];
 
-/** Every Task state's function, keyed like local/runtime.ts STEP_FUNCTIONS. */
-export const TASK_FUNCTIONS: readonly FunctionSpec[] = (
+/** A Task state's function: the step it runs, whose `needs` its handler builds (functions/handlers/step-handler.ts types them). */
+export interface TaskFunctionSpec extends FunctionSpec {
+  readonly step: DefinedStep<unknown>;
+  readonly substitution: string;
+}
+
+/**
+ * Every Task state's function: the one list of steps, their ASL placeholders
+ * and what they call, that the stack's functions and grants and the local
+ * runtime (local/runtime.ts STEP_FUNCTIONS) are derived from.
+ */
+export const TASK_FUNCTIONS: readonly TaskFunctionSpec[] = (
   [
-  { id: 'Preflight', entry: 'preflight', substitution: 'PreflightFunctionArn', uses: ['AlarmSource.alarmsInAlarm'], timeoutSeconds: 30, description: 'Preflight and lock' },
-  { id: 'StartMigration', entry: 'start-migration', substitution: 'StartMigrationFunctionArn', uses: ['Migrator.start'], timeoutSeconds: 60, description: 'Starts the migration task' },
-  { id: 'CheckMigration', entry: 'check-migration', substitution: 'CheckMigrationFunctionArn', uses: ['Migrator.status', 'Migrator.stop'], timeoutSeconds: 30, description: 'Polls the migration task' },
-  { id: 'Deploy', entry: 'deploy', substitution: 'DeployFunctionArn', uses: ['Fleet.create'], timeoutSeconds: 120, description: 'Creates the new immutable fleet' },
-  { id: 'CheckHealth', entry: 'check-health', substitution: 'CheckHealthFunctionArn', uses: ['Fleet.health'], timeoutSeconds: 30, description: 'Health gate of the new fleet' },
+  { id: 'Preflight', step: preflight, entry: 'preflight', substitution: 'PreflightFunctionArn', uses: ['AlarmSource.alarmsInAlarm'], timeoutSeconds: 30, description: 'Preflight and lock' },
+  { id: 'StartMigration', step: startMigration, entry: 'start-migration', substitution: 'StartMigrationFunctionArn', uses: ['Migrator.start'], timeoutSeconds: 60, description: 'Starts the migration task' },
+  { id: 'CheckMigration', step: checkMigration, entry: 'check-migration', substitution: 'CheckMigrationFunctionArn', uses: ['Migrator.status', 'Migrator.stop'], timeoutSeconds: 30, description: 'Polls the migration task' },
+  { id: 'Deploy', step: deploy, entry: 'deploy', substitution: 'DeployFunctionArn', uses: ['Fleet.create'], timeoutSeconds: 120, description: 'Creates the new immutable fleet' },
+  { id: 'CheckHealth', step: checkHealth, entry: 'check-health', substitution: 'CheckHealthFunctionArn', uses: ['Fleet.health'], timeoutSeconds: 30, description: 'Health gate of the new fleet' },
   // Up to 20 smoke checks of 5 s each, plus the header route set and removed.
-  { id: 'DarkCanary', entry: 'dark-canary', substitution: 'DarkCanaryFunctionArn', uses: ['TrafficRouter.setHeaderRoute', 'TrafficRouter.removeHeaderRoute'], timeoutSeconds: 150, description: 'Header-routed dark canary and smoke checks' },
-  { id: 'ShiftTraffic', entry: 'shift-traffic', substitution: 'ShiftTrafficFunctionArn', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
-  { id: 'Bake', entry: 'bake', substitution: 'BakeFunctionArn', uses: [], timeoutSeconds: 30, description: 'Registers a bake task token' },
-  { id: 'Approval', entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackBotToken.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
-  { id: 'Finalize', entry: 'finalize', substitution: 'FinalizeFunctionArn', uses: [...SET_WEIGHTS, 'Fleet.promote'], timeoutSeconds: 120, description: 'Promotes the new fleet' },
-  { id: 'Retire', entry: 'retire', substitution: 'RetireFunctionArn', uses: ['Fleet.retire'], timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
-  { id: 'Rollback', entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.promote', 'Fleet.retire', 'Migrator.stop'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
-  ] satisfies Omit<FunctionSpec, 'kind' | 'ledger'>[]
+  { id: 'DarkCanary', step: darkCanary, entry: 'dark-canary', substitution: 'DarkCanaryFunctionArn', uses: ['TrafficRouter.setHeaderRoute', 'TrafficRouter.removeHeaderRoute'], timeoutSeconds: 150, description: 'Header-routed dark canary and smoke checks' },
+  { id: 'ShiftTraffic', step: shiftTraffic, entry: 'shift-traffic', substitution: 'ShiftTrafficFunctionArn', uses: ['AlarmSource.alarmsInAlarm', ...SET_WEIGHTS], timeoutSeconds: 60, description: 'Checks the bake, sets and verifies the next weights' },
+  { id: 'Bake', step: bake, entry: 'bake', substitution: 'BakeFunctionArn', uses: [], timeoutSeconds: 30, description: 'Registers a bake task token' },
+  { id: 'Approval', step: approval, entry: 'approval', substitution: 'ApprovalFunctionArn', uses: ['AlarmSource.alarmsInAlarm', 'SlackBotToken.get'], timeoutSeconds: 30, description: 'Registers an approval and asks the approvers in Slack' },
+  { id: 'Finalize', step: finalize, entry: 'finalize', substitution: 'FinalizeFunctionArn', uses: [...SET_WEIGHTS, 'Fleet.promote'], timeoutSeconds: 120, description: 'Promotes the new fleet' },
+  { id: 'Retire', step: retire, entry: 'retire', substitution: 'RetireFunctionArn', uses: ['Fleet.retire'], timeoutSeconds: 120, description: 'Retires the old fleet and closes the release' },
+  { id: 'Rollback', step: rollback, entry: 'rollback', substitution: 'RollbackFunctionArn', uses: [...SET_WEIGHTS, 'TrafficRouter.removeHeaderRoute', 'Fleet.health', 'Fleet.promote', 'Fleet.retire', 'Migrator.stop'], timeoutSeconds: 180, description: 'Restores the stable fleet and closes the release' },
+  ] satisfies Omit<TaskFunctionSpec, 'kind' | 'ledger'>[]
 ).map((f) => ({ ...f, kind: 'task', ledger: true }));
 
 /** The out-of-band handlers, each the target of EventBridge rules. */

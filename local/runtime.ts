@@ -21,8 +21,8 @@ import { ConfigStore, type PublishResult } from '../functions/ledger/config-stor
 import { DynamoDbLedger } from '../functions/ledger/dynamodb-ledger.js';
 import type { FleetRef } from '../functions/domain/fleet.js';
 import type { AlarmSource, Ledger, Notifier } from '../functions/ports.js';
-import { shiftTraffic } from '../functions/steps/shift-traffic.js';
 import { alarmHandler, type AlarmOutcome } from '../functions/steps/alarm.js';
+import { bake } from '../functions/steps/wait.js';
 import { decide, type DecisionDeps } from '../functions/approval/decisions.js';
 import { SlackApproverDirectory, type ApproverDirectory } from '../functions/approval/policy.js';
 import type { SlackApi } from '../functions/adapters/slack/web-api.js';
@@ -30,15 +30,10 @@ import { SlackReleaseEvents } from '../functions/notifications/slack.js';
 import { fourEyesFor } from '../functions/config.js';
 import { NO_SLACK } from '../functions/control/no-slack.js';
 import { abortRelease, promoteNow } from '../functions/steps/control.js';
-import { checkHealth, deploy } from '../functions/steps/deploy.js';
-import { darkCanary } from '../functions/steps/dark-canary.js';
-import { finalize, retire } from '../functions/steps/finalize.js';
-import { checkMigration, startMigration } from '../functions/steps/migration.js';
-import { preflight, type ReleaseInput } from '../functions/steps/preflight.js';
+import type { ReleaseInput } from '../functions/steps/preflight.js';
 import { reconcile, type ReconcileOutcome } from '../functions/steps/reconcile.js';
-import { rollback } from '../functions/steps/rollback.js';
 import type { DefinedStep, StepDeps } from '../functions/steps/step.js';
-import { approval, bake } from '../functions/steps/wait.js';
+import { TASK_FUNCTIONS } from '../infra/functions.js';
 import {
   LocalStepFunctions,
   type ExecutionOverrides,
@@ -54,21 +49,8 @@ import { SimulatedCloud, type SimulatedCloudOptions } from './sim/cloud.js';
 
 export const RELEASE_ASL = fileURLToPath(new URL('../statemachines/release.asl.json', import.meta.url));
 
-/** Every Task state's function, by the definitionSubstitutions name the ASL uses. */
-export const STEP_FUNCTIONS: Readonly<Record<string, DefinedStep<unknown>>> = {
-  PreflightFunctionArn: preflight,
-  StartMigrationFunctionArn: startMigration,
-  CheckMigrationFunctionArn: checkMigration,
-  DeployFunctionArn: deploy,
-  CheckHealthFunctionArn: checkHealth,
-  DarkCanaryFunctionArn: darkCanary,
-  ShiftTrafficFunctionArn: shiftTraffic,
-  BakeFunctionArn: bake,
-  ApprovalFunctionArn: approval,
-  FinalizeFunctionArn: finalize,
-  RetireFunctionArn: retire,
-  RollbackFunctionArn: rollback,
-};
+/** Every Task state's step, by the definitionSubstitutions name the ASL uses: from the one list the stack's functions come from (infra/functions.ts). */
+export const STEP_FUNCTIONS: Readonly<Record<string, DefinedStep<unknown>>> = Object.fromEntries(TASK_FUNCTIONS.map((f) => [f.substitution, f.step]));
 
 /** A fault to inject into a step: the Lambda service throttles the invocation. */
 export interface StepFault {

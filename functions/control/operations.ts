@@ -31,7 +31,8 @@ import type { ReleaseEvent } from '../domain/release-event.js';
 import type { Stable } from '../domain/stable.js';
 import type { AlarmSource, Callbacks, Executions, ExecutionStatus, Ledger, TrafficMetrics, TrafficPeriod } from '../ports.js';
 import { abortRelease, promoteNow } from '../steps/control.js';
-import { serviceOf, type StepDeps } from '../steps/step.js';
+import { serviceOf } from '../steps/step.js';
+import type { ControlRollbackDeps } from './rollback.js';
 import * as z from 'zod';
 import { parseInput } from '../validation.js';
 import { LockHeldError, LockNotHeldError } from './errors.js';
@@ -56,7 +57,7 @@ export interface ControlDeps {
   /** The service's alarms, shown with a release. */
   readonly alarms: AlarmSource;
   readonly callbacks: Callbacks;
-  readonly steps: StepDeps;
+  readonly steps: ControlRollbackDeps;
   readonly decisions: DecisionDeps;
   /** Requests, 5xx and latency per target group, shown per version of a release (`getReleaseTraffic`). */
   readonly traffic: TrafficMetrics;

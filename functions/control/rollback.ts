@@ -47,10 +47,13 @@ import type { Ledger } from '../ports.js';
 import { MAX_PRINCIPAL_LENGTH, NameSchema, ReasonSchema, ReleaseIdSchema, VersionSchema } from '../domain/fields.js';
 import { RETIRE_STEP, type Release } from '../domain/release.js';
 import { ROLLBACK_SOURCE, type ReleaseInput } from '../steps/preflight.js';
-import { markRollingBack, rollBack } from '../steps/rollback.js';
+import { markRollingBack, rollBack, type RollbackDeps } from '../steps/rollback.js';
 import { fleetFor, refOf, requireRelease, serviceOf, type StepDeps } from '../steps/step.js';
 import { parseInput } from '../validation.js';
 import { recordedSplit, setAndVerifyWeights, trafficOf } from '../steps/traffic.js';
+
+/** What a rollback on request touches: a rollback's ports, and the callbacks that resume a waiting flow. */
+export type ControlRollbackDeps = RollbackDeps & Pick<StepDeps, 'callbacks'>;
 
 /**
  * The caller, as the control API verified it: an IAM principal ARN (a user,
@@ -96,7 +99,7 @@ export type RollbackReleaseOutcome =
     };
 
 /** Whether a fleet exists and has a healthy target: the only kind traffic may go back to. */
-async function isLive(deps: StepDeps, release: Release, fleet: NonNullable<Release['stableFleet']>): Promise<boolean> {
+async function isLive(deps: RollbackDeps, release: Release, fleet: NonNullable<Release['stableFleet']>): Promise<boolean> {
   const service = serviceOf(deps, release);
   try {
     return (await fleetFor(deps, service.fleet).health(service.fleet, fleet)).healthyCount > 0;
@@ -115,7 +118,7 @@ async function isLive(deps: StepDeps, release: Release, fleet: NonNullable<Relea
  * @throws ReleaseNotActiveError the release is already rolling back or finished (other than promoted), or is being promoted this very moment (try again)
  * @throws RollbackWindowClosedError promoted and its old fleet retired (or being retired, or gone): use `rollback --to <version>`
  */
-export async function rollbackRelease(deps: StepDeps, raw: RollbackReleaseInput): Promise<RollbackReleaseOutcome> {
+export async function rollbackRelease(deps: ControlRollbackDeps, raw: RollbackReleaseInput): Promise<RollbackReleaseOutcome> {
   const input = parseInput(RollbackReleaseInput, raw, 'rollbackRelease');
   const reason = storableReason(`rolled back by ${input.by}: ${input.reason}`);
   // One re-read when the release moved on under the first attempt (e.g. promoted between the read and the write).
@@ -130,7 +133,7 @@ export async function rollbackRelease(deps: StepDeps, raw: RollbackReleaseInput)
   }
 }
 
-async function beforePromotion(deps: StepDeps, release: Release, by: string, reason: string): Promise<RollbackReleaseOutcome> {
+async function beforePromotion(deps: ControlRollbackDeps, release: Release, by: string, reason: string): Promise<RollbackReleaseOutcome> {
   // One conditional write on the status read: a rollback that lost to Finalize is refused here (and re-judged as after promotion).
   const marked = await markRollingBack(deps, release, { cause: 'rollback', reason }, by, BEFORE_PROMOTION);
   if (marked.status !== 'ROLLING_BACK' || marked.rollbackCause !== 'rollback' || marked.statusReason !== reason) {
@@ -164,7 +167,7 @@ async function beforePromotion(deps: StepDeps, release: Release, by: string, rea
 
 const CLOSED_BY_RETIRE: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(['SUCCEEDED']);
 
-async function afterPromotion(deps: StepDeps, release: Release, by: string, reason: string): Promise<RollbackReleaseOutcome> {
+async function afterPromotion(deps: RollbackDeps, release: Release, by: string, reason: string): Promise<RollbackReleaseOutcome> {
   const old = release.stableFleet;
   if (CLOSED_BY_RETIRE.has(release.status)) {
     throw new RollbackWindowClosedError(release.releaseId, release.previousVersion, `it was promoted and its old fleet ${old?.id ?? '(unknown)'} retired after the termination wait`);

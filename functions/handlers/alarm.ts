@@ -11,7 +11,7 @@ import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnCallbacks } from '../adapters/aws/sfn-callbacks.js';
 import { alarmHandler } from '../steps/alarm.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
@@ -21,10 +21,10 @@ const cloudwatch = new CloudWatchClient(awsClientConfig);
 export const handler = stepHandler(
   alarmHandler,
   configSource,
-  wire('alarm', {
+  {
     ledger,
     router: new AlbRouter(elb),
     alarms: new CloudWatchAlarms(cloudwatch),
     callbacks: new SfnCallbacks(sfn),
-  }),
+  },
 );

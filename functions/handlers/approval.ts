@@ -11,7 +11,7 @@ import { approvalChannel, fourEyesFor } from '../config.js';
 import { approval } from '../steps/wait.js';
 import { approvalLog } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
-import { coldStartWithConfig, stepHandler, wire } from './step-handler.js';
+import { coldStartWithConfig, stepHandler } from './step-handler.js';
 import { liveConfig } from '../ledger/config-source.js';
 
 const { configSource, config: atColdStart, ledger } = await coldStartWithConfig();
@@ -22,7 +22,7 @@ const config = liveConfig(configSource);
 export const handler = stepHandler(
   approval,
   configSource,
-  wire('approval', {
+  {
     ledger,
     notifier: new SlackApprovalNotifier({
       slack,
@@ -32,5 +32,5 @@ export const handler = stepHandler(
       fourEyes: (request) => fourEyesFor(config, request),
       log: approvalLog,
     }),
-  }),
+  },
 );

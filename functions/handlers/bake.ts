@@ -3,14 +3,14 @@
  * Dependencies are built once per container, at cold start; the configuration is read per invocation (step-handler.ts).
  */
 import { bake } from '../steps/wait.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 
 export const handler = stepHandler(
   bake,
   configSource,
-  wire('bake', {
+  {
     ledger,
-  }),
+  },
 );

@@ -6,15 +6,15 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EcsMigrator } from '../adapters/aws/ecs-migrator.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { checkMigration } from '../steps/migration.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 
 export const handler = stepHandler(
   checkMigration,
   configSource,
-  wire('check-migration', {
+  {
     ledger,
     migrator: new EcsMigrator(new ECSClient(awsClientConfig)),
-  }),
+  },
 );

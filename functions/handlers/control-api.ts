@@ -31,7 +31,7 @@ import { ENV, readEnvironment } from './environment.js';
 import { awsFleets } from './aws-fleets.js';
 import { approvalLog, logger } from './logger.js';
 import { slackAtColdStart } from './slack-secrets.js';
-import { coldStartWithConfig, wire, withConfig } from './step-handler.js';
+import { coldStartWithConfig, withConfig } from './step-handler.js';
 import { liveConfig } from '../ledger/config-source.js';
 
 const { configSource, config: atColdStart, ledger } = await coldStartWithConfig();
@@ -47,7 +47,7 @@ const slack = atColdStart.slack === undefined ? NO_SLACK : (await slackAtColdSta
 const config = liveConfig(configSource);
 // promote-now and abort resume task tokens; a rollback flips traffic back to the warm
 // old fleet (set and verify), makes it primary again and retires the new one.
-const ports = wire('control-api', { ledger, callbacks, router: new AlbRouter(elb), fleets: awsFleets(elb) });
+const ports = { ledger, callbacks, router: new AlbRouter(elb), fleets: awsFleets(elb), now: () => new Date() };
 
 const deps: Omit<ControlDeps, 'config' | 'steps'> = {
   ledger,

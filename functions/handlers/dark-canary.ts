@@ -7,7 +7,7 @@ import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { HttpSmokeChecker } from '../adapters/http/smoke-checker.js';
 import { darkCanary } from '../steps/dark-canary.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
@@ -15,9 +15,9 @@ const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 export const handler = stepHandler(
   darkCanary,
   configSource,
-  wire('dark-canary', {
+  {
     ledger,
     router: new AlbRouter(elb),
     smoke: new HttpSmokeChecker(),
-  }),
+  },
 );

@@ -6,7 +6,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { deploy } from '../steps/deploy.js';
 import { awsFleets } from './aws-fleets.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
@@ -14,8 +14,8 @@ const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 export const handler = stepHandler(
   deploy,
   configSource,
-  wire('deploy', {
+  {
     ledger,
     fleets: awsFleets(elb),
-  }),
+  },
 );

@@ -7,7 +7,7 @@ import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { finalize } from '../steps/finalize.js';
 import { awsFleets } from './aws-fleets.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
@@ -15,9 +15,9 @@ const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 export const handler = stepHandler(
   finalize,
   configSource,
-  wire('finalize', {
+  {
     ledger,
     router: new AlbRouter(elb),
     fleets: awsFleets(elb),
-  }),
+  },
 );

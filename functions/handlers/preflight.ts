@@ -6,15 +6,15 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { preflight } from '../steps/preflight.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 
 export const handler = stepHandler(
   preflight,
   configSource,
-  wire('preflight', {
+  {
     ledger,
     alarms: new CloudWatchAlarms(new CloudWatchClient(awsClientConfig)),
-  }),
+  },
 );

@@ -9,7 +9,7 @@ import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { SfnExecutions } from '../adapters/aws/sfn-executions.js';
 import { reconcile } from '../steps/reconcile.js';
 import { awsFleets } from './aws-fleets.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
@@ -18,10 +18,10 @@ const sfn = new SFNClient(awsClientConfig);
 export const handler = stepHandler(
   reconcile,
   configSource,
-  wire('reconcile', {
+  {
     ledger,
     router: new AlbRouter(elb),
     fleets: awsFleets(elb),
     executions: new SfnExecutions(sfn),
-  }),
+  },
 );

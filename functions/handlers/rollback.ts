@@ -9,7 +9,7 @@ import { EcsMigrator } from '../adapters/aws/ecs-migrator.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { rollback } from '../steps/rollback.js';
 import { awsFleets } from './aws-fleets.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
@@ -17,11 +17,11 @@ const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 export const handler = stepHandler(
   rollback,
   configSource,
-  wire('rollback', {
+  {
     ledger,
     router: new AlbRouter(elb),
     fleets: awsFleets(elb),
     // A rollback from the migration poll stops the migration task.
     migrator: new EcsMigrator(new ECSClient(awsClientConfig)),
-  }),
+  },
 );

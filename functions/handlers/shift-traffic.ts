@@ -8,7 +8,7 @@ import { AlbRouter } from '../adapters/aws/alb-router.js';
 import { CloudWatchAlarms } from '../adapters/aws/cloudwatch-alarms.js';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { shiftTraffic } from '../steps/shift-traffic.js';
-import { coldStart, stepHandler, wire } from './step-handler.js';
+import { coldStart, stepHandler } from './step-handler.js';
 
 const { configSource, ledger } = coldStart();
 const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
@@ -16,9 +16,9 @@ const elb = new ElasticLoadBalancingV2Client(awsClientConfig);
 export const handler = stepHandler(
   shiftTraffic,
   configSource,
-  wire('shift-traffic', {
+  {
     ledger,
     alarms: new CloudWatchAlarms(new CloudWatchClient(awsClientConfig)),
     router: new AlbRouter(elb),
-  }),
+  },
 );

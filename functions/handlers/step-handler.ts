@@ -1,22 +1,21 @@
 /**
  * What every step's Lambda entry point shares: the ledger and the
- * configuration source built once per container from the environment, the
- * wiring that fills the ports a function does not use with {@link notWired}
- * (so a function builds, and is granted, only what its step calls), and the
- * handler that runs the step once per invocation on the configuration read
- * then (functions/ledger/config-source.ts: from memory within 30 s).
+ * configuration source built once per container from the environment, and
+ * the handler that runs the step once per invocation with exactly the ports
+ * its `needs` declare (so a function builds, and is granted, only what its
+ * step calls) on the configuration read then
+ * (functions/ledger/config-source.ts: from memory within 30 s).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { RollgateConfig } from '../config.js';
-import { PortNotWiredError } from '../errors.js';
 import { ledgerClientConfig, ledgerDocumentClient } from '../ledger/client.js';
 import { ConfigSource } from '../ledger/config-source.js';
 import { ConfigStore } from '../ledger/config-store.js';
 import { DynamoDbLedger } from '../ledger/dynamodb-ledger.js';
 import type { Ledger } from '../ports.js';
-import type { DefinedStep, StepDeps } from '../steps/step.js';
+import type { DefinedStep, PortName, PortsOf, StepDeps } from '../steps/step.js';
 import { ENV, readEnvironment } from './environment.js';
 import { logger, releaseFields } from './logger.js';
 
@@ -78,57 +77,8 @@ export async function coldStartWithConfig(): Promise<ColdStart> {
   return { ...(await readConfig(table)), ledger: new DynamoDbLedger(table) };
 }
 
-/**
- * A port this function was not built with: any call fails with
- * {@link PortNotWiredError} naming the port, the method and the function.
- */
-// The caller names the port type the stub stands in for; nothing else can.
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
-export function notWired<T extends object>(port: string, functionName: string): T {
-  const stub = new Proxy(
-    {},
-    {
-      get: (_target, method) =>
-        // Not a thenable: `await notWired(...)` must not call anything.
-        method === 'then' ? undefined : () => Promise.reject(new PortNotWiredError(`${port}.${String(method)}`, functionName)),
-    },
-  );
-  return stub as T;
-}
-
-/** What a step is given besides the configuration: the ports, the ledger, the clock. */
-export type PortDeps = Omit<StepDeps, 'config' | 'configRevision'>;
-
-/** The ports a function is built with; every other port is {@link notWired}. */
-export type Wiring = Pick<StepDeps, 'ledger'> & Partial<Omit<PortDeps, 'ledger'>>;
-
-/**
- * Complete step dependencies from a function's wiring: without the
- * configuration (a handler adds the one it reads per invocation,
- * {@link withConfig}), or with the one given (tests and benchmarks).
- */
-export function wire(functionName: string, wiring: Wiring & Pick<StepDeps, 'config'>): StepDeps;
-export function wire(functionName: string, wiring: Wiring): PortDeps;
-export function wire(functionName: string, wiring: Wiring & Partial<Pick<StepDeps, 'config'>>): PortDeps | StepDeps {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
-  const missing = <T extends object>(port: string): T => notWired<T>(port, functionName);
-  return {
-    ...(wiring.config === undefined ? {} : { config: wiring.config }),
-    ledger: wiring.ledger,
-    fleets: wiring.fleets ?? { ecs: missing('EcsFleet'), asg: missing('AsgFleet') },
-    router: wiring.router ?? missing('TrafficRouter'),
-    alarms: wiring.alarms ?? missing('AlarmSource'),
-    migrator: wiring.migrator ?? missing('Migrator'),
-    smoke: wiring.smoke ?? missing('SmokeChecker'),
-    notifier: wiring.notifier ?? missing('Notifier'),
-    callbacks: wiring.callbacks ?? missing('Callbacks'),
-    executions: wiring.executions ?? missing('Executions'),
-    now: wiring.now ?? (() => new Date()),
-  };
-}
-
 /** `ports` with the configuration `source` holds now (memory within its TTL). */
-export async function withConfig(ports: PortDeps, source: ConfigSource): Promise<StepDeps> {
+export async function withConfig<P extends object>(ports: P, source: ConfigSource): Promise<P & Pick<StepDeps, 'config' | 'configRevision'>> {
   const { config, revision } = await source.get();
   return { ...ports, config, configRevision: revision };
 }
@@ -137,17 +87,20 @@ export async function withConfig(ports: PortDeps, source: ConfigSource): Promise
 export type LambdaHandler<R> = (event: unknown, context: Context) => Promise<R>;
 
 /**
- * The Lambda handler of one step: runs it with `ports` and the configuration
- * `source` answers for this invocation, logs the outcome
- * (release ids only, never the event) and rethrows failures unchanged, so
- * their `name` reaches the state machine's Catch and Retry lists.
+ * The Lambda handler of one step: runs it with `ports` — exactly the ports
+ * the step `needs`, typed from its declaration, so a handler can build
+ * neither fewer nor more — and the configuration `source` answers for this
+ * invocation; logs the outcome (release ids only, never the event) and
+ * rethrows failures unchanged, so their `name` reaches the state machine's
+ * Catch and Retry lists.
  */
-export function stepHandler<R>(step: DefinedStep<R>, source: ConfigSource, ports: PortDeps): LambdaHandler<R> {
+export function stepHandler<R, N extends PortName>(step: DefinedStep<R, N>, source: ConfigSource, ports: PortsOf<N>): LambdaHandler<R> {
+  const clock = { now: () => new Date() };
   return async (event, context) => {
     logger.addContext(context);
     const fields = releaseFields(event);
     try {
-      const result = await step.invoke(await withConfig(ports, source), event);
+      const result = await step.invoke(await withConfig({ ...clock, ...ports }, source), event);
       logger.info(`${step.name} done`, fields);
       return result;
     } catch (error) {

@@ -87,7 +87,7 @@ function alarmedAt(event: AlarmStateChange): { readonly at: number; readonly pre
  * refusal (a missing cloudwatch:DescribeAlarms grant): a lost confirmation must
  * never cost the fast path.
  */
-async function firingNow(deps: StepDeps, alarmName: string): Promise<boolean | 'unknown'> {
+async function firingNow(deps: Pick<StepDeps, 'alarms'>, alarmName: string): Promise<boolean | 'unknown'> {
   try {
     return (await deps.alarms.alarmsInAlarm([alarmName])).includes(alarmName);
   } catch (error) {
@@ -108,6 +108,7 @@ type AlarmStateChange = z.infer<typeof AlarmStateChangeSchema>;
 
 export const alarmHandler = defineStep({
   name: 'alarmHandler',
+  needs: ['alarms', 'router', 'callbacks'],
   input: AlarmStateChangeSchema,
   async run(deps, event): Promise<AlarmOutcome[]> {
     const { alarmName, state } = event.detail;

@@ -36,6 +36,7 @@ const ControlInput = z.strictObject({
 
 export const promoteNow = defineStep({
   name: 'promoteNow',
+  needs: ['callbacks'],
   input: ControlInput,
   async run(deps, input): Promise<{ resumed: boolean }> {
     const release = await requireRelease(deps, input);
@@ -80,6 +81,7 @@ export async function abortBeforePromotion(
 
 export const abortRelease = defineStep({
   name: 'abortRelease',
+  needs: ['callbacks'],
   input: ControlInput,
   async run(deps, input): Promise<{ resumed: boolean }> {
     const release = await requireRelease(deps, input);

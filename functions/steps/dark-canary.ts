@@ -10,6 +10,7 @@ import { splitOf, trafficOf } from './traffic.js';
 
 export const darkCanary = defineStep({
   name: 'darkCanary',
+  needs: ['router', 'smoke'],
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
   async run(deps, { release }): Promise<{ passed: number }> {
     const service = serviceOf(deps, release);

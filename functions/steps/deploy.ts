@@ -25,6 +25,7 @@ import {
 
 export const deploy = defineStep({
   name: 'deploy',
+  needs: ['fleets'],
   input: z.object({ release: ReleaseContextSchema }),
   async run(deps, { release }): Promise<Deployment> {
     const service = serviceOf(deps, release);
@@ -53,6 +54,7 @@ export const deploy = defineStep({
 
 export const checkHealth = defineStep({
   name: 'checkHealth',
+  needs: ['fleets'],
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
   async run(deps, { release, deploy: deployment }): Promise<{ healthy: boolean; detail: string }> {
     await assertStatus(deps, refOf(release), statuses('DEPLOYING'));

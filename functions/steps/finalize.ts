@@ -19,6 +19,7 @@ const FINALIZING = statuses('FINALIZING');
 
 export const finalize = defineStep({
   name: 'finalize',
+  needs: ['router', 'fleets'],
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
   async run(deps, { release, deploy }): Promise<{ terminationWaitSeconds: number }> {
     const ref = refOf(release);
@@ -43,6 +44,7 @@ export const finalize = defineStep({
 
 export const retire = defineStep({
   name: 'retire',
+  needs: ['fleets'],
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema }),
   async run(deps, { release, deploy }): Promise<{ retired: string }> {
     const ref = refOf(release);

@@ -16,7 +16,7 @@ import { assertStatus, defineStep, ensureStatus, refOf, ReleaseContextSchema, se
 /** `$.migration`: where the task is, and when it must have finished. */
 export type MigrationProgress = MigrationStatus & { readonly deadline: string };
 
-function migrationOf(deps: StepDeps, release: ReleaseContext) {
+function migrationOf(deps: Pick<StepDeps, 'config'>, release: ReleaseContext) {
   const service = serviceOf(deps, release);
   const migration = service.migration;
   if (migration === undefined) {
@@ -25,7 +25,7 @@ function migrationOf(deps: StepDeps, release: ReleaseContext) {
   return { ...migration, timeoutSeconds: migrationTimeoutSeconds(service) };
 }
 
-function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput {
+function migrationInput(deps: Pick<StepDeps, 'config'>, release: ReleaseContext): MigrationInput {
   return { service: release.service, releaseId: release.releaseId, version: release.version, target: migrationOf(deps, release) };
 }
 
@@ -33,15 +33,15 @@ function migrationInput(deps: StepDeps, release: ReleaseContext): MigrationInput
  * Stops the release's migration task, if it still runs (a stopped or gone task
  * stays as it is): a release that rolls back leaves no migration behind.
  */
-export async function stopMigration(deps: StepDeps, release: ReleaseContext, taskArn: string, reason: string): Promise<void> {
+export async function stopMigration(deps: Pick<StepDeps, 'config' | 'migrator'>, release: ReleaseContext, taskArn: string, reason: string): Promise<void> {
   await deps.migrator.stop(migrationInput(deps, release), taskArn, reason);
 }
 
-function deadlineFrom(deps: StepDeps, release: ReleaseContext): string {
+function deadlineFrom(deps: Pick<StepDeps, 'config' | 'now'>, release: ReleaseContext): string {
   return new Date(deps.now().getTime() + migrationOf(deps, release).timeoutSeconds * 1000).toISOString();
 }
 
-async function settle(deps: StepDeps, release: ReleaseContext, status: MigrationStatus): Promise<MigrationStatus> {
+async function settle(deps: Pick<StepDeps, 'config' | 'migrator' | 'now'> & Pick<StepDeps, 'ledger'>, release: ReleaseContext, status: MigrationStatus): Promise<MigrationStatus> {
   if (status.state === 'FAILED') throw new MigrationFailedError(status.exitCode, status.reason);
   if (status.state === 'SUCCEEDED') {
     await deps.ledger.appendEvent({
@@ -56,6 +56,7 @@ async function settle(deps: StepDeps, release: ReleaseContext, status: Migration
 
 export const startMigration = defineStep({
   name: 'startMigration',
+  needs: ['migrator'],
   input: z.object({ release: ReleaseContextSchema }),
   async run(deps, { release }): Promise<MigrationProgress> {
     // A retried start moves the deadline by the retry's delay at most: the retries are bounded too.
@@ -74,6 +75,7 @@ export const startMigration = defineStep({
 
 export const checkMigration = defineStep({
   name: 'checkMigration',
+  needs: ['migrator'],
   input: z.object({
     release: ReleaseContextSchema,
     // Optional for executions started before migrations had a deadline: they get one from their next check.

@@ -67,6 +67,7 @@ function jsonKind(value: unknown): string {
 
 export const preflight = defineStep({
   name: 'preflight',
+  needs: ['alarms'],
   input: PreflightInput,
   async run(deps, { input: raw, executionArn, startTime }): Promise<FlowStart> {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

@@ -10,14 +10,14 @@ import * as z from 'zod';
 import { isTerminalStatus } from '../domain/status.js';
 import { verdictFor } from '../domain/verdict.js';
 import type { Release } from '../domain/release.js';
-import { rollBack } from './rollback.js';
+import { rollBack, type RollbackDeps } from './rollback.js';
 import { defineStep, refOf, trafficMoved, type StepDeps } from './step.js';
 
 export type ReconcileOutcome =
   | { readonly releaseId: string; readonly action: 'alive' }
   | { readonly releaseId: string; readonly action: 'restored' | 'completed'; readonly reason: string };
 
-async function reconcileRelease(deps: StepDeps, release: Release): Promise<ReconcileOutcome> {
+async function reconcileRelease(deps: RollbackDeps & Pick<StepDeps, 'executions'>, release: Release): Promise<ReconcileOutcome> {
   const status = release.executionArn === undefined ? 'NOT_FOUND' : await deps.executions.status(release.executionArn);
   if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return { releaseId: release.releaseId, action: 'alive' };
   const reason = `execution ${release.executionArn ?? '(none recorded)'} is ${status} while the release was ${release.status}`;
@@ -46,6 +46,7 @@ async function reconcileRelease(deps: StepDeps, release: Release): Promise<Recon
 
 export const reconcile = defineStep({
   name: 'reconcile',
+  needs: ['executions', 'router', 'fleets'],
   // An EventBridge status-change event or a scheduled event: either way, look at everything.
   input: z.unknown(),
   async run(deps): Promise<ReconcileOutcome[]> {

@@ -42,6 +42,9 @@ const MARK_ATTEMPTS = 3;
  *
  * @throws ReleaseNotActiveError the release is in a status `from` does not allow (e.g. FINALIZING for an abort)
  */
+/** What putting traffic back on the stable fleet and closing the release touch: shared by the Rollback step, the alarm handler, the reconciler and the control API's rollback. */
+export type RollbackDeps = Pick<StepDeps, 'config' | 'ledger' | 'now' | 'router' | 'fleets'>;
+
 export async function markRollingBack(
   deps: Pick<StepDeps, 'ledger'>,
   release: Release,
@@ -84,7 +87,7 @@ type Restored = { readonly onto: 'stable' } | { readonly onto: 'new'; readonly f
  *
  * @throws NoLiveFleetError neither fleet exists: traffic is left as it is for a person
  */
-async function restoreStable(deps: StepDeps, release: Release, liveFleetId: string | undefined): Promise<Restored> {
+async function restoreStable(deps: RollbackDeps, release: Release, liveFleetId: string | undefined): Promise<Restored> {
   const service = serviceOf(deps, release);
   const target = trafficOf(service);
   const fleets = fleetFor(deps, service.fleet);
@@ -118,7 +121,7 @@ async function restoreStable(deps: StepDeps, release: Release, liveFleetId: stri
  * release rolling back or closed and finishes or reports it.
  */
 export async function rollBack(
-  deps: StepDeps,
+  deps: RollbackDeps,
   release: Release,
   verdict: RollbackVerdict,
   actor: string,
@@ -140,7 +143,7 @@ export async function rollBack(
   }
 }
 
-async function finishRollback(deps: StepDeps, rollingBack: Release, verdict: RollbackVerdict, actor: string, liveFleetId: string | undefined): Promise<RollbackVerdict> {
+async function finishRollback(deps: RollbackDeps, rollingBack: Release, verdict: RollbackVerdict, actor: string, liveFleetId: string | undefined): Promise<RollbackVerdict> {
   const ref = refOf(rollingBack);
   const restored = await restoreStable(deps, rollingBack, liveFleetId);
   const final: RollbackVerdict =
@@ -178,6 +181,7 @@ const RollbackInput = z.object({
 
 export const rollback = defineStep({
   name: 'rollback',
+  needs: ['router', 'fleets', 'migrator'],
   input: RollbackInput,
   async run(deps, { state }): Promise<RollbackVerdict> {
     // Traffic first, from the flow's own state: no ledger read is needed for it, so an

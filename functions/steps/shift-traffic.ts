@@ -17,6 +17,7 @@ const BEFORE_FINALIZE = statuses('DEPLOYING', 'VERIFYING', 'SHIFTING', 'AWAITING
 
 export const shiftTraffic = defineStep({
   name: 'shift-traffic',
+  needs: ['alarms', 'router'],
   input: z.object({ release: ReleaseContextSchema, deploy: DeploySchema, cursor: CursorSchema }),
   async run(deps, { release, cursor }): Promise<Cursor> {
     const ref = refOf(release);

@@ -47,22 +47,38 @@ export interface StepDeps {
   readonly now: () => Date;
 }
 
-/** A step: its input schema and what it does. */
-export interface Step<S extends z.ZodType, R> {
+/** The ports a step may need, as its `needs` names them. */
+export type PortName = 'fleets' | 'router' | 'alarms' | 'migrator' | 'smoke' | 'notifier' | 'callbacks' | 'executions';
+
+/** What every step is given whatever it needs: the configuration it runs on, the ledger, a clock. */
+export type BaseDeps = Pick<StepDeps, 'config' | 'configRevision' | 'ledger' | 'now'>;
+
+/** The dependencies of a step that needs the ports `N`: nothing else is in reach of its code. */
+export type DepsOf<N extends PortName> = BaseDeps & Pick<StepDeps, N>;
+
+/** The ports of a step that needs `N`, and the ledger: what its Lambda handler builds once per container (the configuration is read per invocation, the clock is the system's). */
+export type PortsOf<N extends PortName> = Pick<StepDeps, 'ledger' | N>;
+
+/** A step: the ports it needs, its input schema and what it does (with exactly those ports). */
+export interface Step<S extends z.ZodType, R, N extends PortName> {
   readonly name: string;
+  /** The ports the step calls; its `run` is typed to reach only these, and its Lambda handler builds only these (and is granted only their actions). */
+  readonly needs: readonly N[];
   readonly input: S;
-  run(deps: StepDeps, input: z.output<S>): Promise<R>;
+  run(deps: DepsOf<N>, input: z.output<S>): Promise<R>;
 }
 
 /** A step with its input parsed (errors name the bad field) before it runs. */
-export interface DefinedStep<R> {
+export interface DefinedStep<R, N extends PortName = PortName> {
   readonly name: string;
-  invoke(deps: StepDeps, event: unknown): Promise<R>;
+  readonly needs: readonly N[];
+  invoke(deps: DepsOf<N>, event: unknown): Promise<R>;
 }
 
-export function defineStep<S extends z.ZodType, R>(step: Step<S, R>): DefinedStep<R> {
+export function defineStep<S extends z.ZodType, R, const N extends PortName = never>(step: Step<S, R, N>): DefinedStep<R, N> {
   return {
     name: step.name,
+    needs: step.needs,
     invoke: (deps, event) => step.run(deps, parseInput(step.input, event, step.name)),
   };
 }
@@ -128,7 +144,7 @@ export function refOf(release: ReleaseContext | Release): ReleaseRef {
   return { service: release.service, environment: release.environment, releaseId: release.releaseId };
 }
 
-export function fleetFor(deps: StepDeps, target: FleetTarget): Fleet {
+export function fleetFor(deps: Pick<StepDeps, 'fleets'>, target: FleetTarget): Fleet {
   return target.kind === 'ecs' ? deps.fleets.ecs : deps.fleets.asg;
 }
 
@@ -159,7 +175,7 @@ function unexpected(release: Release, expected: ReadonlySet<ReleaseStatus>): Err
  * step expects: RollbackRequestedError when something out of band (an alarm,
  * an abort) has put it into ROLLING_BACK, ReleaseNotActiveError otherwise.
  */
-export async function assertStatus(deps: StepDeps, ref: ReleaseRef, expected: ReadonlySet<ReleaseStatus>): Promise<Release> {
+export async function assertStatus(deps: Pick<StepDeps, 'ledger'>, ref: ReleaseRef, expected: ReadonlySet<ReleaseStatus>): Promise<Release> {
   const release = await requireRelease(deps, ref);
   if (!expected.has(release.status)) throw unexpected(release, expected);
   return release;
@@ -173,7 +189,7 @@ export async function assertStatus(deps: StepDeps, ref: ReleaseRef, expected: Re
  * RollbackRequestedError when the other writer started a rollback.
  */
 export async function ensureStatus(
-  deps: StepDeps,
+  deps: Pick<StepDeps, 'ledger'>,
   ref: ReleaseRef,
   to: ActiveStatus,
   from: ReadonlySet<ReleaseStatus>,
@@ -193,7 +209,7 @@ export async function ensureStatus(
 }
 
 /** Alarms of the service in ALARM now, minus those an expedited release started with. */
-export async function newAlarms(deps: StepDeps, service: ServiceConfig, ignored: readonly string[]): Promise<string[]> {
+export async function newAlarms(deps: Pick<StepDeps, 'alarms'>, service: ServiceConfig, ignored: readonly string[]): Promise<string[]> {
   const firing = await deps.alarms.alarmsInAlarm(service.alarms);
   return firing.filter((name) => !ignored.includes(name));
 }

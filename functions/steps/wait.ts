@@ -23,6 +23,7 @@ function timeoutAt(now: Date, seconds: number | undefined): string {
 
 export const bake = defineStep({
   name: 'bake',
+  needs: [],
   input: CallbackInput,
   async run(deps, { release, cursor, taskToken }): Promise<{ waiting: true }> {
     const ref = refOf(release);
@@ -49,7 +50,7 @@ export const bake = defineStep({
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
  */
 async function reusableApproval(
-  deps: StepDeps,
+  deps: Pick<StepDeps, 'ledger'>,
   waiting: Release['waiting'],
   stepIndex: number,
   taskToken: string,
@@ -62,6 +63,7 @@ async function reusableApproval(
 
 export const approval = defineStep({
   name: 'approval',
+  needs: ['notifier'],
   input: CallbackInput,
   async run(deps, { release, cursor, taskToken }): Promise<{ approvalId: string }> {
     const ref = refOf(release);

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AwsAdapterName } from '../../functions/adapters/aws/grants.js';
-import { PortNotWiredError } from '../../functions/errors.js';
 import { ENV, readEnvironment } from '../../functions/handlers/environment.js';
 import { releaseFields } from '../../functions/handlers/logger.js';
-import { notWired } from '../../functions/handlers/step-handler.js';
-import type { Fleet } from '../../functions/ports.js';
 import { adaptersOf, ALL_FUNCTIONS } from '../../infra/functions.js';
 
 describe('Lambda environment', () => {
@@ -20,17 +17,6 @@ describe('Lambda environment', () => {
 });
 
 describe('wiring', () => {
-  it('fails a call to a port the function was not built with, naming port, method and function', async () => {
-    const fleet = notWired<Fleet>('EcsFleet', 'bake');
-    const call = fleet.retire({ kind: 'asg', launchTemplateId: 'lt-0abc1234def567890', groupNamePrefix: 'x', subnetIds: ['subnet-0a1b2c3d'] }, { kind: 'auto-scaling-group', id: 'x', targetGroup: 'tg' });
-    await expect(call).rejects.toThrow(PortNotWiredError);
-    await expect(call).rejects.toThrow('bake was not built with a EcsFleet.retire');
-  });
-
-  it('is not a thenable, so awaiting it calls nothing', async () => {
-    await expect(Promise.resolve(notWired<object>('Notifier', 'bake'))).resolves.toBeDefined();
-  });
-
   /** The adapter modules each handler builds, read from its imports (aws-fleets.js builds both fleets). */
   const ADAPTER_MODULES: Record<string, readonly AwsAdapterName[]> = {
     'alb-router': ['AlbRouter'],

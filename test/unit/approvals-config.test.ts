@@ -7,11 +7,11 @@ import {
   requireSlack,
   type RollgateConfigInput,
 } from '../../functions/config.js';
-import { InvalidInputError, PortNotWiredError } from '../../functions/errors.js';
-import { notWired, wire } from '../../functions/handlers/step-handler.js';
-import type { Ledger } from '../../functions/ports.js';
+import { InvalidInputError } from '../../functions/errors.js';
+import type { AlarmSource, Ledger } from '../../functions/ports.js';
 import { preflight } from '../../functions/steps/preflight.js';
 import { CHECKOUT_SERVICE, SAMPLE_CONFIG, SAMPLE_SLACK, SEARCH_SERVICE } from '../../local/sample-config.js';
+import { TouchedError, untouched } from './untouched.js';
 
 /** The InvalidInputError `run` throws (or fails the test). */
 function invalid(run: () => unknown): InvalidInputError {
@@ -105,7 +105,7 @@ describe('preflight of a release whose plan asks for an approval', () => {
     startTime: '2030-01-01T00:00:00.000Z',
   });
   // No ledger: the check must refuse before anything is read or written.
-  const deps = (config: RollgateConfigInput) => wire('preflight', { config: parseConfig(config), ledger: notWired<Ledger>('Ledger', 'preflight') });
+  const deps = (config: RollgateConfigInput) => ({ config: parseConfig(config), ledger: untouched<Ledger>('Ledger'), alarms: untouched<AlarmSource>('AlarmSource'), now: () => new Date() });
   const withApproval = {
     steps: [
       { type: 'traffic', weight: 25, bakeSeconds: 60 },
@@ -121,7 +121,7 @@ describe('preflight of a release whose plan asks for an approval', () => {
   });
 
   it('goes on to the ledger when Slack is configured, or when the plan asks no one', async () => {
-    await expect(preflight.invoke(deps({ ...NO_SLACK, slack: SAMPLE_SLACK }), event(withApproval))).rejects.toThrow(PortNotWiredError);
-    await expect(preflight.invoke(deps(NO_SLACK), event())).rejects.toThrow(PortNotWiredError);
+    await expect(preflight.invoke(deps({ ...NO_SLACK, slack: SAMPLE_SLACK }), event(withApproval))).rejects.toThrow(TouchedError);
+    await expect(preflight.invoke(deps(NO_SLACK), event())).rejects.toThrow(TouchedError);
   });
 });

@@ -1,16 +1,16 @@
 /**
  * Preflight refuses malformed and hostile release input before it reads or
  * writes anything: every port is unwired here, so a check that came after a
- * ledger read or an alarm check would fail with PortNotWiredError instead.
+ * ledger read or an alarm check would fail with TouchedError instead.
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config.js';
-import { notWired, wire } from '../../functions/handlers/step-handler.js';
-import type { Ledger } from '../../functions/ports.js';
+import type { AlarmSource, Ledger } from '../../functions/ports.js';
 import { preflight } from '../../functions/steps/preflight.js';
 import { SAMPLE_CONFIG } from '../../local/sample-config.js';
+import { untouched } from './untouched.js';
 
-const deps = wire('preflight', { config: parseConfig(SAMPLE_CONFIG), ledger: notWired<Ledger>('Ledger', 'preflight') });
+const deps = { config: parseConfig(SAMPLE_CONFIG), ledger: untouched<Ledger>('Ledger'), alarms: untouched<AlarmSource>('AlarmSource'), now: () => new Date() };
 const event = (input: unknown) => ({
   input,
   executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:release:run-1',
@@ -47,7 +47,7 @@ describe('preflight of malformed input', () => {
   });
 
   it('goes on to the ledger with a good version', async () => {
-    await expect(preflight.invoke(deps, event(release('checkout', 'v2')))).rejects.toMatchObject({ name: 'PortNotWiredError' });
-    await expect(preflight.invoke(deps, event(release('search', '7')))).rejects.toMatchObject({ name: 'PortNotWiredError' });
+    await expect(preflight.invoke(deps, event(release('checkout', 'v2')))).rejects.toMatchObject({ name: 'TouchedError' });
+    await expect(preflight.invoke(deps, event(release('search', '7')))).rejects.toMatchObject({ name: 'TouchedError' });
   });
 });
