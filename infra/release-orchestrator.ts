@@ -647,7 +647,7 @@ export class ReleaseOrchestrator extends Construct {
     const taskFunctions = TASK_FUNCTIONS.map((spec) => ({ spec, fn: this.functionsById[spec.id] }));
     const substitutions: Record<string, string> = {};
     for (const { spec, fn } of taskFunctions) {
-      if (spec.substitution !== undefined && fn !== undefined) substitutions[spec.substitution] = fn.functionArn;
+      if (fn !== undefined) substitutions[spec.substitution] = fn.functionArn;
     }
     checkSubstitutions(definition, substitutions);
 

@@ -227,7 +227,7 @@ describe('state machine', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     expect(definition).toBe(readFileSync(RELEASE_ASL_PATH, 'utf8'));
     for (const spec of TASK_FUNCTIONS) {
-      expect(substitutions[spec.substitution ?? '']).toEqual({ 'Fn::GetAtt': [functionId(spec.id), 'Arn'] });
+      expect(substitutions[spec.substitution]).toEqual({ 'Fn::GetAtt': [functionId(spec.id), 'Arn'] });
     }
   });
 
