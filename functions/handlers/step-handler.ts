@@ -36,8 +36,13 @@ function ledgerTable(): { readonly client: DynamoDBDocumentClient; readonly tabl
   return { client: ledgerDocumentClient(new DynamoDBClient(ledgerClientConfig)), tableName: env[ENV.ledgerTable] };
 }
 
+/** The configuration source on the ledger table: its CONFIG items, through the cache. */
+function configSourceOn(table: { readonly client: DynamoDBDocumentClient; readonly tableName: string }): ConfigSource {
+  return new ConfigSource(new ConfigStore(table));
+}
+
 async function readConfig(table: { readonly client: DynamoDBDocumentClient; readonly tableName: string }): Promise<ConfigAtColdStart> {
-  const configSource = new ConfigSource(new ConfigStore(table));
+  const configSource = configSourceOn(table);
   // Read during Lambda's init phase, so the first invocation finds it in memory; a missing or invalid configuration fails the cold start naming the item.
   const { config } = await configSource.get();
   return { configSource, config };
@@ -62,7 +67,7 @@ export async function configAtColdStart(): Promise<ConfigAtColdStart> {
  */
 export function coldStart(): Pick<ColdStart, 'configSource' | 'ledger'> {
   const table = ledgerTable();
-  return { configSource: new ConfigSource(new ConfigStore(table)), ledger: new DynamoDbLedger(table) };
+  return { configSource: configSourceOn(table), ledger: new DynamoDbLedger(table) };
 }
 
 /**
