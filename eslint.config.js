@@ -22,7 +22,7 @@ function typeInputsDigest() {
     hash.update(path).update('\0').update(readFileSync(join(root, path))).update('\0');
   };
   for (const file of ['package-lock.json', 'tsconfig.json']) add(file);
-  for (const dir of ['infra', 'cli', 'functions', 'local', 'test', 'bench', 'types']) {
+  for (const dir of ['infra', 'cli', 'functions', 'local', 'test', 'bench', 'types', 'dashboard']) {
     const files = readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
       .sort();
